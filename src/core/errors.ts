@@ -1,0 +1,120 @@
+// The one error type of Switchboard and the fixed list of its codes (kept in sync with docs/errors.md by a test).
+
+/** What kind of failure a code is; each protocol maps a kind to its own status (HTTP, JSON-RPC …). */
+export type ErrorKind =
+  | "invalid"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "exhausted"
+  | "unavailable"
+  | "internal";
+
+export const ERROR_CODES = {
+  INVALID_NAME: {
+    kind: "invalid",
+    description:
+      "A register name is empty, longer than 256 characters or uses characters outside A-Z a-z 0-9 . _ - : /.",
+  },
+  INVALID_PREFIX: {
+    kind: "invalid",
+    description: "A prefix is longer than 256 characters or uses characters outside the name alphabet.",
+  },
+  INVALID_BODY: {
+    kind: "invalid",
+    description: "The request body is not valid JSON or does not have the documented shape.",
+  },
+  INVALID_QUERY: {
+    kind: "invalid",
+    description: "A query parameter is missing, repeated where it must not be, or malformed.",
+  },
+  INVALID_DURATION: {
+    kind: "invalid",
+    description: 'A duration is not a non-negative number of seconds or a string such as "500ms", "30s", "5m", "1h".',
+  },
+  INVALID_INDEX: { kind: "invalid", description: "An index, cursor or request id is not a non-negative integer." },
+  INVALID_CURSOR: { kind: "invalid", description: "A paging cursor was not produced by this server." },
+  NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
+  DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
+  UNSUPPORTED_MEDIA_TYPE: { kind: "invalid", description: "The request body is not application/json." },
+  BODY_TOO_LARGE: {
+    kind: "too_large",
+    description: "The request body is larger than the configured limit (default 1 MiB).",
+  },
+  VALUE_TOO_LARGE: {
+    kind: "too_large",
+    description: "A value serialises to more than the configured limit (default 64 KiB).",
+  },
+  METADATA_TOO_LARGE: {
+    kind: "too_large",
+    description: "Metadata serialises to more than the configured limit (default 16 KiB).",
+  },
+  BATCH_TOO_LARGE: {
+    kind: "too_large",
+    description: "A batch holds more registers or requests than the configured limit (default 1,000).",
+  },
+  TOO_MANY_NAMES: {
+    kind: "too_large",
+    description: "A read or poll names more registers or prefixes than the configured limit (default 1,000).",
+  },
+  WAIT_TOO_LONG: { kind: "invalid", description: "A wait is longer than the configured maximum (default 5 minutes)." },
+  TTL_OUT_OF_RANGE: { kind: "invalid", description: "A TTL is negative or longer than the configured maximum." },
+  REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
+  ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
+  QUEUE_FULL: {
+    kind: "exhausted",
+    description: "The register's change-request queue is full; retry after the provider has polled.",
+  },
+  TOO_MANY_WAITERS: {
+    kind: "exhausted",
+    description: "The server holds the configured maximum of long-polls; retry later.",
+  },
+  SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
+  NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },
+  STORAGE_UNAVAILABLE: {
+    kind: "unavailable",
+    description: "The storage did not accept a write within its bound; nothing was applied.",
+  },
+  STORAGE_CORRUPT: {
+    kind: "internal",
+    description: "Stored state could not be read back (not a torn last log line, which is dropped).",
+  },
+  INTERNAL: { kind: "internal", description: "An unexpected failure inside the server; it is logged with its stack." },
+} as const satisfies Record<string, { kind: ErrorKind; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SwitchboardError extends Error {
+  override readonly name = "SwitchboardError";
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  /** Seconds after which a retry may succeed (queue full, rate limits). */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+    this.retryAfter = options.retryAfter;
+  }
+
+  get kind(): ErrorKind {
+    return ERROR_CODES[this.code].kind;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isSwitchboardError(err: unknown): err is SwitchboardError {
+  return err instanceof SwitchboardError;
+}

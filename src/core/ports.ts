@@ -1,0 +1,57 @@
+// The interfaces the core needs from the outside world: storage, time, health cache, object store.
+
+import type { Mutation, Snapshot } from "./types.js";
+
+/** What a store hands back on start: the last snapshot (if any) and every mutation logged after it. */
+export interface LoadResult {
+  readonly snapshot: Snapshot | null;
+  /** Mutations newer than the snapshot, in commit order. Events at or below snapshot.revision may appear and are skipped. */
+  readonly tail: readonly Mutation[];
+}
+
+/**
+ * Durable storage of the core's mutations. The core calls commit() through one queue (never two at
+ * once) with every mutation that piled up while the previous commit ran: one commit = one fsync /
+ * one bulkWrite for many client writes (group commit).
+ */
+export interface Persistence {
+  readonly name: string;
+  load(): Promise<LoadResult>;
+  /** Resolves when the mutations are durable (by the store's durability setting); rejects if not. */
+  commit(mutations: readonly Mutation[]): Promise<void>;
+  /**
+   * Replace the log by a snapshot. Called between commits (never concurrently with one). The
+   * snapshot holds everything committed so far; a store may keep writing the snapshot in the
+   * background as long as a later load() returns an equivalent state.
+   */
+  compact(snapshot: Snapshot): Promise<void>;
+  /** True when the store wants a compaction (for example its log passed a size). */
+  wantsCompaction?(): boolean;
+  /** False while the store cannot take writes (lost connection); /readyz reports it. */
+  isHealthy?(): boolean;
+  close(): Promise<void>;
+}
+
+export type TimerHandle = { readonly __timer: unique symbol } | number | object;
+
+/** Time, injected so that tests drive it. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Cached health results with a TTL (Redis in production, memory otherwise). */
+export interface HealthCache {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Blobs (uploaded archives) kept outside the register state. */
+export interface ObjectStore {
+  put(key: string, data: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | null>;
+  delete(key: string): Promise<void>;
+}

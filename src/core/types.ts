@@ -1,0 +1,89 @@
+// The core's data model: registers, change requests, events and the mutations that persist them.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A named register. Objects of this type are immutable: a change makes a new object. */
+export interface Register {
+  readonly name: string;
+  readonly value: Json;
+  readonly metadata: JsonObject;
+  /** Revision at which the register was (last) created. */
+  readonly createRevision: number;
+  /** Revision of the last change of value or metadata. */
+  readonly modRevision: number;
+  /** 1 at creation, +1 per change of value or metadata. */
+  readonly version: number;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Absolute deadline in epoch milliseconds, or null for no TTL. */
+  readonly expiresAt: number | null;
+}
+
+export interface ChangeRequest {
+  readonly id: number;
+  readonly name: string;
+  readonly value: Json;
+  readonly requestedAt: number;
+  readonly requester?: string;
+}
+
+/** Why change requests left a queue: acknowledged by the provider, or dropped with the register. */
+export type AckReason = "acknowledged" | "expired" | "deleted";
+
+export type SwitchboardEvent =
+  | { readonly type: "set"; readonly name: string; readonly revision: number; readonly register: Register }
+  | { readonly type: "delete"; readonly name: string; readonly revision: number }
+  | { readonly type: "expire"; readonly name: string; readonly revision: number }
+  | { readonly type: "request"; readonly name: string; readonly revision: number; readonly request: ChangeRequest }
+  | {
+      readonly type: "ack";
+      readonly name: string;
+      readonly revision: number;
+      /** Every pending request of this register with id <= upTo left the queue. */
+      readonly upTo: number;
+      readonly reason: AckReason;
+    };
+
+export type EventType = SwitchboardEvent["type"];
+
+/**
+ * What is written to storage. Events carry a revision; a refresh moves a deadline only and has
+ * none. Replaying mutations in order over a snapshot rebuilds the exact state.
+ */
+export type Mutation =
+  | SwitchboardEvent
+  | { readonly type: "refresh"; readonly name: string; readonly expiresAt: number | null };
+
+/** A point-in-time copy of the whole state, as persisted by compaction. */
+export interface Snapshot {
+  /** Highest revision contained. */
+  readonly revision: number;
+  /** Highest change-request id ever issued. */
+  readonly lastRequestId: number;
+  readonly registers: readonly Register[];
+  readonly requests: readonly ChangeRequest[];
+}
+
+/** One register write as the core receives it (already validated at the edge). */
+export interface SetInput {
+  readonly name: string;
+  readonly value: Json;
+  /** Replaces the metadata when given; kept as it is when omitted. */
+  readonly metadata?: JsonObject;
+  /** TTL in milliseconds; 0 or null removes the TTL; omitted keeps the current deadline policy. */
+  readonly ttlMs?: number | null;
+}
+
+export interface RequestInput {
+  readonly name: string;
+  readonly value: Json;
+  readonly requester?: string;
+}
+
+/** A selection of registers: explicit names and/or prefixes. */
+export interface Selector {
+  readonly names?: readonly string[];
+  readonly prefixes?: readonly string[];
+}
