@@ -38,7 +38,6 @@ export const ERROR_CODES = {
   INVALID_CURSOR: { kind: "invalid", description: "A paging cursor was not produced by this server." },
   NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
   DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
-  UNSUPPORTED_MEDIA_TYPE: { kind: "invalid", description: "The request body is not application/json." },
   BODY_TOO_LARGE: {
     kind: "too_large",
     description: "The request body is larger than the configured limit (default 1 MiB).",

@@ -1,0 +1,101 @@
+// The two long-polls every protocol offers: consumers wait for register changes, providers for change requests.
+
+import { SwitchboardError } from "./errors.js";
+import { assertName, assertPrefix } from "./names.js";
+import type { RegisterView, Switchboard } from "./switchboard.js";
+import type { ChangeRequest, Selector } from "./types.js";
+
+export interface PollOptions {
+  /** Longest hold, ms; 0 answers at once. */
+  readonly waitMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Random in [0, 1) for the wait jitter (injectable for tests). */
+  readonly random?: () => number;
+}
+
+export interface ConsumerPollResult {
+  /** Global revision to pass as `index` next time. */
+  readonly index: number;
+  readonly resync: boolean;
+  readonly registers: RegisterView[];
+  /** Epoch ms at which the change that woke this poll was applied (for wake-latency metrics). */
+  readonly changedAt?: number;
+}
+
+export interface ProviderPollResult {
+  readonly index: number;
+  readonly requests: ChangeRequest[];
+  readonly changedAt?: number;
+}
+
+/** Validates a selection against the name rules and the limits. */
+export function checkSelector(sb: Switchboard, selector: Selector): Selector {
+  const names = [...new Set(selector.names ?? [])];
+  const prefixes = [...new Set(selector.prefixes ?? [])];
+  if (names.length + prefixes.length === 0) throw new SwitchboardError("NO_SELECTOR", "name no register and no prefix");
+  if (names.length + prefixes.length > sb.limits.maxNames) {
+    throw new SwitchboardError("TOO_MANY_NAMES", `at most ${sb.limits.maxNames} names and prefixes per request`);
+  }
+  for (const n of names) assertName(n);
+  for (const p of prefixes) assertPrefix(p);
+  return { names, prefixes };
+}
+
+/** Effective hold: the wait plus up to wait/16 of jitter so that fleets spread out, capped by the limit. */
+export function jitteredWait(sb: Switchboard, waitMs: number, random: () => number = Math.random): number {
+  if (waitMs > sb.limits.maxWaitMs) {
+    throw new SwitchboardError("WAIT_TOO_LONG", `wait may be at most ${sb.limits.maxWaitMs} ms`);
+  }
+  if (waitMs <= 0) return 0;
+  return Math.round(waitMs + random() * (waitMs / 16));
+}
+
+/**
+ * Without an index: the current state at once. With one: at once if anything watched changed
+ * after it (or a resync is needed), else hold up to the wait and answer the state then.
+ */
+export async function consumerPoll(
+  sb: Switchboard,
+  rawSelector: Selector,
+  index: number | undefined,
+  options: PollOptions,
+): Promise<ConsumerPollResult> {
+  const selector = checkSelector(sb, rawSelector);
+  const waitMs = jitteredWait(sb, options.waitMs, options.random);
+  if (index === undefined) return { index: sb.revision, resync: false, registers: sb.read(selector) };
+  const before = sb.changesSince(selector, index);
+  if (before.changed)
+    return { index: sb.revision, resync: before.resync, registers: sb.read(selector, before.removed) };
+  const outcome = await sb.wait("consumer", selector, { timeoutMs: waitMs, signal: options.signal });
+  const after = sb.changesSince(selector, index);
+  return {
+    index: sb.revision,
+    resync: after.resync,
+    registers: sb.read(selector, after.removed),
+    ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
+  };
+}
+
+/**
+ * Acknowledges the selection's requests with id <= after, then answers the pending ones at once,
+ * or holds up to the wait for a new one.
+ */
+export async function providerPoll(
+  sb: Switchboard,
+  rawSelector: Selector,
+  after: number | undefined,
+  options: PollOptions,
+): Promise<ProviderPollResult> {
+  const selector = checkSelector(sb, rawSelector);
+  const waitMs = jitteredWait(sb, options.waitMs, options.random);
+  const cursor = after ?? 0;
+  if (cursor > 0) await sb.acknowledge(selector, cursor);
+  const pending = sb.pendingRequests(selector, cursor);
+  if (pending.length > 0) return { index: sb.revision, requests: pending };
+  const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
+  return {
+    index: sb.revision,
+    requests: sb.pendingRequests(selector, cursor),
+    ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
+  };
+}

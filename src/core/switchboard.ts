@@ -1,0 +1,511 @@
+// The core engine: validated writes committed through the group committer, reads, long-poll waits, TTL sweeps.
+
+import { systemClock } from "./clock.js";
+import { GroupCommitter } from "./committer.js";
+import { SwitchboardError } from "./errors.js";
+import { EventRing } from "./event-ring.js";
+import { jsonEqual, jsonSize } from "./json.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { assertName, assertPrefix } from "./names.js";
+import type { Clock, Persistence, TimerHandle } from "./ports.js";
+import { KeyedMutex } from "./rwlock.js";
+import { RegisterState } from "./state.js";
+import type { ChangeRequest, Mutation, Register, RequestInput, Selector, SetInput, SwitchboardEvent } from "./types.js";
+import { type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
+
+export interface SwitchboardOptions {
+  readonly persistence: Persistence;
+  readonly clock?: Clock;
+  readonly limits?: Partial<Limits>;
+  /** Events kept for resuming watches (default 100,000). */
+  readonly eventRingSize?: number;
+  /** How often expired registers are swept, ms (default 1,000). Expiry precision is this interval. */
+  readonly sweepIntervalMs?: number;
+  /** Told about failures that have no caller to answer (background sweeps, compactions, listeners). */
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+export interface SetResult {
+  readonly register: Register;
+  /** False when the write changed neither value nor metadata (no revision, no event). */
+  readonly changed: boolean;
+}
+
+export type WaitKind = "consumer" | "provider";
+
+export interface WaitRequest {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export class Switchboard {
+  readonly clock: Clock;
+  readonly limits: Limits;
+  readonly persistence: Persistence;
+  readonly #state: RegisterState;
+  readonly #ring: EventRing;
+  readonly #committer: GroupCommitter;
+  readonly #locks = new KeyedMutex();
+  readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
+  readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
+  readonly #sweepIntervalMs: number;
+  readonly #onError: (err: unknown, context: string) => void;
+  #nextRevision: number;
+  #nextRequestId: number;
+  #sweepTimer: TimerHandle | undefined;
+  #sweeping: Promise<number> | undefined;
+  #closing = false;
+  #compacting = false;
+
+  private constructor(options: SwitchboardOptions, state: RegisterState) {
+    this.clock = options.clock ?? systemClock;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.persistence = options.persistence;
+    this.#state = state;
+    this.#ring = new EventRing(options.eventRingSize ?? 100_000);
+    this.#ring.forgetUpTo(state.revision);
+    this.#committer = new GroupCommitter(options.persistence);
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#nextRevision = state.revision;
+    this.#nextRequestId = state.lastRequestId;
+  }
+
+  /** Loads the persisted state, expires what expired while the server was down, and starts the TTL sweep. */
+  static async open(options: SwitchboardOptions): Promise<Switchboard> {
+    const loaded = await options.persistence.load();
+    const state = loaded.snapshot ? RegisterState.fromSnapshot(loaded.snapshot) : new RegisterState();
+    for (const m of loaded.tail) state.apply(m);
+    const sb = new Switchboard(options, state);
+    await sb.sweep();
+    sb.#scheduleSweep();
+    return sb;
+  }
+
+  /** The global revision: the last change applied and visible. */
+  get revision(): number {
+    return this.#state.revision;
+  }
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  stats(): {
+    registers: number;
+    revision: number;
+    queuedRequests: number;
+    waiters: Record<WaitKind, number>;
+    events: number;
+    commits: number;
+    deadlines: number;
+  } {
+    return {
+      registers: this.#state.registers.size,
+      revision: this.#state.revision,
+      queuedRequests: this.#state.queuedRequests,
+      waiters: { consumer: this.#waiters.consumer.size, provider: this.#waiters.provider.size },
+      events: this.#ring.size,
+      commits: this.#committer.commits,
+      deadlines: this.#state.deadlines.size,
+    };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Sets or refreshes registers, all or nothing. */
+  async set(inputs: readonly SetInput[]): Promise<SetResult[]> {
+    this.#writable();
+    this.#checkBatch(inputs.length);
+    const names = new Set<string>();
+    for (const i of inputs) {
+      assertName(i.name);
+      if (names.has(i.name))
+        throw new SwitchboardError("DUPLICATE_NAME", `register ${i.name} appears twice in one batch`);
+      names.add(i.name);
+      this.#checkSize("VALUE_TOO_LARGE", "value", i.name, jsonSize(i.value), this.limits.maxValueBytes);
+      if (i.metadata !== undefined) {
+        this.#checkSize("METADATA_TOO_LARGE", "metadata", i.name, jsonSize(i.metadata), this.limits.maxMetadataBytes);
+      }
+      if (i.ttlMs !== undefined && i.ttlMs !== null && (!(i.ttlMs >= 0) || i.ttlMs > this.limits.maxTtlMs)) {
+        throw new SwitchboardError(
+          "TTL_OUT_OF_RANGE",
+          `ttl of ${i.name} must be between 0 and ${this.limits.maxTtlMs} ms`,
+        );
+      }
+    }
+    return this.#locked(names, () => {
+      const now = this.clock.now();
+      const mutations: Mutation[] = [];
+      const results: SetResult[] = [];
+      for (const i of inputs) {
+        const old = this.#state.registers.get(i.name);
+        const expiresAt =
+          i.ttlMs === undefined ? (old?.expiresAt ?? null) : i.ttlMs === null || i.ttlMs === 0 ? null : now + i.ttlMs;
+        const metadata = i.metadata ?? old?.metadata ?? {};
+        if (old && jsonEqual(old.value, i.value) && jsonEqual(old.metadata, metadata)) {
+          if (old.expiresAt !== expiresAt) mutations.push({ type: "refresh", name: i.name, expiresAt });
+          results.push({ register: { ...old, expiresAt }, changed: false });
+          continue;
+        }
+        const revision = ++this.#nextRevision;
+        const register: Register = {
+          name: i.name,
+          value: i.value,
+          metadata,
+          createRevision: old ? old.createRevision : revision,
+          modRevision: revision,
+          version: old ? old.version + 1 : 1,
+          createdAt: old ? old.createdAt : now,
+          updatedAt: now,
+          expiresAt,
+        };
+        mutations.push({ type: "set", name: i.name, revision, register });
+        results.push({ register, changed: true });
+      }
+      return { mutations, result: results };
+    });
+  }
+
+  /** Deletes registers (unknown names are ignored) and drops their pending change requests. */
+  async delete(names: readonly string[]): Promise<string[]> {
+    this.#writable();
+    this.#checkBatch(names.length);
+    for (const n of names) assertName(n);
+    return this.#locked(names, () => {
+      const mutations: Mutation[] = [];
+      const deleted: string[] = [];
+      for (const name of new Set(names)) {
+        if (!this.#state.registers.has(name)) continue;
+        this.#dropRequests(name, "deleted", mutations);
+        mutations.push({ type: "delete", name, revision: ++this.#nextRevision });
+        deleted.push(name);
+      }
+      return { mutations, result: deleted };
+    });
+  }
+
+  /** Queues change requests for providers, all or nothing. */
+  async request(inputs: readonly RequestInput[]): Promise<ChangeRequest[]> {
+    this.#writable();
+    this.#checkBatch(inputs.length);
+    for (const i of inputs) {
+      assertName(i.name);
+      this.#checkSize("VALUE_TOO_LARGE", "value", i.name, jsonSize(i.value), this.limits.maxValueBytes);
+    }
+    return this.#locked(
+      inputs.map((i) => i.name),
+      () => {
+        const now = this.clock.now();
+        const added = new Map<string, number>();
+        for (const i of inputs) {
+          if (!this.#state.registers.has(i.name)) {
+            throw new SwitchboardError("REGISTER_NOT_FOUND", `register ${i.name} does not exist`, {
+              details: { name: i.name },
+            });
+          }
+          const n = (added.get(i.name) ?? 0) + 1;
+          added.set(i.name, n);
+          if ((this.#state.queues.get(i.name)?.length ?? 0) + n > this.limits.maxQueue) {
+            throw new SwitchboardError("QUEUE_FULL", `the change-request queue of ${i.name} is full`, {
+              details: { name: i.name, limit: this.limits.maxQueue },
+              retryAfter: 1,
+            });
+          }
+        }
+        const mutations: Mutation[] = [];
+        const requests: ChangeRequest[] = [];
+        for (const i of inputs) {
+          const request: ChangeRequest = {
+            id: ++this.#nextRequestId,
+            name: i.name,
+            value: i.value,
+            requestedAt: now,
+            ...(i.requester === undefined ? {} : { requester: i.requester }),
+          };
+          mutations.push({ type: "request", name: i.name, revision: ++this.#nextRevision, request });
+          requests.push(request);
+        }
+        return { mutations, result: requests };
+      },
+    );
+  }
+
+  /** Drops (acknowledges) the selected registers' requests with id <= after. */
+  async acknowledge(selector: Selector, after: number): Promise<number> {
+    const names = this.#queuedNames(selector).filter((n) => (this.#state.queues.get(n)?.[0]?.id ?? Infinity) <= after);
+    if (names.length === 0) return 0;
+    this.#writable();
+    return this.#locked(names, () => {
+      const mutations: Mutation[] = [];
+      let dropped = 0;
+      for (const name of names) {
+        const q = this.#state.queues.get(name);
+        if (!q || q[0]!.id > after) continue;
+        for (const r of q) if (r.id <= after) dropped++;
+        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, reason: "acknowledged" });
+      }
+      return { mutations, result: dropped };
+    });
+  }
+
+  /** Expires every register whose deadline passed. Returns how many expired. */
+  sweep(): Promise<number> {
+    if (this.#sweeping) return this.#sweeping;
+    const run = async (): Promise<number> => {
+      const due = this.#state.deadlines.due(this.clock.now(), this.limits.maxBatch * 10);
+      if (due.length === 0) return 0;
+      return this.#locked(due, () => {
+        const now = this.clock.now();
+        const mutations: Mutation[] = [];
+        let expired = 0;
+        for (const name of due) {
+          const r = this.#state.registers.get(name);
+          if (!r || r.expiresAt === null || r.expiresAt > now) continue; // refreshed meanwhile
+          this.#dropRequests(name, "expired", mutations);
+          mutations.push({ type: "expire", name, revision: ++this.#nextRevision });
+          expired++;
+        }
+        return { mutations, result: expired };
+      });
+    };
+    this.#sweeping = run().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  /** Writes a snapshot of the committed state and lets the store drop its log. */
+  compact(): Promise<void> {
+    return this.#committer.exclusive(async () => {
+      await this.persistence.compact(this.#state.snapshot());
+    });
+  }
+
+  // ----------------------------------------------------------------- reads
+
+  get(name: string): Register | undefined {
+    return this.#state.registers.get(name);
+  }
+
+  /** Current registers of a selection: every named one (found or not) and every one under each prefix. */
+  read(selector: Selector, removed: Iterable<string> = []): RegisterView[] {
+    const out = new Map<string, RegisterView>();
+    for (const name of selector.names ?? []) out.set(name, this.#view(name));
+    for (const p of selector.prefixes ?? []) {
+      for (const name of this.#state.namesWithPrefix(p)) if (!out.has(name)) out.set(name, this.#view(name));
+    }
+    for (const name of removed) if (!out.has(name)) out.set(name, { name, found: false });
+    return [...out.values()];
+  }
+
+  /** A page of registers under a prefix, in name order, after the name `after`. */
+  list(prefix: string, limit: number, after?: string): { registers: Register[]; next: string | null } {
+    assertPrefix(prefix);
+    const registers: Register[] = [];
+    let more = false;
+    for (const name of this.#state.namesWithPrefix(prefix, after)) {
+      if (registers.length === limit) {
+        more = true;
+        break;
+      }
+      registers.push(this.#state.registers.get(name)!);
+    }
+    return { registers, next: more ? registers[registers.length - 1]!.name : null };
+  }
+
+  /** Pending change requests of the selection with id > after, in id order. */
+  pendingRequests(selector: Selector, after = 0): ChangeRequest[] {
+    const out: ChangeRequest[] = [];
+    for (const name of this.#queuedNames(selector)) {
+      for (const r of this.#state.queues.get(name) ?? []) if (r.id > after) out.push(r);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * What changed for a selection since `index`: whether anything watched changed, whether the
+   * caller must resync (index older than the event ring, or newer than the current revision),
+   * and which watched registers were removed since.
+   */
+  changesSince(selector: Selector, index: number): { changed: boolean; resync: boolean; removed: string[] } {
+    if (index > this.#state.revision || !this.#ring.covers(index)) return { changed: true, resync: true, removed: [] };
+    const names = new Set(selector.names ?? []);
+    const prefixes = selector.prefixes ?? [];
+    let changed = false;
+    const removed = new Set<string>();
+    for (const e of this.#ring.since(index)) {
+      if (e.type !== "set" && e.type !== "delete" && e.type !== "expire") continue;
+      if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
+      changed = true;
+      if (e.type === "set") removed.delete(e.name);
+      else removed.add(e.name);
+    }
+    for (const n of removed) if (this.#state.registers.has(n)) removed.delete(n);
+    return { changed, resync: false, removed: [...removed] };
+  }
+
+  /** Events with revision > index under a prefix, or null when the ring no longer covers index. */
+  eventsSince(index: number, prefix = ""): SwitchboardEvent[] | null {
+    if (!this.#ring.covers(index)) return null;
+    const out: SwitchboardEvent[] = [];
+    for (const e of this.#ring.since(index)) if (e.name.startsWith(prefix)) out.push(e);
+    return out;
+  }
+
+  /** Calls `listener` for every event applied from now on. Returns the unsubscribe function. */
+  subscribe(listener: (e: SwitchboardEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ----------------------------------------------------------------- waits
+
+  /**
+   * Holds until a change of the selection (kind consumer: set/delete/expire; kind provider: a new
+   * change request), the timeout, the signal, or shutdown. Every path releases the timer, the
+   * abort listener and the index entries.
+   */
+  wait(kind: WaitKind, selector: Selector, req: WaitRequest): Promise<WaitOutcome> {
+    if (this.#closing) return Promise.resolve({ reason: "closed" });
+    if (req.signal?.aborted) return Promise.resolve({ reason: "aborted" });
+    if (req.timeoutMs <= 0) return Promise.resolve({ reason: "timeout" });
+    if (this.#waiters.consumer.size + this.#waiters.provider.size >= this.limits.maxWaiters) {
+      return Promise.reject(
+        new SwitchboardError("TOO_MANY_WAITERS", "too many long-polls are held; retry later", { retryAfter: 1 }),
+      );
+    }
+    const index = this.#waiters[kind];
+    const { signal } = req;
+    return new Promise<WaitOutcome>((resolve) => {
+      let done = false;
+      const onAbort = () => waiter.settle({ reason: "aborted" });
+      const timer = this.clock.setTimeout(() => waiter.settle({ reason: "timeout" }), req.timeoutMs);
+      const waiter: Waiter = {
+        names: selector.names ?? [],
+        prefixes: selector.prefixes ?? [],
+        settle: (outcome) => {
+          if (done) return;
+          done = true;
+          index.remove(waiter);
+          this.clock.clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outcome);
+        },
+      };
+      index.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  // -------------------------------------------------------------- lifecycle
+
+  /** Stops taking writes, answers every held wait, waits for pending commits and closes the store. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
+    for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
+    await this.#sweeping?.catch(() => 0);
+    await this.#committer.onIdle();
+    await this.persistence.close();
+  }
+
+  // -------------------------------------------------------------- internals
+
+  #writable(): void {
+    if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
+  }
+
+  #checkBatch(n: number): void {
+    if (n > this.limits.maxBatch) {
+      throw new SwitchboardError("BATCH_TOO_LARGE", `a batch may hold at most ${this.limits.maxBatch} items, got ${n}`);
+    }
+  }
+
+  #checkSize(code: "VALUE_TOO_LARGE" | "METADATA_TOO_LARGE", what: string, name: string, size: number, max: number) {
+    if (size > max) {
+      throw new SwitchboardError(code, `${what} of ${name} is ${size} bytes, more than ${max}`, {
+        details: { name, size, limit: max },
+      });
+    }
+  }
+
+  #view(name: string): RegisterView {
+    const register = this.#state.registers.get(name);
+    return register ? { name, found: true, register } : { name, found: false };
+  }
+
+  /** Names in the selection that have pending requests. */
+  #queuedNames(selector: Selector): string[] {
+    const out = new Set<string>();
+    for (const n of selector.names ?? []) if (this.#state.queues.has(n)) out.add(n);
+    const prefixes = selector.prefixes ?? [];
+    if (prefixes.length > 0) {
+      for (const n of this.#state.queues.keys()) if (prefixes.some((p) => n.startsWith(p))) out.add(n);
+    }
+    return [...out];
+  }
+
+  #dropRequests(name: string, reason: "expired" | "deleted", into: Mutation[]): void {
+    for (const r of this.#state.queues.get(name) ?? []) {
+      into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, reason });
+    }
+  }
+
+  /**
+   * Runs `prepare` under the per-register write guards of `names`, commits what it returns,
+   * applies it and only then resolves: no one sees a change before it is durable, and writes to
+   * one register commit and apply in order while others group-commit alongside.
+   */
+  async #locked<T>(names: Iterable<string>, prepare: () => { mutations: Mutation[]; result: T }): Promise<T> {
+    const release = await this.#locks.lockAll(names);
+    try {
+      this.#writable();
+      const { mutations, result } = prepare();
+      if (mutations.length > 0) await this.#committer.submit(mutations, () => this.#apply(mutations));
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  #apply(mutations: readonly Mutation[]): void {
+    const at = this.clock.now();
+    for (const m of mutations) {
+      this.#state.apply(m);
+      if (m.type === "refresh") continue;
+      this.#ring.push(m);
+      const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
+      if (kind)
+        for (const w of this.#waiters[kind].match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
+      for (const l of this.#listeners) {
+        try {
+          l(m);
+        } catch (err) {
+          this.#onError(err, "event listener");
+        }
+      }
+    }
+    if (!this.#compacting && this.persistence.wantsCompaction?.()) {
+      this.#compacting = true;
+      void this.compact()
+        .catch((err) => this.#onError(err, "compaction"))
+        .finally(() => {
+          this.#compacting = false;
+        });
+    }
+  }
+
+  #scheduleSweep(): void {
+    if (this.#closing) return;
+    this.#sweepTimer = this.clock.setTimeout(() => {
+      this.sweep()
+        .catch((err) => this.#onError(err, "ttl sweep"))
+        .finally(() => this.#scheduleSweep());
+    }, this.#sweepIntervalMs);
+  }
+}
+
+export type RegisterView =
+  | { readonly name: string; readonly found: true; readonly register: Register }
+  | { readonly name: string; readonly found: false };

@@ -1,0 +1,42 @@
+// Maps core error kinds to HTTP statuses and renders the one error body shape.
+
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "pino";
+import { type ErrorKind, isSwitchboardError, SwitchboardError } from "../../core/index.js";
+
+const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  exhausted: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export function statusOf(err: SwitchboardError): ContentfulStatusCode {
+  // A read/poll naming too many registers is a bad request, not a too-large body.
+  if (err.code === "TOO_MANY_NAMES") return 400;
+  return STATUS[err.kind];
+}
+
+/** Turns anything thrown by a handler into `{"error": {code, message, details?}}` with its status. */
+export function errorResponse(err: unknown, c: Context, log: Logger): Response {
+  let e: SwitchboardError;
+  if (isSwitchboardError(err)) e = err;
+  else if (err instanceof HTTPException && err.status < 500) {
+    e = new SwitchboardError(err.status === 413 ? "BODY_TOO_LARGE" : "INVALID_BODY", err.message || "bad request");
+  } else {
+    log.error({ err, method: c.req.method, path: c.req.path }, "unexpected error");
+    e = new SwitchboardError("INTERNAL", "internal error");
+  }
+  const status = statusOf(e);
+  if (e.retryAfter !== undefined) c.header("Retry-After", String(e.retryAfter));
+  // The rest of an oversized body is not read: the connection cannot be reused.
+  if (e.code === "BODY_TOO_LARGE") c.header("Connection", "close");
+  return c.json({ error: e.toJSON() }, status);
+}

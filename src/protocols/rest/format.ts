@@ -1,0 +1,34 @@
+// Wire shapes of registers and change requests: ISO timestamps, stable field order.
+
+import type { ChangeRequest, Register, RegisterView } from "../../core/index.js";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function formatRegister(r: Register) {
+  return {
+    name: r.name,
+    found: true as const,
+    value: r.value,
+    metadata: r.metadata,
+    version: r.version,
+    createRevision: r.createRevision,
+    modRevision: r.modRevision,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    expiresAt: r.expiresAt === null ? null : iso(r.expiresAt),
+  };
+}
+
+export function formatView(v: RegisterView) {
+  return v.found ? formatRegister(v.register) : { name: v.name, found: false as const };
+}
+
+export function formatRequest(r: ChangeRequest) {
+  return {
+    id: r.id,
+    name: r.name,
+    value: r.value,
+    requestedAt: iso(r.requestedAt),
+    ...(r.requester === undefined ? {} : { requester: r.requester }),
+  };
+}

@@ -1,0 +1,199 @@
+// The OpenAPI 3.1 description of the REST API served at /openapi.json.
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: "Error", ...json(ref("Error")) }]));
+const q = (name: string, description: string, schema: unknown = { type: "string" }, required = false) => ({
+  name,
+  in: "query",
+  required,
+  description,
+  schema,
+});
+const selector = [
+  q("name", "Register name (repeatable).", { type: "array", items: { type: "string" } }),
+  q("prefix", "Name prefix (repeatable).", { type: "array", items: { type: "string" } }),
+];
+const wait = q("wait", 'Longest hold: seconds or "500ms", "30s", "5m" (max 5m, default 30s; jittered by up to wait/16).');
+const indexHeader = {
+  "X-Switchboard-Index": { description: "The global revision.", schema: { type: "integer" } },
+};
+
+export const openApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "Switchboard",
+    version: "0.1.0",
+    description: "Registers published by providers, read and long-polled by consumers, changed through requests.",
+  },
+  paths: {
+    "/provider": {
+      put: {
+        summary: "Set or refresh registers (all or nothing)",
+        requestBody: { required: true, ...json({ oneOf: [ref("RegisterBatch"), ref("RegisterInput")] }) },
+        responses: {
+          "200": { description: "Applied and durable", headers: indexHeader, ...json(ref("SetResult")) },
+          ...errors(400, 413, 503),
+        },
+      },
+      get: {
+        summary: "Poll change requests (acknowledging those with id <= after)",
+        parameters: [...selector, q("after", "Last request id handled.", { type: "integer" }), wait],
+        responses: {
+          "200": { description: "Pending requests", headers: indexHeader, ...json(ref("RequestList")) },
+          ...errors(400, 429, 503),
+        },
+      },
+      delete: {
+        summary: "Deregister",
+        parameters: [selector[0]],
+        responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 503) },
+      },
+    },
+    "/consumer": {
+      get: {
+        summary: "Read registers; with index, long-poll for a change after it",
+        parameters: [...selector, q("index", "Revision last seen.", { type: "integer" }), wait],
+        responses: {
+          "200": { description: "Current state", headers: indexHeader, ...json(ref("ConsumerResult")) },
+          ...errors(400, 429, 503),
+        },
+      },
+      put: {
+        summary: "Request changes from providers",
+        requestBody: { required: true, ...json({ oneOf: [ref("RequestBatch"), ref("RequestInput")] }) },
+        responses: {
+          "202": { description: "Queued", ...json(ref("RequestAccepted")) },
+          ...errors(400, 404, 413, 429, 503),
+        },
+      },
+    },
+    "/registers": {
+      get: {
+        summary: "List registers by prefix, paged",
+        parameters: [q("prefix", "Name prefix."), q("limit", "Page size (max 1000).", { type: "integer" }), q("cursor", "From the previous page.")],
+        responses: { "200": { description: "A page", ...json(ref("RegisterPage")) }, ...errors(400) },
+      },
+    },
+    "/events": {
+      get: {
+        summary: "Server-Sent Events of changes (id = revision; resume with Last-Event-ID)",
+        parameters: [q("prefix", "Name prefix."), q("after", "Resume after this revision.", { type: "integer" })],
+        responses: { "200": { description: "text/event-stream" }, ...errors(400) },
+      },
+    },
+    "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
+    "/readyz": { get: { summary: "Readiness", responses: { "200": { description: "Ready" }, ...errors(503) } } },
+    "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain" } } } },
+  },
+  components: {
+    schemas: {
+      Error: {
+        type: "object",
+        required: ["error"],
+        properties: {
+          error: {
+            type: "object",
+            required: ["code", "message"],
+            properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
+          },
+        },
+      },
+      Duration: { oneOf: [{ type: "number" }, { type: "string", examples: ["30s", "500ms", "5m"] }] },
+      RegisterInput: {
+        type: "object",
+        required: ["name", "value"],
+        properties: {
+          name: { type: "string", pattern: "^[A-Za-z0-9._\\-:/]{1,256}$" },
+          value: {},
+          metadata: { type: "object" },
+          ttl: { oneOf: [ref("Duration"), { type: "null" }] },
+        },
+      },
+      RegisterBatch: { type: "object", required: ["registers"], properties: { registers: { type: "array", items: ref("RegisterInput") } } },
+      SetResult: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          registers: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                name: { type: "string" },
+                version: { type: "integer" },
+                modRevision: { type: "integer" },
+                changed: { type: "boolean" },
+                expiresAt: { type: ["string", "null"], format: "date-time" },
+              },
+            },
+          },
+        },
+      },
+      Register: {
+        type: "object",
+        properties: {
+          name: { type: "string" },
+          found: { type: "boolean" },
+          value: {},
+          metadata: { type: "object" },
+          version: { type: "integer" },
+          createRevision: { type: "integer" },
+          modRevision: { type: "integer" },
+          createdAt: { type: "string", format: "date-time" },
+          updatedAt: { type: "string", format: "date-time" },
+          expiresAt: { type: ["string", "null"], format: "date-time" },
+        },
+      },
+      ConsumerResult: {
+        type: "object",
+        properties: { index: { type: "integer" }, resync: { type: "boolean" }, registers: { type: "array", items: ref("Register") } },
+      },
+      RegisterPage: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          registers: { type: "array", items: ref("Register") },
+          cursor: { type: ["string", "null"] },
+        },
+      },
+      RequestInput: {
+        type: "object",
+        required: ["name", "value"],
+        properties: { name: { type: "string" }, value: {}, requester: { type: "string" } },
+      },
+      RequestBatch: { type: "object", required: ["requests"], properties: { requests: { type: "array", items: ref("RequestInput") } } },
+      RequestAccepted: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          requests: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" } } } },
+        },
+      },
+      RequestList: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          requests: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                id: { type: "integer" },
+                name: { type: "string" },
+                value: {},
+                requestedAt: { type: "string", format: "date-time" },
+                requester: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+      DeleteResult: {
+        type: "object",
+        properties: { index: { type: "integer" }, deleted: { type: "array", items: { type: "string" } } },
+      },
+    },
+  },
+} as const;

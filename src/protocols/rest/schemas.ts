@@ -1,0 +1,46 @@
+// zod schemas of the REST bodies (validation at the edge; the core still enforces its limits).
+
+import { z } from "zod";
+import type { Json, JsonObject } from "../../core/index.js";
+import { parseDuration } from "../../duration.js";
+
+const json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
+);
+// Values arrive from JSON.parse, so they are JSON already: checking presence is enough and keeps the hot path fast.
+const anyJson = z.custom<Json>((v) => v !== undefined, { message: "value is required" });
+const jsonObject = z.record(z.string(), z.custom<Json>(() => true)) as unknown as z.ZodType<JsonObject>;
+
+const ttl = z
+  .union([z.number(), z.string(), z.null()])
+  .transform((v, ctx) => {
+    if (v === null) return null;
+    try {
+      return parseDuration(v, "ttl");
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
+const registerInput = z.object({
+  name: z.string(),
+  value: anyJson,
+  metadata: jsonObject.optional(),
+  ttl,
+});
+
+export const providerPutBody = z.union([
+  z.object({ registers: z.array(registerInput).min(1) }),
+  registerInput.transform((r) => ({ registers: [r] })),
+]);
+
+const requestInput = z.object({ name: z.string(), value: anyJson, requester: z.string().max(256).optional() });
+
+export const consumerPutBody = z.union([
+  z.object({ requests: z.array(requestInput).min(1) }),
+  requestInput.transform((r) => ({ requests: [r] })),
+]);
+
+export { json as jsonSchema };
