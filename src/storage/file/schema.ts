@@ -1,0 +1,66 @@
+// zod schemas for what the file store reads back: mutations in log lines and the snapshot document.
+
+import { z } from "zod";
+import type { Json, JsonObject, Mutation, Snapshot } from "../../core/types.js";
+
+// Loose objects: a field written by a newer version is kept, not silently stripped.
+const revision = z.number().int().nonnegative();
+const epochMs = z.number();
+// Everything validated here comes out of JSON.parse, so any present value is JSON already: checking values deeply
+// (z.json()) would only cost load time, about two thirds of it on a large log.
+const json = z.custom<Json>((v) => v !== undefined);
+const jsonObject = z.custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+
+const register = z.looseObject({
+  name: z.string(),
+  value: json,
+  metadata: jsonObject,
+  createRevision: revision,
+  modRevision: revision,
+  version: z.number().int().positive(),
+  createdAt: epochMs,
+  updatedAt: epochMs,
+  expiresAt: epochMs.nullable(),
+});
+
+const changeRequest = z.looseObject({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  value: json,
+  requestedAt: epochMs,
+  requester: z.string().exactOptional(),
+});
+
+export const mutationSchema = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("set"), name: z.string(), revision, register }),
+  z.looseObject({ type: z.literal("delete"), name: z.string(), revision }),
+  z.looseObject({ type: z.literal("expire"), name: z.string(), revision }),
+  z.looseObject({ type: z.literal("request"), name: z.string(), revision, request: changeRequest }),
+  z.looseObject({
+    type: z.literal("ack"),
+    name: z.string(),
+    revision,
+    upTo: z.number().int().nonnegative(),
+    reason: z.enum(["acknowledged", "expired", "deleted"]),
+  }),
+  z.looseObject({ type: z.literal("refresh"), name: z.string(), expiresAt: epochMs.nullable() }),
+]) satisfies z.ZodType<Mutation>;
+
+export const commitSchema = z.array(mutationSchema) satisfies z.ZodType<Mutation[]>;
+
+export const SNAPSHOT_FORMAT = 1;
+
+/** snapshot.json: the Snapshot plus the number of the log segment that follows it. */
+export const snapshotFileSchema = z.looseObject({
+  format: z.literal(SNAPSHOT_FORMAT),
+  segment: z.number().int().positive(),
+  revision,
+  lastRequestId: z.number().int().nonnegative(),
+  registers: z.array(register),
+  requests: z.array(changeRequest),
+});
+
+export interface SnapshotFile {
+  readonly segment: number;
+  readonly snapshot: Snapshot;
+}
