@@ -1,6 +1,6 @@
 // The root pino logger: JSON lines, or pino-pretty when stdout is a terminal.
 
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { type Logger, type LoggerOptions, pino } from "pino";
 
 export type { Logger };
 
@@ -9,7 +9,10 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
   const base: LoggerOptions = { level, base: { service: "switchboard" } };
   if (!pretty) return pino(base);
-  return pino({ ...base, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } });
+  return pino({
+    ...base,
+    transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } },
+  });
 }
 
 /** A logger that drops everything (tests, embedded use). */

@@ -52,7 +52,11 @@ export function createMetrics(core: Switchboard): Metrics {
         this.set(read());
       },
     });
-  gauge("switchboard_requests_queued", "Change requests waiting for their providers.", () => core.stats().queuedRequests);
+  gauge(
+    "switchboard_requests_queued",
+    "Change requests waiting for their providers.",
+    () => core.stats().queuedRequests,
+  );
   gauge("switchboard_registers", "Registers held.", () => core.stats().registers);
   gauge("switchboard_revision", "The global revision.", () => core.revision);
   gauge("switchboard_events_buffered", "Events in the resume ring.", () => core.stats().events);

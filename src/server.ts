@@ -44,7 +44,9 @@ export function createPersistence(config: Config, log: Logger): Persistence {
 }
 
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
-  const log = deps.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty === undefined ? {} : { pretty: config.logPretty }) });
+  const log =
+    deps.logger ??
+    createLogger({ level: config.logLevel, ...(config.logPretty === undefined ? {} : { pretty: config.logPretty }) });
   const persistence = deps.persistence ?? createPersistence(config, log);
   const core = await Switchboard.open({
     persistence,
@@ -85,7 +87,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ready = true;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info({ url, storage: persistence.name, revision: core.revision, registers: core.stats().registers }, "switchboard listening");
+  log.info(
+    { url, storage: persistence.name, revision: core.revision, registers: core.stats().registers },
+    "switchboard listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -47,7 +47,8 @@ export function jitteredWait(sb: Switchboard, waitMs: number, random: () => numb
     throw new SwitchboardError("WAIT_TOO_LONG", `wait may be at most ${sb.limits.maxWaitMs} ms`);
   }
   if (waitMs <= 0) return 0;
-  return Math.round(waitMs + random() * (waitMs / 16));
+  // Floor the jitter, not the sum: rounding up could exceed wait + wait/16.
+  return waitMs + Math.floor(random() * (waitMs / 16));
 }
 
 /**

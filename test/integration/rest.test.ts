@@ -50,7 +50,13 @@ describe("provider and consumer", () => {
     expect(g.status).toBe(200);
     expect(Number(g.headers.get("x-switchboard-index"))).toBe(g.body.index);
     expect(g.body.registers).toEqual([
-      expect.objectContaining({ name: "tour/a", found: true, value: { on: true }, metadata: { unit: "bool" }, version: 1 }),
+      expect.objectContaining({
+        name: "tour/a",
+        found: true,
+        value: { on: true },
+        metadata: { unit: "bool" },
+        version: 1,
+      }),
       { name: "tour/missing", found: false },
     ]);
   });
@@ -126,19 +132,30 @@ describe("provider and consumer", () => {
     );
     for (const ac of controllers) ac.abort();
     expect(await Promise.all(polls)).toEqual(Array(20).fill("aborted"));
-    await waitFor(async () => (await metricValue(url, "switchboard_waiters", { kind: "consumer" })) === before, "waiters freed");
+    await waitFor(
+      async () => (await metricValue(url, "switchboard_waiters", { kind: "consumer" })) === before,
+      "waiters freed",
+    );
     expect(await metricValue(url, "switchboard_waiters", { kind: "consumer" })).toBe(before);
   });
 
   it("reports deletes as found:false to a prefix watcher", async () => {
-    await put({ registers: [{ name: "pre/a", value: 1 }, { name: "pre/b", value: 2 }] });
+    await put({
+      registers: [
+        { name: "pre/a", value: 1 },
+        { name: "pre/b", value: 2 },
+      ],
+    });
     const first = await call("GET", "/consumer?prefix=pre/");
     expect(first.body.registers.map((r: any) => r.name)).toEqual(["pre/a", "pre/b"]);
     const poll = call("GET", `/consumer?prefix=pre/&index=${first.body.index}&wait=5s`);
     await call("DELETE", "/provider?name=pre/a");
     const r = await poll;
     expect(r.body.registers).toEqual(
-      expect.arrayContaining([{ name: "pre/a", found: false }, expect.objectContaining({ name: "pre/b", found: true })]),
+      expect.arrayContaining([
+        { name: "pre/a", found: false },
+        expect.objectContaining({ name: "pre/b", found: true }),
+      ]),
     );
   });
 
@@ -149,7 +166,9 @@ describe("provider and consumer", () => {
     await waitFor(async () => (await metricValue(url, "switchboard_waiters", { kind: "consumer" })) >= 1, "waiter");
     const refresh = await put({ name: "ttl/x", value: 1, ttl: "2m" });
     expect(refresh.body.registers[0].changed).toBe(false);
-    expect(Date.parse(refresh.body.registers[0].expiresAt)).toBeGreaterThan(Date.parse(first.body.registers[0].expiresAt));
+    expect(Date.parse(refresh.body.registers[0].expiresAt)).toBeGreaterThan(
+      Date.parse(first.body.registers[0].expiresAt),
+    );
     const r = await poll;
     expect(r.body.index).toBe(first.body.index);
   });
@@ -171,7 +190,10 @@ describe("provider and consumer", () => {
   it("wakes a provider poll when a request arrives", async () => {
     await put({ name: "door", value: "closed" });
     const poll = call("GET", "/provider?name=door&wait=10s");
-    await waitFor(async () => (await metricValue(url, "switchboard_waiters", { kind: "provider" })) >= 1, "provider waiter");
+    await waitFor(
+      async () => (await metricValue(url, "switchboard_waiters", { kind: "provider" })) >= 1,
+      "provider waiter",
+    );
     await call("PUT", "/consumer", { name: "door", value: "open" });
     const r = await poll;
     expect(r.body.requests.map((q: any) => q.value)).toEqual(["open"]);
@@ -183,7 +205,12 @@ describe("limits and bad input", () => {
   const cases: [string, () => Promise<{ status: number; body: any; headers: Headers }>, number, string][] = [
     ["body over 1 MiB", () => put({ name: "l/a", value: big(1024 * 1024 + 10) }), 413, "BODY_TOO_LARGE"],
     ["value over 64 KiB", () => put({ name: "l/a", value: big(64 * 1024) }), 413, "VALUE_TOO_LARGE"],
-    ["metadata over 16 KiB", () => put({ name: "l/a", value: 1, metadata: { m: big(16 * 1024) } }), 413, "METADATA_TOO_LARGE"],
+    [
+      "metadata over 16 KiB",
+      () => put({ name: "l/a", value: 1, metadata: { m: big(16 * 1024) } }),
+      413,
+      "METADATA_TOO_LARGE",
+    ],
     [
       "batch over 1,000",
       () => put({ registers: Array.from({ length: 1001 }, (_, i) => ({ name: `l/${i}`, value: i })) }),
@@ -203,8 +230,24 @@ describe("limits and bad input", () => {
     ["invalid name", () => put({ name: "bad name!", value: 1 }), 400, "INVALID_NAME"],
     ["invalid JSON", () => call("PUT", "/provider", "{nope"), 400, "INVALID_BODY"],
     ["wrong shape", () => put({ registers: "x" }), 400, "INVALID_BODY"],
-    ["duplicate in batch", () => put({ registers: [{ name: "d", value: 1 }, { name: "d", value: 2 }] }), 400, "DUPLICATE_NAME"],
-    ["request to unknown register", () => call("PUT", "/consumer", { name: "nobody", value: 1 }), 404, "REGISTER_NOT_FOUND"],
+    [
+      "duplicate in batch",
+      () =>
+        put({
+          registers: [
+            { name: "d", value: 1 },
+            { name: "d", value: 2 },
+          ],
+        }),
+      400,
+      "DUPLICATE_NAME",
+    ],
+    [
+      "request to unknown register",
+      () => call("PUT", "/consumer", { name: "nobody", value: 1 }),
+      404,
+      "REGISTER_NOT_FOUND",
+    ],
     ["unknown route", () => call("GET", "/nowhere"), 404, "ROUTE_NOT_FOUND"],
     ["bad cursor", () => call("GET", "/registers?cursor=%%%"), 400, "INVALID_CURSOR"],
   ];
@@ -232,7 +275,9 @@ describe("limits and bad input", () => {
 
 describe("listing, events and operations", () => {
   it("pages through registers with a cursor", async () => {
-    await put({ registers: Array.from({ length: 25 }, (_, i) => ({ name: `page/${String(i).padStart(2, "0")}`, value: i })) });
+    await put({
+      registers: Array.from({ length: 25 }, (_, i) => ({ name: `page/${String(i).padStart(2, "0")}`, value: i })),
+    });
     const names: string[] = [];
     let cursor: string | null = null;
     do {
@@ -250,7 +295,10 @@ describe("listing, events and operations", () => {
     await put({ name: "other/z", value: 0 });
     await put({ name: "sse/b", value: 3 });
     const ac = new AbortController();
-    const res = await fetch(`${url}/events?prefix=sse/`, { headers: { "Last-Event-ID": String(from) }, signal: ac.signal });
+    const res = await fetch(`${url}/events?prefix=sse/`, {
+      headers: { "Last-Event-ID": String(from) },
+      signal: ac.signal,
+    });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
@@ -261,8 +309,7 @@ describe("listing, events and operations", () => {
       const { value, done } = await reader.read();
       if (done) break;
       buf += decoder.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
+      for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
         const chunk = buf.slice(0, i);
         buf = buf.slice(i + 2);
         const data = chunk.split("\n").find((l) => l.startsWith("data:"));
@@ -290,6 +337,8 @@ describe("listing, events and operations", () => {
     expect(metrics).toContain("switchboard_long_poll_wake_seconds_bucket");
     expect(metrics).toContain("switchboard_requests_queued");
     const api = await call("GET", "/openapi.json");
-    expect(Object.keys(api.body.paths)).toEqual(expect.arrayContaining(["/provider", "/consumer", "/registers", "/events"]));
+    expect(Object.keys(api.body.paths)).toEqual(
+      expect.arrayContaining(["/provider", "/consumer", "/registers", "/events"]),
+    );
   });
 });

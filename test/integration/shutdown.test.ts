@@ -9,7 +9,10 @@ it("answers held polls on close and keeps every acknowledged write", async () =>
     const put = await fetch(`${srv.url}/provider`, { method: "PUT", body: JSON.stringify({ name: "s/x", value: 7 }) });
     const { index } = (await put.json()) as { index: number };
     const polls = Array.from({ length: 5 }, () =>
-      fetch(`${srv.url}/consumer?name=s/x&index=${index}&wait=60s`).then(async (r) => ({ status: r.status, body: (await r.json()) as any })),
+      fetch(`${srv.url}/consumer?name=s/x&index=${index}&wait=60s`).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      })),
     );
     for (let i = 0; i < 100; i++) {
       if ((await metricValue(srv.url, "switchboard_waiters", { kind: "consumer" })) === 5) break;

@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { consumerPoll } from "../../core/index.js";
-import { type RestContext, INDEX_HEADER } from "./context.js";
+import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatView } from "./format.js";
 import { intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
 import { consumerPutBody } from "./schemas.js";

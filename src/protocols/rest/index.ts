@@ -17,7 +17,16 @@ import { registerRoutes } from "./registers.js";
 
 export type { RestOptions } from "./context.js";
 
-const ROUTES = new Set(["/provider", "/consumer", "/registers", "/events", "/healthz", "/readyz", "/metrics", "/openapi.json"]);
+const ROUTES = new Set([
+  "/provider",
+  "/consumer",
+  "/registers",
+  "/events",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/openapi.json",
+]);
 
 export interface RestProtocol {
   readonly name: "rest";
@@ -28,7 +37,12 @@ export interface RestProtocol {
   stop(deadlineMs: number): Promise<void>;
 }
 
-export function createRestProtocol(core: Switchboard, options: RestOptions, log: Logger, metrics: Metrics): RestProtocol {
+export function createRestProtocol(
+  core: Switchboard,
+  options: RestOptions,
+  log: Logger,
+  metrics: Metrics,
+): RestProtocol {
   const ctx: RestContext = { core, options, log, metrics, streams: new Set() };
   const app = new Hono();
 

@@ -15,7 +15,10 @@ const selector = [
   q("name", "Register name (repeatable).", { type: "array", items: { type: "string" } }),
   q("prefix", "Name prefix (repeatable).", { type: "array", items: { type: "string" } }),
 ];
-const wait = q("wait", 'Longest hold: seconds or "500ms", "30s", "5m" (max 5m, default 30s; jittered by up to wait/16).');
+const wait = q(
+  "wait",
+  'Longest hold: seconds or "500ms", "30s", "5m" (max 5m, default 30s; jittered by up to wait/16).',
+);
 const indexHeader = {
   "X-Switchboard-Index": { description: "The global revision.", schema: { type: "integer" } },
 };
@@ -72,7 +75,11 @@ export const openApiDocument = {
     "/registers": {
       get: {
         summary: "List registers by prefix, paged",
-        parameters: [q("prefix", "Name prefix."), q("limit", "Page size (max 1000).", { type: "integer" }), q("cursor", "From the previous page.")],
+        parameters: [
+          q("prefix", "Name prefix."),
+          q("limit", "Page size (max 1000).", { type: "integer" }),
+          q("cursor", "From the previous page."),
+        ],
         responses: { "200": { description: "A page", ...json(ref("RegisterPage")) }, ...errors(400) },
       },
     },
@@ -111,7 +118,11 @@ export const openApiDocument = {
           ttl: { oneOf: [ref("Duration"), { type: "null" }] },
         },
       },
-      RegisterBatch: { type: "object", required: ["registers"], properties: { registers: { type: "array", items: ref("RegisterInput") } } },
+      RegisterBatch: {
+        type: "object",
+        required: ["registers"],
+        properties: { registers: { type: "array", items: ref("RegisterInput") } },
+      },
       SetResult: {
         type: "object",
         properties: {
@@ -148,7 +159,11 @@ export const openApiDocument = {
       },
       ConsumerResult: {
         type: "object",
-        properties: { index: { type: "integer" }, resync: { type: "boolean" }, registers: { type: "array", items: ref("Register") } },
+        properties: {
+          index: { type: "integer" },
+          resync: { type: "boolean" },
+          registers: { type: "array", items: ref("Register") },
+        },
       },
       RegisterPage: {
         type: "object",
@@ -163,12 +178,19 @@ export const openApiDocument = {
         required: ["name", "value"],
         properties: { name: { type: "string" }, value: {}, requester: { type: "string" } },
       },
-      RequestBatch: { type: "object", required: ["requests"], properties: { requests: { type: "array", items: ref("RequestInput") } } },
+      RequestBatch: {
+        type: "object",
+        required: ["requests"],
+        properties: { requests: { type: "array", items: ref("RequestInput") } },
+      },
       RequestAccepted: {
         type: "object",
         properties: {
           index: { type: "integer" },
-          requests: { type: "array", items: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" } } } },
+          requests: {
+            type: "array",
+            items: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" } } },
+          },
         },
       },
       RequestList: {

@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { assertPrefix, isValidName, type SwitchboardEvent, SwitchboardError } from "../../core/index.js";
+import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
@@ -87,7 +87,11 @@ export function registerRoutes({ core, streams }: RestContext): Hono {
       heartbeat.unref();
       try {
         if (backlog === null) {
-          await stream.writeSSE({ event: "resync", id: String(core.revision), data: JSON.stringify({ index: core.revision }) });
+          await stream.writeSSE({
+            event: "resync",
+            id: String(core.revision),
+            data: JSON.stringify({ index: core.revision }),
+          });
         } else {
           queue.unshift(...backlog);
         }

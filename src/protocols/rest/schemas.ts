@@ -9,7 +9,10 @@ const json: z.ZodType<Json> = z.lazy(() =>
 );
 // Values arrive from JSON.parse, so they are JSON already: checking presence is enough and keeps the hot path fast.
 const anyJson = z.custom<Json>((v) => v !== undefined, { message: "value is required" });
-const jsonObject = z.record(z.string(), z.custom<Json>(() => true)) as unknown as z.ZodType<JsonObject>;
+const jsonObject = z.record(
+  z.string(),
+  z.custom<Json>(() => true),
+) as unknown as z.ZodType<JsonObject>;
 
 const ttl = z
   .union([z.number(), z.string(), z.null()])

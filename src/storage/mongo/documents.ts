@@ -1,0 +1,146 @@
+// Mongo document shapes of registers, change requests and counters: encoding, and zod validation on load.
+
+import { z } from "zod";
+import { SwitchboardError } from "../../core/errors.js";
+import type { ChangeRequest, Json, JsonObject, Register } from "../../core/types.js";
+
+export const COLLECTIONS = {
+  registers: "registers",
+  requests: "change_requests",
+  meta: "meta",
+  registry: "registry_core_data",
+} as const;
+
+/** The one document of `meta`; `_id` stays an ObjectId, so it is found by `key`. */
+export const META_KEY = "state";
+
+/**
+ * True when every object key can be stored as a BSON field name on every server the driver
+ * supports: no leading `$` (operators), no `.` (paths; servers before 5.0 refuse them in
+ * replacements) and no NUL (BSON cannot encode it). Other values are stored as JSON text.
+ */
+export function isStorableJson(value: Json): boolean {
+  if (value === null || typeof value !== "object") return true;
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  for (const [key, v] of Object.entries(value)) {
+    if (key.startsWith("$") || key.includes(".") || key.includes("\0")) return false;
+    if (!isStorableJson(v)) return false;
+  }
+  return true;
+}
+
+/**
+ * A register as stored: the Register fields, with `value`/`metadata` as native BSON when
+ * storable, else `null`/`{}` plus `valueJson`/`metadataJson` holding the exact JSON text.
+ */
+export function registerToDoc(r: Register): Record<string, unknown> {
+  const doc: Record<string, unknown> = { name: r.name };
+  if (isStorableJson(r.value)) doc.value = r.value;
+  else Object.assign(doc, { value: null, valueJson: JSON.stringify(r.value) });
+  if (isStorableJson(r.metadata)) doc.metadata = r.metadata;
+  else Object.assign(doc, { metadata: {}, metadataJson: JSON.stringify(r.metadata) });
+  doc.createRevision = r.createRevision;
+  doc.modRevision = r.modRevision;
+  doc.version = r.version;
+  doc.createdAt = r.createdAt;
+  doc.updatedAt = r.updatedAt;
+  doc.expiresAt = r.expiresAt;
+  return doc;
+}
+
+export function requestToDoc(q: ChangeRequest): Record<string, unknown> {
+  const doc: Record<string, unknown> = { id: q.id, name: q.name };
+  if (isStorableJson(q.value)) doc.value = q.value;
+  else Object.assign(doc, { value: null, valueJson: JSON.stringify(q.value) });
+  doc.requestedAt = q.requestedAt;
+  if (q.requester !== undefined) doc.requester = q.requester;
+  return doc;
+}
+
+const count = z.number().int().nonnegative();
+const epochMs = z.number().finite();
+const jsonText = z.string().refine(
+  (s) => {
+    try {
+      JSON.parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "not valid JSON text" },
+);
+
+const registerDocSchema = z.object({
+  name: z.string().min(1).max(256),
+  value: z.json(),
+  valueJson: jsonText.optional(),
+  metadata: z.record(z.string(), z.json()),
+  metadataJson: jsonText.optional(),
+  createRevision: count,
+  modRevision: count,
+  version: z.number().int().positive(),
+  createdAt: epochMs,
+  updatedAt: epochMs,
+  expiresAt: epochMs.nullable(),
+});
+
+const requestDocSchema = z.object({
+  id: z.number().int().positive(),
+  name: z.string().min(1).max(256),
+  value: z.json(),
+  valueJson: jsonText.optional(),
+  requestedAt: epochMs,
+  requester: z.string().optional(),
+});
+
+const metaDocSchema = z.object({ key: z.literal(META_KEY), revision: count, lastRequestId: count });
+
+export interface MetaCounters {
+  readonly revision: number;
+  readonly lastRequestId: number;
+}
+
+function parse<T extends z.ZodType>(schema: T, collection: string, doc: Record<string, unknown>): z.infer<T> {
+  const { _id, ...fields } = doc;
+  const result = schema.safeParse(fields);
+  if (result.success) return result.data;
+  throw new SwitchboardError("STORAGE_CORRUPT", `an invalid document in the Mongo collection "${collection}"`, {
+    details: { collection, _id: String(_id), issues: result.error.issues },
+  });
+}
+
+export function docToRegister(doc: Record<string, unknown>): Register {
+  const d = parse(registerDocSchema, COLLECTIONS.registers, doc);
+  return {
+    name: d.name,
+    value: d.valueJson === undefined ? (d.value as Json) : (JSON.parse(d.valueJson) as Json),
+    metadata: d.metadataJson === undefined ? (d.metadata as JsonObject) : parseMetadata(d.metadataJson, d.name),
+    createRevision: d.createRevision,
+    modRevision: d.modRevision,
+    version: d.version,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    expiresAt: d.expiresAt,
+  };
+}
+
+function parseMetadata(text: string, name: string): JsonObject {
+  const parsed = JSON.parse(text) as Json;
+  if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed;
+  throw new SwitchboardError("STORAGE_CORRUPT", `register "${name}" has metadataJson that is not an object`, {
+    details: { collection: COLLECTIONS.registers, name },
+  });
+}
+
+export function docToRequest(doc: Record<string, unknown>): ChangeRequest {
+  const d = parse(requestDocSchema, COLLECTIONS.requests, doc);
+  const value = d.valueJson === undefined ? (d.value as Json) : (JSON.parse(d.valueJson) as Json);
+  const base = { id: d.id, name: d.name, value, requestedAt: d.requestedAt };
+  return d.requester === undefined ? base : { ...base, requester: d.requester };
+}
+
+export function docToMeta(doc: Record<string, unknown>): MetaCounters {
+  const d = parse(metaDocSchema, COLLECTIONS.meta, doc);
+  return { revision: d.revision, lastRequestId: d.lastRequestId };
+}

@@ -1,0 +1,280 @@
+// The mongo Persistence adapter: one document per register, group commits as one ordered bulkWrite per collection.
+
+import { type Collection, type Document, MongoClient, type MongoClientOptions } from "mongodb";
+import { SwitchboardError } from "../../core/errors.js";
+import type { LoadResult, Persistence } from "../../core/ports.js";
+import type { ChangeRequest, Mutation, Register, Snapshot } from "../../core/types.js";
+import { Deadline } from "./deadline.js";
+import {
+  COLLECTIONS,
+  docToMeta,
+  docToRegister,
+  docToRequest,
+  META_KEY,
+  registerToDoc,
+  requestToDoc,
+} from "./documents.js";
+import { MongoHealth, type MongoLogger } from "./health.js";
+import { type CollectionName, planCommit } from "./plan.js";
+import { readAll, reconcile } from "./reconcile.js";
+import { registryIdOf, toRegistryCoreData } from "./registry-mirror.js";
+
+export interface MongoPersistenceOptions {
+  /** A mongodb:// or mongodb+srv:// connection string. */
+  readonly url: string;
+  /** Database name; default: the one in the URL, else "switchboard". */
+  readonly database?: string;
+  /**
+   * Acknowledgement a commit waits for; default "majority" (journaled on replica sets; a
+   * standalone mongod takes it as w:1). Sent with wtimeoutMS = writeTimeoutMs. The wire-compatible
+   * test server accepts and ignores it (no replication): tests there prove the protocol, not durability.
+   */
+  readonly writeConcern?: "majority" | number;
+  /** Bound for one commit (and each step of load/compact), waiting for a lost connection included; default 5,000. */
+  readonly writeTimeoutMs?: number;
+  /**
+   * When set, wantsCompaction() also answers true once this long has passed since the last
+   * reconcile, so the core's next commit triggers one. No timer runs in the adapter.
+   */
+  readonly reconcileIntervalMs?: number;
+  /** How often the driver checks the server; default writeTimeoutMs clamped to 500–10,000 ms. */
+  readonly heartbeatFrequencyMs?: number;
+  readonly logger?: MongoLogger;
+  /** Extra driver options (TLS, auth, monitorCommands …), applied over the adapter's. */
+  readonly clientOptions?: MongoClientOptions;
+}
+
+export interface MongoPersistence extends Persistence {
+  readonly name: "mongo";
+  /** The driver client, for tests and tooling (command monitoring, direct reads). */
+  readonly client: MongoClient;
+  readonly databaseName: string;
+}
+
+const DEFAULT_DATABASE = "switchboard";
+
+/** The database named in the URL path (`mongodb://host/db?…`), if any. */
+export function databaseFromUrl(url: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(url);
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+}
+
+export function createMongoPersistence(options: MongoPersistenceOptions): MongoPersistence {
+  return new MongoStore(options);
+}
+
+class MongoStore implements MongoPersistence {
+  readonly name = "mongo";
+  readonly client: MongoClient;
+  readonly databaseName: string;
+  readonly #timeoutMs: number;
+  readonly #reconcileIntervalMs: number | undefined;
+  readonly #health: MongoHealth;
+  /** Settles when the previous step's own work has settled (not merely its bound): steps never overlap. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #ready: Promise<void> | null = null;
+  /** A commit failed: Mongo may hold part of it, so the next compaction must reconcile everything. */
+  #dirty = false;
+  #lastReconcile = Date.now();
+  #closed = false;
+
+  constructor(options: MongoPersistenceOptions) {
+    this.#timeoutMs = options.writeTimeoutMs ?? 5_000;
+    this.#reconcileIntervalMs = options.reconcileIntervalMs;
+    this.databaseName = options.database ?? databaseFromUrl(options.url) ?? DEFAULT_DATABASE;
+    this.client = new MongoClient(options.url, {
+      // Each driver wait is capped by the write bound; Deadline enforces the bound overall.
+      serverSelectionTimeoutMS: this.#timeoutMs,
+      connectTimeoutMS: this.#timeoutMs,
+      // A reply that never comes must not hold later steps (they queue behind it) for long.
+      socketTimeoutMS: Math.max(30_000, 4 * this.#timeoutMs),
+      heartbeatFrequencyMS: options.heartbeatFrequencyMs ?? Math.min(10_000, Math.max(500, this.#timeoutMs)),
+      // Polling, not streaming hello: predictable on every server and wire-compatible test server.
+      serverMonitoringMode: "poll",
+      writeConcern: { w: options.writeConcern ?? "majority", wtimeoutMS: this.#timeoutMs },
+      ...options.clientOptions,
+    });
+    this.#health = new MongoHealth(this.client, options.logger);
+  }
+
+  #collection(name: CollectionName): Collection<Document> {
+    return this.client.db(this.databaseName).collection(name);
+  }
+
+  isHealthy(): boolean {
+    return this.#health.healthy;
+  }
+
+  wantsCompaction(): boolean {
+    if (this.#dirty) return true;
+    return this.#reconcileIntervalMs !== undefined && Date.now() - this.#lastReconcile >= this.#reconcileIntervalMs;
+  }
+
+  async load(): Promise<LoadResult> {
+    const step = this.#step;
+    const meta = await step("read meta", () => this.#collection(COLLECTIONS.meta).findOne({ key: META_KEY }));
+    const registers = (await readAll(this.#collection(COLLECTIONS.registers), step)).map(docToRegister);
+    const requests = (await readAll(this.#collection(COLLECTIONS.requests), step)).map(docToRequest);
+    if (meta === null && registers.length === 0 && requests.length === 0) return { snapshot: null, tail: [] };
+    return { snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
+  }
+
+  async commit(mutations: readonly Mutation[]): Promise<void> {
+    const plan = planCommit(mutations);
+    if (plan.writes.size === 0 && plan.counters === null) return;
+    try {
+      await this.#bounded("commit", async (deadline) => {
+        const writes: Promise<unknown>[] = [];
+        for (const [name, ops] of plan.writes) {
+          writes.push(deadline.retry(() => this.#collection(name).bulkWrite(ops, { ordered: true })));
+        }
+        const counters = plan.counters;
+        if (counters !== null) {
+          // $max: a retried or reordered counter update never moves a counter back.
+          const update = { $max: { revision: counters.revision, lastRequestId: counters.lastRequestId } };
+          writes.push(
+            deadline.retry(() =>
+              this.#collection(COLLECTIONS.meta).updateOne({ key: META_KEY }, update, { upsert: true }),
+            ),
+          );
+        }
+        // Collections are independent, so their bulkWrites go out together; the commit is
+        // acknowledged only when every one of them is.
+        const settled = await Promise.allSettled(writes);
+        for (const s of settled) if (s.status === "rejected") throw s.reason;
+      });
+      this.#health.writeSucceeded();
+    } catch (err) {
+      this.#dirty = true;
+      this.#health.writeFailed(err);
+      throw err;
+    }
+  }
+
+  /**
+   * A full reconcile: makes the four collections equal to `snapshot` (upserting what differs or
+   * is missing, deleting what the snapshot does not hold), in bounded batches. It repairs what a
+   * failed commit may have left half-written, and anything edited by hand in the collections.
+   */
+  async compact(snapshot: Snapshot): Promise<void> {
+    const step = this.#step;
+    try {
+      const registers = new Map<string, Document>();
+      const registry = new Map<string, Document>();
+      for (const r of snapshot.registers) {
+        registers.set(r.name, registerToDoc(r));
+        const registryId = registryIdOf(r.name);
+        if (registryId !== null) registry.set(registryId, toRegistryCoreData(registryId, r.value));
+      }
+      const requests = new Map<number, Document>();
+      for (const q of snapshot.requests) requests.set(q.id, requestToDoc(q));
+
+      await reconcile(this.#collection(COLLECTIONS.registers), "name", registers, step);
+      await reconcile(this.#collection(COLLECTIONS.requests), "id", requests, step);
+      await reconcile(this.#collection(COLLECTIONS.registry), "registry_id", registry, step);
+      const counters = { revision: snapshot.revision, lastRequestId: snapshot.lastRequestId };
+      await step("write meta", () =>
+        this.#collection(COLLECTIONS.meta).updateOne({ key: META_KEY }, { $set: counters }, { upsert: true }),
+      );
+      this.#dirty = false;
+      this.#lastReconcile = Date.now();
+      this.#health.writeSucceeded();
+    } catch (err) {
+      this.#health.writeFailed(err);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#health.close();
+    // Let a step still in flight settle (its own retries stop at its bound) before closing.
+    await new Deadline(this.#timeoutMs, "close").race(this.#tail).catch(() => undefined);
+    await this.client.close();
+  }
+
+  /** One idempotent driver call, bounded and retried; see #bounded. */
+  readonly #step = <T>(what: string, op: () => Promise<T>): Promise<T> =>
+    this.#bounded(what, (deadline) => deadline.retry(op));
+
+  /**
+   * Runs `work` after every earlier step has settled, once connected, and rejects with
+   * STORAGE_UNAVAILABLE if it does not complete within the write bound (counted from the call:
+   * waiting for an earlier step or for a reconnect is part of the bound).
+   */
+  #bounded<T>(what: string, work: (deadline: Deadline) => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new SwitchboardError("STORAGE_UNAVAILABLE", "mongo: the store is closed"));
+    }
+    const deadline = new Deadline(this.#timeoutMs, what);
+    const run = this.#tail.then(async () => {
+      if (deadline.expired) throw new SwitchboardError("STORAGE_UNAVAILABLE", `mongo: ${what} gave up`);
+      await this.#connect(deadline);
+      return work(deadline);
+    });
+    this.#tail = run.catch(() => undefined);
+    return deadline.race(run).catch((err: unknown) => {
+      throw toStorageError(err, what);
+    });
+  }
+
+  /** Connects and creates the indexes once; a failure is retried by the next step. */
+  #connect(deadline: Deadline): Promise<void> {
+    this.#ready ??= (async () => {
+      await deadline.retry(() => this.client.connect());
+      await deadline.retry(() =>
+        Promise.all([
+          this.#collection(COLLECTIONS.registers).createIndex({ name: 1 }, { unique: true }),
+          this.#collection(COLLECTIONS.requests).createIndex({ id: 1 }, { unique: true }),
+          this.#collection(COLLECTIONS.requests).createIndex({ name: 1, id: 1 }),
+          this.#collection(COLLECTIONS.registry).createIndex({ registry_id: 1 }, { unique: true }),
+          this.#collection(COLLECTIONS.meta).createIndex({ key: 1 }, { unique: true }),
+        ]),
+      );
+    })().catch((err: unknown) => {
+      this.#ready = null;
+      throw err;
+    });
+    return this.#ready;
+  }
+}
+
+function toStorageError(err: unknown, what: string): SwitchboardError {
+  if (err instanceof SwitchboardError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SwitchboardError("STORAGE_UNAVAILABLE", `mongo: ${what} failed: ${message}`, {
+    details: { storage: "mongo", operation: what, error: message },
+    cause: err,
+  });
+}
+
+function buildSnapshot(
+  meta: { revision: number; lastRequestId: number } | null,
+  registers: Register[],
+  requests: ChangeRequest[],
+): Snapshot {
+  registers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  requests.sort((a, b) => a.id - b.id);
+  // The counters live in their own document, written beside the others: take the highest seen so
+  // a revision or request id is never handed out twice, even after a half-applied commit.
+  let revision = meta?.revision ?? 0;
+  let lastRequestId = meta?.lastRequestId ?? 0;
+  for (let i = 0; i < registers.length; i++) {
+    const r = registers[i]!;
+    if (i > 0 && registers[i - 1]!.name === r.name) throw duplicate(COLLECTIONS.registers, "name", r.name);
+    revision = Math.max(revision, r.modRevision, r.createRevision);
+  }
+  for (let i = 0; i < requests.length; i++) {
+    const q = requests[i]!;
+    if (i > 0 && requests[i - 1]!.id === q.id) throw duplicate(COLLECTIONS.requests, "id", q.id);
+    lastRequestId = Math.max(lastRequestId, q.id);
+  }
+  return { revision, lastRequestId, registers, requests };
+}
+
+function duplicate(collection: string, key: string, value: string | number): SwitchboardError {
+  return new SwitchboardError("STORAGE_CORRUPT", `two documents in the Mongo collection "${collection}" share ${key}`, {
+    details: { collection, key, value },
+  });
+}

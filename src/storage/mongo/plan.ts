@@ -1,0 +1,83 @@
+// Translates one group of mutations into one ordered list of idempotent bulkWrite operations per collection.
+
+import type { AnyBulkWriteOperation, Document } from "mongodb";
+import type { Mutation } from "../../core/types.js";
+import { COLLECTIONS, registerToDoc, requestToDoc } from "./documents.js";
+import { registryIdOf, toRegistryCoreData } from "./registry-mirror.js";
+
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+export interface WritePlan {
+  /** Operations per collection, in mutation order; collections without operations are absent. */
+  readonly writes: ReadonlyMap<CollectionName, readonly AnyBulkWriteOperation<Document>[]>;
+  /** Highest revision and request id in the group, or null when the group carries no event (refreshes only). */
+  readonly counters: { readonly revision: number; readonly lastRequestId: number } | null;
+}
+
+/**
+ * Every operation sets an absolute state (replace, delete, delete-up-to) or moves one field of
+ * a document (refresh), so replaying a whole plan over a partly applied earlier attempt ends in
+ * the same state: a failed commit can be retried with the same mutations. Operations on one
+ * collection keep the mutations' order (set-then-delete of a name ends deleted); collections are
+ * independent of one another, so their bulkWrites may run side by side.
+ */
+export function planCommit(mutations: readonly Mutation[]): WritePlan {
+  const writes = new Map<CollectionName, AnyBulkWriteOperation<Document>[]>();
+  const push = (c: CollectionName, op: AnyBulkWriteOperation<Document>): void => {
+    const list = writes.get(c);
+    if (list) list.push(op);
+    else writes.set(c, [op]);
+  };
+  let revision = 0;
+  let lastRequestId = 0;
+  let events = 0;
+
+  for (const m of mutations) {
+    if (m.type !== "refresh") {
+      events++;
+      if (m.revision > revision) revision = m.revision;
+    }
+    switch (m.type) {
+      case "set": {
+        push(COLLECTIONS.registers, {
+          replaceOne: { filter: { name: m.name }, replacement: registerToDoc(m.register), upsert: true },
+        });
+        const registryId = registryIdOf(m.name);
+        if (registryId !== null) {
+          push(COLLECTIONS.registry, {
+            replaceOne: {
+              filter: { registry_id: registryId },
+              replacement: toRegistryCoreData(registryId, m.register.value),
+              upsert: true,
+            },
+          });
+        }
+        break;
+      }
+      case "delete":
+      case "expire": {
+        // Pending requests leave through the ack events the core emits alongside, as in replay.
+        push(COLLECTIONS.registers, { deleteMany: { filter: { name: m.name } } });
+        const registryId = registryIdOf(m.name);
+        if (registryId !== null) push(COLLECTIONS.registry, { deleteMany: { filter: { registry_id: registryId } } });
+        break;
+      }
+      case "request": {
+        if (m.request.id > lastRequestId) lastRequestId = m.request.id;
+        push(COLLECTIONS.requests, {
+          replaceOne: { filter: { id: m.request.id }, replacement: requestToDoc(m.request), upsert: true },
+        });
+        break;
+      }
+      case "ack":
+        push(COLLECTIONS.requests, { deleteMany: { filter: { name: m.name, id: { $lte: m.upTo } } } });
+        break;
+      case "refresh":
+        push(COLLECTIONS.registers, {
+          updateOne: { filter: { name: m.name }, update: { $set: { expiresAt: m.expiresAt } } },
+        });
+        break;
+    }
+  }
+  return { writes, counters: events > 0 ? { revision, lastRequestId } : null };
+}
