@@ -28,6 +28,12 @@ export const configSchema = z.object({
   mongoUrl: z.string().min(1).optional(),
   mongoDatabase: z.string().min(1).default("switchboard"),
   mongoWriteTimeout: duration.default(5000),
+  /** Write concern a commit waits for: "majority" or a number of nodes. */
+  mongoWriteConcern: z
+    .union([z.literal("majority"), z.coerce.number().int().min(0)])
+    .default("majority"),
+  /** A full reconcile of the collections against the in-memory state at most this often (on activity). */
+  mongoReconcileInterval: duration.default(15 * 60_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   logPretty: bool.optional(),
   sweepInterval: duration.default(1000),

@@ -32,6 +32,8 @@ export function createPersistence(config: Config, log: Logger): Persistence {
       url: config.mongoUrl,
       database: config.mongoDatabase,
       writeTimeoutMs: config.mongoWriteTimeout,
+      writeConcern: config.mongoWriteConcern,
+      reconcileIntervalMs: config.mongoReconcileInterval,
       logger: log.child({ storage: "mongo" }),
     });
   }

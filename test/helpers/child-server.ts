@@ -1,14 +1,14 @@
 // Runs a Switchboard in a child process for crash tests: prints {"url": …} on stdout once listening.
+// Usage: child-server.ts DATA_DIR [strict|relaxed]; SWITCHBOARD_* variables (e.g. SWITCHBOARD_MONGO_URL) apply too.
 
-import { resolveConfig } from "../../src/config.js";
+import { configFromEnv, resolveConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 
 const [dataDir, durability = "strict"] = process.argv.slice(2);
 if (!dataDir) throw new Error("usage: child-server.ts DATA_DIR [strict|relaxed]");
-const server = await startServer(resolveConfig({ port: 0, dataDir, durability, logLevel: "silent" }), {
-  logger: silentLogger(),
-});
+const config = resolveConfig({ dataDir, durability }, configFromEnv(process.env), { port: 0, logLevel: "silent" });
+const server = await startServer(config, { logger: silentLogger() });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.on("SIGTERM", () => {
   void server.close().then(() => process.exit(0));
