@@ -301,6 +301,8 @@ export class Switchboard {
   /** A page of registers under a prefix, in name order, after the name `after`. */
   list(prefix: string, limit: number, after?: string): { registers: Register[]; next: string | null } {
     assertPrefix(prefix);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new SwitchboardError("INVALID_QUERY", "limit must be an integer >= 1");
     const registers: Register[] = [];
     let more = false;
     for (const name of this.#state.namesWithPrefix(prefix, after)) {
