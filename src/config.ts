@@ -29,9 +29,7 @@ export const configSchema = z.object({
   mongoDatabase: z.string().min(1).default("switchboard"),
   mongoWriteTimeout: duration.default(5000),
   /** Write concern a commit waits for: "majority" or a number of nodes. */
-  mongoWriteConcern: z
-    .union([z.literal("majority"), z.coerce.number().int().min(0)])
-    .default("majority"),
+  mongoWriteConcern: z.union([z.literal("majority"), z.coerce.number().int().min(0)]).default("majority"),
   /** A full reconcile of the collections against the in-memory state at most this often (on activity). */
   mongoReconcileInterval: duration.default(15 * 60_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

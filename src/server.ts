@@ -73,6 +73,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     {
       defaultWaitMs: config.defaultWait,
       maxBodyBytes: config.maxBodyBytes,
+      maxHeaderBytes: 16 * 1024 + config.maxNames * 270,
       corsOrigin: config.corsOrigin,
       isReady: () => ready,
     },

@@ -63,8 +63,11 @@ export async function consumerPoll(
 ): Promise<ConsumerPollResult> {
   const selector = checkSelector(sb, rawSelector);
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
-  // As in Consul, index 0 (or none) never blocks: it is a plain read.
-  if (index === undefined || index === 0) return { index: sb.revision, resync: false, registers: sb.read(selector) };
+  // As in Consul, index 0 (or none) is a plain read — except on a server that has had no change
+  // yet (revision 0), where answering at once would make a looping client spin.
+  if (index === undefined || (index === 0 && sb.revision > 0)) {
+    return { index: sb.revision, resync: false, registers: sb.read(selector) };
+  }
   const before = sb.changesSince(selector, index);
   if (before.changed)
     return { index: sb.revision, resync: before.resync, registers: sb.read(selector, before.removed) };

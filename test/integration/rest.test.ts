@@ -118,6 +118,18 @@ describe("provider and consumer", () => {
     expect(final.body.registers[0].version).toBe(1001);
   });
 
+  it("takes a poll naming 1,000 registers with long names", async () => {
+    const names = Array.from(
+      { length: 1000 },
+      (_, i) => `fleet/building-${String(i).padStart(4, "0")}/${"x".repeat(200)}`,
+    );
+    await put({ registers: names.slice(0, 3).map((name, i) => ({ name, value: i })) });
+    const r = await call("GET", `/consumer?${names.map((n) => `name=${n}`).join("&")}`);
+    expect(r.status).toBe(200);
+    expect(r.body.registers).toHaveLength(1000);
+    expect(r.body.registers.filter((x: any) => x.found).map((x: any) => x.value)).toEqual([0, 1, 2]);
+  });
+
   it("frees the waiter of a client that disconnects", async () => {
     await put({ name: "gone/x", value: 1 });
     const { body } = await call("GET", "/consumer?name=gone/x");

@@ -13,7 +13,7 @@ export function consumerRoutes({ core, options, metrics }: RestContext): Hono {
   app.get("/", async (c) => {
     const index = intParam(c, "index");
     const result = await consumerPoll(core, selectorFromQuery(c), index, {
-      waitMs: index === undefined || index === 0 ? 0 : waitParam(c, options.defaultWaitMs),
+      waitMs: index === undefined || (index === 0 && core.revision > 0) ? 0 : waitParam(c, options.defaultWaitMs),
       signal: c.req.raw.signal,
       ...(options.random ? { random: options.random } : {}),
     });

@@ -9,6 +9,8 @@ export interface RestOptions {
   readonly defaultWaitMs: number;
   /** Largest request body, bytes. */
   readonly maxBodyBytes: number;
+  /** Largest request head (request line + headers), bytes: room for maxNames names in a query. */
+  readonly maxHeaderBytes: number;
   /** Access-Control-Allow-Origin value; empty disables CORS. */
   readonly corsOrigin: string;
   /** False while the server loads or stops (readyz). */

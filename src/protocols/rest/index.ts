@@ -89,7 +89,13 @@ export function createRestProtocol(
       const s = createAdaptorServer({
         fetch: app.fetch,
         hostname: host,
-        serverOptions: { requestTimeout: maxHoldMs + 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 },
+        serverOptions: {
+          requestTimeout: maxHoldMs + 60_000,
+          headersTimeout: 30_000,
+          keepAliveTimeout: 65_000,
+          // A poll may name maxNames registers of up to 256 characters in its query string.
+          maxHeaderSize: options.maxHeaderBytes,
+        },
       });
       server = s;
       return new Promise((resolve, reject) => {

@@ -40,10 +40,24 @@ describe("consumerPoll", () => {
 
   it("answers index 0 at once, as a plain read (Consul's blocking-query rule)", async () => {
     const { sb, clock } = await board();
+    await sb.set([{ name: "other", value: 1 }]);
     const res = await consumerPoll(sb, { names: ["never"] }, 0, { waitMs: WAIT, ...noJitter });
     expect(res).toEqual({ index: sb.revision, resync: false, registers: [{ name: "never", found: false }] });
     expect(sb.stats().waiters.consumer).toBe(0);
     expect(clock.pendingTimers).toBe(SWEEP_TIMER);
+  });
+
+  it("holds index 0 on a server that has had no change yet, so looping clients do not spin", async () => {
+    const { sb } = await board();
+    expect(sb.revision).toBe(0);
+    const poll = track(consumerPoll(sb, { names: ["first"] }, 0, { waitMs: WAIT, ...noJitter }));
+    await flush();
+    expect(poll.settled).toBe(false);
+    expect(sb.stats().waiters.consumer).toBe(1);
+    await sb.set([{ name: "first", value: 1 }]);
+    const res = await poll.promise;
+    expect(res.index).toBe(1);
+    expect(res.registers).toEqual([{ name: "first", found: true, register: sb.get("first") }]);
   });
 
   it("holds on the current index and wakes with the new state on a change", async () => {
