@@ -41,10 +41,10 @@ const PARSE_ARGS_CODES = new Set([
   "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL",
 ]);
 
-/** node:util parseArgs, strict, with its errors turned into UsageError. */
+/** node:util parseArgs (strict by default), with its errors turned into UsageError. */
 export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs({ strict: true, ...config });
+    return parseArgs(config);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && PARSE_ARGS_CODES.has(code)) {
