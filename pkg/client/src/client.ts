@@ -1,0 +1,257 @@
+// SwitchboardClient: typed REST calls, shared-poll subscriptions and provisions, service helpers, and close().
+
+import { ConsumerHub } from "./consumer-hub.js";
+import { abortError, checkName, checkPrefix } from "./errors.js";
+import { Transport } from "./http.js";
+import { ProviderHub } from "./provider-hub.js";
+import { type Provision, ProvisionImpl } from "./provision.js";
+import { defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
+import {
+  type Service,
+  type ServiceOptions,
+  type ServiceRegistration,
+  serviceName,
+  servicePrefix,
+  serviceValue,
+  toServices,
+} from "./services.js";
+import {
+  missing,
+  type NameSubscription,
+  NameSubscriptionImpl,
+  type PrefixSubscription,
+  PrefixSubscriptionImpl,
+  type SubscriptionHost,
+  type SubscriptionImpl,
+  toItem,
+} from "./subscription.js";
+import type {
+  ClientOptions,
+  ConsumeItem,
+  ConsumerAnswer,
+  Duration,
+  FoundItem,
+  Json,
+  JsonObject,
+  ListPage,
+  RegisterWrite,
+  RequestReceipt,
+  WriteAnswer,
+  WriteResult,
+} from "./types.js";
+import { Writer } from "./writer.js";
+
+export interface CallSignal {
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ProvideOptions extends CallSignal {
+  readonly metadata?: JsonObject | undefined;
+  /** Kept alive by refreshes at half the TTL, batched with the client's other refreshes. */
+  readonly ttl?: Duration | undefined;
+}
+
+export class SwitchboardClient implements SubscriptionHost {
+  private readonly root = new AbortController();
+  private readonly transport: Transport;
+  private readonly rt: Runtime;
+  private readonly consumers: ConsumerHub;
+  private readonly providers: ProviderHub;
+  private readonly writer: Writer;
+  private readonly detach: () => void;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.rt = {
+      timers: options.timers ?? defaultTimers,
+      now: options.now ?? (() => Date.now()),
+      random: options.random ?? Math.random,
+    };
+    const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.transport = new Transport(options.url, options.token, fetchFn, this.rt);
+    const common = {
+      transport: this.transport,
+      runtime: this.rt,
+      closed: this.root.signal,
+      debounceMs: options.debounceMs ?? 10,
+      retry: options.retry,
+    };
+    this.writer = new Writer(common);
+    this.consumers = new ConsumerHub({ ...common, waitMs: durationMs(options.consumerWait ?? "30s") });
+    this.providers = new ProviderHub({ ...common, waitMs: durationMs(options.providerWait ?? "30s") }, this.writer);
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => void this.close();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.detach = () => signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) void this.close();
+    } else {
+      this.detach = () => {};
+    }
+  }
+
+  get closed(): boolean {
+    return this.root.signal.aborted;
+  }
+
+  // ── thin calls ────────────────────────────────────────────────────────────────────────────────
+
+  /** Current state of one register, or of several (GET /consumer without index). */
+  get(name: string, options?: CallSignal): Promise<ConsumeItem>;
+  get(names: readonly string[], options?: CallSignal): Promise<ConsumeItem[]>;
+  async get(names: string | readonly string[], options: CallSignal = {}): Promise<ConsumeItem | ConsumeItem[]> {
+    const list = typeof names === "string" ? [names] : names;
+    for (const n of list) checkName(n);
+    const answer = await this.call<ConsumerAnswer>("GET", "/consumer", options.signal, {
+      query: list.map((n) => ["name", n] as const),
+    });
+    const byName = new Map(answer.registers.map((r) => [r.name, r]));
+    const items = list.map((n) => {
+      const r = byName.get(n);
+      return r?.found ? toItem(r, answer.index) : missing(n, answer.index);
+    });
+    return typeof names === "string" ? items[0]! : items;
+  }
+
+  /** Writes one register (PUT /provider). `ttl: 0` removes the TTL; omitted keeps the current deadline. */
+  async set(
+    name: string,
+    value: Json,
+    options: CallSignal & { metadata?: JsonObject | undefined; ttl?: Duration | undefined } = {},
+  ): Promise<WriteResult> {
+    const w: { -readonly [K in keyof RegisterWrite]: RegisterWrite[K] } = { name, value };
+    if (options.metadata !== undefined) w.metadata = options.metadata;
+    if (options.ttl !== undefined) w.ttl = options.ttl;
+    const answer = await this.setMany([w], options);
+    return answer.registers[0]!;
+  }
+
+  /** Writes several registers at one revision range, all or nothing. */
+  setMany(writes: readonly RegisterWrite[], options: CallSignal = {}): Promise<WriteAnswer> {
+    for (const w of writes) checkName(w.name);
+    return this.call<WriteAnswer>("PUT", "/provider", options.signal, { body: { registers: writes } });
+  }
+
+  /** Deletes registers (DELETE /provider); resolves with the names that existed. */
+  async delete(names: string | readonly string[], options: CallSignal = {}): Promise<string[]> {
+    const list = typeof names === "string" ? [names] : names;
+    for (const n of list) checkName(n);
+    const answer = await this.call<{ deleted: string[] }>("DELETE", "/provider", options.signal, {
+      query: list.map((n) => ["name", n] as const),
+    });
+    return answer.deleted;
+  }
+
+  /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */
+  async request(name: string, value: Json, options: CallSignal = {}): Promise<RequestReceipt> {
+    checkName(name);
+    const answer = await this.call<{ requests: RequestReceipt[] }>("PUT", "/consumer", options.signal, {
+      body: { requests: [{ name, value }] },
+    });
+    return answer.requests[0]!;
+  }
+
+  /** One page of registers (GET /registers). */
+  list(
+    options: CallSignal & { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined } = {},
+  ): Promise<ListPage> {
+    if (options.prefix !== undefined) checkPrefix(options.prefix);
+    return this.call<ListPage>("GET", "/registers", options.signal, {
+      query: [
+        ["prefix", options.prefix],
+        ["limit", options.limit],
+        ["cursor", options.cursor],
+      ],
+    });
+  }
+
+  // ── subscriptions and provisions ─────────────────────────────────────────────────────────────
+
+  /**
+   * Watches one register, or every register under a prefix. Yields the current state first, then each
+   * change in order; if the reader falls behind, unread values of a register are replaced by its latest
+   * (a found:false is never dropped). All subscriptions of this client share one long-poll.
+   */
+  consume(name: string, options?: CallSignal): NameSubscription;
+  consume(selector: { prefix: string }, options?: CallSignal): PrefixSubscription;
+  consume(selector: string | { prefix: string }, options: CallSignal = {}): NameSubscription | PrefixSubscription {
+    let sub: SubscriptionImpl & (NameSubscription | PrefixSubscription);
+    if (typeof selector === "string") {
+      checkName(selector);
+      sub = new NameSubscriptionImpl(selector, this, options.signal);
+    } else {
+      checkPrefix(selector.prefix);
+      sub = new PrefixSubscriptionImpl(selector.prefix, this, options.signal);
+    }
+    if (this.closed || options.signal?.aborted) sub.close();
+    else this.consumers.add(sub);
+    return sub;
+  }
+
+  /** Publishes a register and keeps it: TTL refresh, change requests, set(), close(). */
+  provide(name: string, value: Json, options: ProvideOptions = {}): Provision {
+    checkName(name);
+    const ttlMs = options.ttl === undefined ? undefined : durationMs(options.ttl);
+    const p = new ProvisionImpl(name, value, options.metadata, options.ttl, ttlMs, this.providers, options.signal);
+    if (this.closed || options.signal?.aborted) void p.close({ keep: true });
+    else this.providers.add(p);
+    return p;
+  }
+
+  /** Registers services/<type>/<id> with value {host, port, …}, refreshed until closed. */
+  async registerService(options: ServiceOptions): Promise<ServiceRegistration> {
+    const name = serviceName(options.type, options.id);
+    const provide: { -readonly [K in keyof ProvideOptions]: ProvideOptions[K] } = { ttl: options.ttl };
+    if (options.metadata !== undefined) provide.metadata = options.metadata;
+    if (options.signal !== undefined) provide.signal = options.signal;
+    const provision = this.provide(name, serviceValue(options), provide);
+    await provision.ready;
+    return { name, provision, close: (o) => provision.close(o) };
+  }
+
+  /** The services of a type that are registered now. */
+  async discover(type: string, options: CallSignal = {}): Promise<Service[]> {
+    const prefix = servicePrefix(type);
+    const answer = await this.call<ConsumerAnswer>("GET", "/consumer", options.signal, {
+      query: [["prefix", prefix]],
+    });
+    const items = answer.registers.flatMap((r): FoundItem[] => (r.found ? [toItem(r, answer.index)] : []));
+    return toServices(type, items);
+  }
+
+  /**
+   * Ends every subscription and provision (without deregistering: TTLs run out), aborts every request in
+   * flight and clears every timer. Resolves when the client's loops have stopped.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.root.abort(abortError());
+      this.detach();
+      await Promise.all([this.consumers.close(), this.providers.close(), this.writer.close()]);
+    })();
+    return this.closing;
+  }
+
+  /** @internal SubscriptionHost */
+  unsubscribe(sub: SubscriptionImpl): void {
+    this.consumers.remove(sub);
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    rest: { query?: readonly (readonly [string, string | number | undefined])[]; body?: unknown },
+  ): Promise<T> {
+    if (this.closed) throw abortError(this.root.signal.reason);
+    const controller = new AbortController();
+    const unlinkRoot = linkAbort(this.root.signal, controller);
+    const unlinkUser = signal ? linkAbort(signal, controller) : () => {};
+    try {
+      return await this.transport.call<T>(method, path, { ...rest, signal: controller.signal });
+    } finally {
+      unlinkRoot();
+      unlinkUser();
+    }
+  }
+}

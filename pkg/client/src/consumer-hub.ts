@@ -1,0 +1,179 @@
+// The one shared consumer long-poll of a client: every subscription rides on the same GET /consumer.
+
+import { isRetryable } from "./errors.js";
+import type { Query, Transport } from "./http.js";
+import { Backoff, Latch, linkAbort, type Runtime, SpinGuard, sleep } from "./runtime.js";
+import type { SubscriptionImpl } from "./subscription.js";
+import type { ConsumerAnswer, RetryOptions } from "./types.js";
+
+export interface HubOptions {
+  readonly transport: Transport;
+  readonly runtime: Runtime;
+  /** Aborted when the client closes. */
+  readonly closed: AbortSignal;
+  readonly waitMs: number;
+  readonly debounceMs: number;
+  readonly retry: RetryOptions | undefined;
+}
+
+/** The abort reason of a long-poll cut short because the set of subscriptions changed. */
+const RESTART = Symbol("restart");
+
+/** The client's own bound on a held poll: the server's wait, its jitter (≤ wait/16) and a margin. */
+export function guardMs(waitMs: number): number {
+  return waitMs + Math.ceil(waitMs / 8) + 10_000;
+}
+
+export class ConsumerHub {
+  private readonly subs = new Set<SubscriptionImpl>();
+  /** Every change after this revision is still to be seen by the initialised subscriptions. */
+  private index: number | undefined;
+  private readonly latch = new Latch();
+  private longPoll: AbortController | undefined;
+  private debounce: unknown;
+  private loop: Promise<void> | undefined;
+  /** Generation of the latest first-state read, and the newest generation a held poll has served. */
+  private generation = 0;
+  private servedGeneration = 0;
+
+  constructor(private readonly o: HubOptions) {}
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  add(sub: SubscriptionImpl): void {
+    this.subs.add(sub);
+    this.scheduleRestart();
+    this.loop ??= this.run();
+  }
+
+  remove(sub: SubscriptionImpl): void {
+    if (this.subs.delete(sub)) this.scheduleRestart();
+  }
+
+  /** Ends every subscription and waits for the loop to leave; the client's `closed` signal is already aborted. */
+  async close(): Promise<void> {
+    if (this.debounce !== undefined) this.o.runtime.timers.clearTimeout(this.debounce);
+    this.debounce = undefined;
+    this.latch.wake();
+    for (const sub of [...this.subs]) sub.close();
+    await this.loop;
+  }
+
+  /** Membership changes are gathered for `debounceMs`, then the held poll is cut and restarted once. */
+  private scheduleRestart(): void {
+    if (this.debounce !== undefined || this.o.closed.aborted) return;
+    this.debounce = this.o.runtime.timers.setTimeout(() => {
+      this.debounce = undefined;
+      this.longPoll?.abort(RESTART);
+      this.latch.wake();
+    }, this.o.debounceMs);
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff(this.o.retry, this.o.runtime.random);
+    const spin = new SpinGuard(this.o.retry?.initialMs ?? 250, this.o.runtime.random);
+    while (!this.o.closed.aborted) {
+      if (this.debounce !== undefined) {
+        // Membership is changing: gather the rest of the changes before asking the server anything.
+        await this.latch.wait();
+        continue;
+      }
+      if (this.subs.size === 0) {
+        this.index = undefined; // nothing is watched: the next subscriptions start from a fresh read
+        await this.latch.wait();
+        continue;
+      }
+      const fresh = [...this.subs].filter((s) => !s.initialized);
+      const batch = fresh.length > 0 ? fresh : [...this.subs];
+      try {
+        if (fresh.length > 0) {
+          // New subscriptions first get the current state at once; the long-poll then goes on from the
+          // older of the two indexes so the subscriptions already running miss nothing in between.
+          const answer = await this.get(batch, undefined, undefined);
+          this.generation += 1;
+          for (const sub of batch) sub.generation = this.generation;
+          this.dispatch(answer, batch);
+          this.index = this.index === undefined ? answer.index : Math.min(this.index, answer.index);
+        } else {
+          const sent = { index: this.index ?? 0, at: this.o.runtime.now() };
+          const answer = await this.get(batch, this.index, this.o.waitMs);
+          this.dispatch(answer, batch);
+          this.index = answer.index;
+          this.servedGeneration = this.generation;
+          const quick = this.o.runtime.now() - sent.at < this.o.waitMs / 2;
+          const pause = spin.pause(answer.index > sent.index, quick);
+          if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
+        }
+        backoff.reset();
+      } catch (err) {
+        if (this.o.closed.aborted) break;
+        if (err === RESTART) continue;
+        if (isRetryable(err)) {
+          const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
+          await sleep(this.o.runtime, backoff.next(retryAfter), this.o.closed);
+          continue;
+        }
+        // A 4xx is not going to heal by retrying: end the subscriptions of the failed request. When a held
+        // poll fails that worked before the latest subscriptions joined (say TOO_MANY_NAMES), only those fail.
+        const newcomers = fresh.length > 0 ? [] : batch.filter((sub) => sub.generation > this.servedGeneration);
+        for (const sub of newcomers.length > 0 ? newcomers : batch) sub.fail(err);
+      }
+    }
+  }
+
+  private async get(
+    batch: readonly SubscriptionImpl[],
+    index: number | undefined,
+    waitMs: number | undefined,
+  ): Promise<ConsumerAnswer> {
+    const names = new Set<string>();
+    const prefixes = new Set<string>();
+    for (const s of batch) {
+      if (s.selection.kind === "name") names.add(s.selection.name);
+      else prefixes.add(s.selection.prefix);
+    }
+    const query: [string, string | number | undefined][] = [];
+    for (const n of names) query.push(["name", n]);
+    for (const p of prefixes) query.push(["prefix", p]);
+    query.push(["index", index]);
+    if (index !== undefined && waitMs !== undefined) query.push(["wait", `${waitMs}ms`]);
+    const held = index !== undefined && waitMs !== undefined;
+    const controller = new AbortController();
+    const unlink = linkAbort(this.o.closed, controller);
+    if (held) this.longPoll = controller;
+    try {
+      return await this.o.transport.call<ConsumerAnswer>("GET", "/consumer", {
+        query: query as Query,
+        signal: controller.signal,
+        timeoutMs: guardMs(waitMs ?? 0),
+      });
+    } finally {
+      if (this.longPoll === controller) this.longPoll = undefined;
+      unlink();
+    }
+  }
+
+  private dispatch(answer: ConsumerAnswer, batch: readonly SubscriptionImpl[]): void {
+    const byName = new Map<string, SubscriptionImpl[]>();
+    const byPrefix: SubscriptionImpl[] = [];
+    const entries = new Map<SubscriptionImpl, ConsumerAnswer["registers"][number][]>();
+    for (const s of batch) {
+      if (s.closed) continue;
+      entries.set(s, []);
+      if (s.selection.kind === "prefix") byPrefix.push(s);
+      else {
+        const list = byName.get(s.selection.name);
+        if (list) list.push(s);
+        else byName.set(s.selection.name, [s]);
+      }
+    }
+    for (const r of answer.registers) {
+      for (const s of byName.get(r.name) ?? []) entries.get(s)?.push(r);
+      for (const s of byPrefix) if (s.matches(r.name)) entries.get(s)?.push(r);
+    }
+    const resync = answer.resync === true;
+    for (const [s, list] of entries) s.deliver(list, answer.index, resync);
+  }
+}

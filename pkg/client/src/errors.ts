@@ -1,0 +1,68 @@
+// The client's error types: ClientError for an error answer of the server, ConnectionError when no answer came.
+
+/** The server answered with an error status; `code`, `message` and `details` come from its error body. */
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** The server's error code, e.g. "QUEUE_FULL", or "HTTP_<status>" when the body had none. */
+  readonly code: string;
+  readonly details: unknown;
+  /** From a Retry-After header, in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { details?: unknown; retryAfterMs?: number | undefined } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = options.details;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The request did not get an answer (refused, reset, DNS, timeout of the client's own guard). */
+export class ConnectionError extends Error {
+  override readonly name = "ConnectionError";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** Whether a background loop should back off and try again rather than give up. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof ConnectionError) return true;
+  if (err instanceof ClientError) return err.status >= 500 || err.status === 408 || err.status === 429;
+  return false;
+}
+
+/** An abort error for iterators and calls ended by close() or a signal. */
+export function abortError(reason?: unknown): unknown {
+  if (reason !== undefined) return reason;
+  return new DOMException("The operation was aborted.", "AbortError");
+}
+
+/** Local validation of names and prefixes, with the server's own codes, so one bad name cannot break a shared poll. */
+const NAME_RE = /^[A-Za-z0-9._\-:/]{1,256}$/;
+const PREFIX_RE = /^[A-Za-z0-9._\-:/]{0,256}$/;
+
+export function checkName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new ClientError(400, "INVALID_NAME", `invalid register name ${JSON.stringify(name)}`, {
+      details: { name },
+    });
+  }
+}
+
+export function checkPrefix(prefix: string): void {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new ClientError(400, "INVALID_PREFIX", `invalid prefix ${JSON.stringify(prefix)}`, {
+      details: { prefix },
+    });
+  }
+}

@@ -1,0 +1,112 @@
+// One HTTP exchange with the server: URL and query building, auth, abort and guard timeout, error bodies → ClientError.
+
+import { ClientError, ConnectionError } from "./errors.js";
+import { linkAbort, type Runtime } from "./runtime.js";
+
+export type Query = readonly (readonly [string, string | number | undefined])[];
+
+export interface CallOptions {
+  readonly query?: Query;
+  readonly body?: unknown;
+  /** Aborting it aborts the exchange; the call then rejects with the signal's reason. */
+  readonly signal: AbortSignal;
+  /** The client's own bound on the whole exchange; past it the call fails with a ConnectionError. */
+  readonly timeoutMs?: number;
+}
+
+/** Query values keep `/` and `:` readable: names are long and a long-poll names up to 1,000 of them. */
+function encodeQueryValue(v: string): string {
+  return encodeURIComponent(v).replace(/%2F/gi, "/").replace(/%3A/gi, ":");
+}
+
+export function buildQuery(query: Query | undefined): string {
+  if (!query || query.length === 0) return "";
+  const parts: string[] = [];
+  for (const [k, v] of query) {
+    if (v === undefined) continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeQueryValue(String(v))}`);
+  }
+  return parts.length === 0 ? "" : `?${parts.join("&")}`;
+}
+
+function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function errorFrom(res: Response, now: number): Promise<ClientError> {
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `HTTP ${res.status}`;
+  let details: unknown;
+  try {
+    const body: unknown = await res.json();
+    const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+    if (err && typeof err === "object") {
+      if (typeof err.code === "string") code = err.code;
+      if (typeof err.message === "string") message = err.message;
+      details = err.details;
+    }
+  } catch {
+    // Not a JSON error body (a proxy's HTML page, say): status and statusText are all there is.
+  }
+  return new ClientError(res.status, code, message, {
+    details,
+    retryAfterMs: retryAfterMs(res.headers.get("retry-after"), now),
+  });
+}
+
+export class Transport {
+  private readonly base: string;
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+    private readonly fetchFn: typeof fetch,
+    private readonly rt: Runtime,
+  ) {
+    this.base = url.replace(/\/+$/, "");
+  }
+
+  async call<T>(method: string, path: string, options: CallOptions): Promise<T> {
+    const controller = new AbortController();
+    const unlink = linkAbort(options.signal, controller);
+    let timedOut = false;
+    const guard =
+      options.timeoutMs === undefined
+        ? undefined
+        : this.rt.timers.setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, options.timeoutMs);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const init: RequestInit = { method, headers, signal: controller.signal };
+    if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+    try {
+      const res = await this.fetchFn(`${this.base}${path}${buildQuery(options.query)}`, init);
+      if (!res.ok) throw await errorFrom(res, this.rt.now());
+      try {
+        return (await res.json()) as T;
+      } catch (err) {
+        if (controller.signal.aborted) throw err;
+        throw new ConnectionError(`${method} ${path}: the answer is not JSON`, { cause: err });
+      }
+    } catch (err) {
+      if (err instanceof ClientError || err instanceof ConnectionError) throw err;
+      if (options.signal.aborted) throw options.signal.reason;
+      if (timedOut) throw new ConnectionError(`${method} ${path}: no answer within ${options.timeoutMs} ms`);
+      throw new ConnectionError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    } finally {
+      if (guard !== undefined) this.rt.timers.clearTimeout(guard);
+      unlink();
+    }
+  }
+}

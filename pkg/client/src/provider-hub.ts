@@ -1,0 +1,237 @@
+// The one shared provider long-poll of a client, its acknowledgements (`after`) and the batched TTL refreshes.
+
+import { guardMs, type HubOptions } from "./consumer-hub.js";
+import { abortError, isRetryable } from "./errors.js";
+import type { Query } from "./http.js";
+import type { ProvisionHost, ProvisionImpl } from "./provision.js";
+import { Backoff, Latch, linkAbort, SpinGuard, sleep } from "./runtime.js";
+import type { Json, JsonObject, ProviderAnswer, RegisterWrite, WireChangeRequest, WriteResult } from "./types.js";
+import { MAX_BATCH, type Writer } from "./writer.js";
+
+const RESTART = Symbol("restart");
+
+/**
+ * One `after` serves every register of the poll, so it is the lowest *watermark* of the polled provisions.
+ * A provision's watermark is the highest request id this client had seen when an answer of a poll that
+ * included it came back: that answer carried every pending request of its register above the poll's
+ * `after`, and any later request gets a higher id. A provision whose reader still holds requests is left
+ * out of the poll until it has handled them, so a slow reader holds back only its own register.
+ */
+export class ProviderHub implements ProvisionHost {
+  private readonly provisions = new Map<string, ProvisionImpl>();
+  private readonly polling = new Set<ProvisionImpl>();
+  private maxSeen = 0;
+  private readonly latch = new Latch();
+  private longPoll: AbortController | undefined;
+  private debounce: unknown;
+  private loop: Promise<void> | undefined;
+  private refreshTimer: unknown;
+  private refreshAt: number | undefined;
+  private refreshDirty = false;
+  private deletes = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
+
+  constructor(
+    private readonly o: HubOptions,
+    private readonly writer: Writer,
+  ) {}
+
+  add(p: ProvisionImpl): void {
+    if (this.provisions.has(p.name)) throw new TypeError(`${p.name} is already provided by this client`);
+    this.provisions.set(p.name, p);
+    this.loop ??= this.run();
+    p.start();
+  }
+
+  /** Closes every provision without deregistering (their TTLs run out) and waits for the loop to leave. */
+  async close(): Promise<void> {
+    const t = this.o.runtime.timers;
+    if (this.debounce !== undefined) t.clearTimeout(this.debounce);
+    if (this.refreshTimer !== undefined) t.clearTimeout(this.refreshTimer);
+    this.debounce = this.refreshTimer = this.refreshAt = undefined;
+    this.latch.wake();
+    await Promise.all([...this.provisions.values()].map((p) => p.close({ keep: true })));
+    await this.loop;
+  }
+
+  changed(p: ProvisionImpl): void {
+    if (p.eligible && !this.polling.has(p)) this.scheduleRestart();
+    this.markRefreshDirty();
+  }
+
+  async write(p: ProvisionImpl, value: Json, metadata: JsonObject | undefined, withTtl: boolean): Promise<WriteResult> {
+    const w: { -readonly [K in keyof RegisterWrite]: RegisterWrite[K] } = { name: p.name, value };
+    if (metadata !== undefined) w.metadata = metadata;
+    if (withTtl && p.ttl !== undefined) w.ttl = p.ttl;
+    const sentAt = this.o.runtime.now();
+    p.dueAt = undefined;
+    try {
+      const r = await this.writer.write(w);
+      p.lastModRevision = r.modRevision;
+      return r;
+    } finally {
+      // Refresh at half the TTL counted from when the write left; after a failure, try again then too.
+      if (!p.closed && p.ttlMs !== undefined && p.ttlMs > 0 && p.dueAt === undefined) p.dueAt = sentAt + p.ttlMs / 2;
+      this.markRefreshDirty();
+    }
+  }
+
+  async release(p: ProvisionImpl, keep: boolean): Promise<void> {
+    if (this.provisions.get(p.name) === p) this.provisions.delete(p.name);
+    this.scheduleRestart();
+    this.markRefreshDirty();
+    await this.writer.cancel(p.name, abortError());
+    if (keep || this.o.closed.aborted) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiting = this.deletes.get(p.name);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.deletes.set(p.name, [{ resolve, reject }]);
+      if (this.deletes.size === 1 && !waiting) queueMicrotask(() => void this.flushDeletes());
+    });
+  }
+
+  /** Deregistrations asked for in the same tick go out as one DELETE /provider. */
+  private async flushDeletes(): Promise<void> {
+    const all = [...this.deletes];
+    this.deletes = new Map();
+    for (let i = 0; i < all.length; i += MAX_BATCH) await this.deleteBatch(new Map(all.slice(i, i + MAX_BATCH)));
+  }
+
+  private async deleteBatch(
+    batch: Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>,
+  ): Promise<void> {
+    try {
+      await this.o.transport.call("DELETE", "/provider", {
+        query: [...batch.keys()].map((n) => ["name", n] as const),
+        signal: this.o.closed,
+        timeoutMs: 30_000,
+      });
+      for (const ws of batch.values()) for (const w of ws) w.resolve();
+    } catch (err) {
+      for (const ws of batch.values()) for (const w of ws) w.reject(err);
+    }
+  }
+
+  private scheduleRestart(): void {
+    if (this.debounce !== undefined || this.o.closed.aborted) return;
+    this.debounce = this.o.runtime.timers.setTimeout(() => {
+      this.debounce = undefined;
+      this.longPoll?.abort(RESTART);
+      this.latch.wake();
+    }, this.o.debounceMs);
+  }
+
+  private markRefreshDirty(): void {
+    if (this.refreshDirty) return;
+    this.refreshDirty = true;
+    queueMicrotask(() => {
+      this.refreshDirty = false;
+      this.armRefresh();
+    });
+  }
+
+  private armRefresh(): void {
+    if (this.o.closed.aborted) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const p of this.provisions.values()) if (p.dueAt !== undefined && p.dueAt < earliest) earliest = p.dueAt;
+    if (earliest === this.refreshAt) return;
+    const t = this.o.runtime.timers;
+    if (this.refreshTimer !== undefined) t.clearTimeout(this.refreshTimer);
+    this.refreshTimer = this.refreshAt = undefined;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    this.refreshAt = earliest;
+    this.refreshTimer = t.setTimeout(() => this.refreshDue(), Math.max(0, earliest - this.o.runtime.now()));
+  }
+
+  /**
+   * Refreshes every register due now or within a quarter of its TTL, all in the same tick so the writer
+   * sends them as one PUT; registers registered close together thereby fall into step.
+   */
+  private refreshDue(): void {
+    this.refreshTimer = this.refreshAt = undefined;
+    const now = this.o.runtime.now();
+    for (const p of this.provisions.values()) {
+      if (p.dueAt === undefined || p.ttlMs === undefined || p.dueAt > now + p.ttlMs / 4) continue;
+      const before = p.lastModRevision;
+      // No metadata: a refresh must not overwrite metadata others publish (e.g. health) or make a revision.
+      this.write(p, p.value, undefined, true).then(
+        (r) => {
+          // The register had expired and the refresh re-created it without metadata: put the metadata back.
+          if (r.version === 1 && r.modRevision !== before && p.metadata !== undefined && !p.closed) {
+            this.write(p, p.value, p.metadata, true).catch(() => {});
+          }
+        },
+        () => {},
+      );
+    }
+    this.armRefresh();
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff(this.o.retry, this.o.runtime.random);
+    const spin = new SpinGuard(this.o.retry?.initialMs ?? 250, this.o.runtime.random);
+    while (!this.o.closed.aborted) {
+      if (this.debounce !== undefined) {
+        // Membership is changing: gather the rest of the changes before asking the server anything.
+        await this.latch.wait();
+        continue;
+      }
+      const batch = [...this.provisions.values()].filter((p) => p.eligible);
+      if (batch.length === 0) {
+        await this.latch.wait();
+        continue;
+      }
+      let after = Number.POSITIVE_INFINITY;
+      for (const p of batch) after = Math.min(after, p.watermark);
+      try {
+        const sentAt = this.o.runtime.now();
+        const answer = await this.get(batch, after);
+        const seenBefore = this.maxSeen;
+        for (const r of answer.requests) if (r.id > this.maxSeen) this.maxSeen = r.id;
+        const byName = new Map<string, WireChangeRequest[]>();
+        for (const r of answer.requests) {
+          const list = byName.get(r.name);
+          if (list) list.push(r);
+          else byName.set(r.name, [r]);
+        }
+        for (const p of batch) {
+          p.watermark = Math.max(p.watermark, this.maxSeen);
+          const list = byName.get(p.name);
+          if (list) p.receive(list.sort((a, b) => a.id - b.id));
+        }
+        backoff.reset();
+        // Requests already received come back until acknowledged: one such quick answer is expected.
+        const quick = this.o.runtime.now() - sentAt < this.o.waitMs / 2;
+        const pause = spin.pause(this.maxSeen > seenBefore, quick);
+        if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
+      } catch (err) {
+        if (this.o.closed.aborted) break;
+        if (err === RESTART) continue;
+        if (isRetryable(err)) {
+          await sleep(this.o.runtime, backoff.next((err as { retryAfterMs?: number }).retryAfterMs), this.o.closed);
+          continue;
+        }
+        for (const p of batch) p.fail(err);
+      }
+    }
+  }
+
+  private async get(batch: readonly ProvisionImpl[], after: number): Promise<ProviderAnswer> {
+    const query: (readonly [string, string | number | undefined])[] = batch.map((p) => ["name", p.name] as const);
+    query.push(["after", after > 0 ? after : undefined], ["wait", `${this.o.waitMs}ms`]);
+    const controller = new AbortController();
+    const unlink = linkAbort(this.o.closed, controller);
+    this.longPoll = controller;
+    for (const p of batch) this.polling.add(p);
+    try {
+      return await this.o.transport.call<ProviderAnswer>("GET", "/provider", {
+        query: query as Query,
+        signal: controller.signal,
+        timeoutMs: guardMs(this.o.waitMs),
+      });
+    } finally {
+      this.polling.clear();
+      if (this.longPoll === controller) this.longPoll = undefined;
+      unlink();
+    }
+  }
+}

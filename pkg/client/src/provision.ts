@@ -1,0 +1,175 @@
+// A provide() handle: the register's value, its TTL refresh schedule and its stream of change requests.
+
+import { abortError } from "./errors.js";
+import { ItemQueue } from "./queue.js";
+import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
+
+export interface Provision {
+  readonly name: string;
+  /** The value last given to provide() or set(). */
+  readonly value: Json;
+  /** Resolves once the register has been written the first time; rejects on a 4xx or if closed before. */
+  readonly ready: Promise<void>;
+  /** Writes a new value (and, if given, new metadata); resolves when the server has it. */
+  set(value: Json, metadata?: JsonObject): Promise<WriteResult>;
+  /**
+   * The change requests for this register, oldest first. A request counts as handled when the iterator
+   * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
+   * while requests are buffered here, the register is left out of the provider poll (backpressure).
+   */
+  readonly requests: AsyncIterableIterator<ChangeRequest>;
+  /** Stops refreshing and ends `requests`; deletes the register unless `keep` is true. */
+  close(options?: { keep?: boolean | undefined }): Promise<void>;
+}
+
+/** What a provision needs from its client. */
+export interface ProvisionHost {
+  write(p: ProvisionImpl, value: Json, metadata: JsonObject | undefined, withTtl: boolean): Promise<WriteResult>;
+  /** The provision's poll eligibility or refresh deadline changed. */
+  changed(p: ProvisionImpl): void;
+  release(p: ProvisionImpl, keep: boolean): Promise<void>;
+}
+
+export class ProvisionImpl implements Provision {
+  /** True once the first write succeeded; only then is the register polled and refreshed. */
+  registered = false;
+  /** Every request for this register with an id ≤ watermark has been received here (see ProviderHub). */
+  watermark = 0;
+  /** Highest request id received: later answers repeat requests not yet acknowledged, and they are skipped. */
+  maxReceived = 0;
+  /** Highest request id handled by the reader. */
+  lastHandled = 0;
+  /** When the next TTL refresh is due (epoch ms), if the register has a TTL and no write is under way. */
+  dueAt: number | undefined;
+  lastModRevision: number | undefined;
+  readonly ready: Promise<void>;
+  readonly requests: AsyncIterableIterator<ChangeRequest>;
+  private readonly queue: ItemQueue<ChangeRequest>;
+  /** Received and not yet handled, oldest first (the head may be the one the reader holds). */
+  private readonly unhandled: ChangeRequest[] = [];
+  private handedOut = false;
+  private done = false;
+  private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private detach: () => void = () => {};
+
+  constructor(
+    readonly name: string,
+    public value: Json,
+    public metadata: JsonObject | undefined,
+    readonly ttl: Duration | undefined,
+    readonly ttlMs: number | undefined,
+    private readonly host: ProvisionHost,
+    signal: AbortSignal | undefined,
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
+    this.ready.catch(() => {});
+    this.queue = new ItemQueue<ChangeRequest>();
+    this.requests = {
+      next: () => this.nextRequest(),
+      return: () => {
+        // Leaving the loop does not acknowledge the request in hand: it will come again (at least once).
+        this.queue.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    if (signal) {
+      const onAbort = (): void => void this.close({ keep: true }).catch(() => {});
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.detach = () => signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  get closed(): boolean {
+    return this.done;
+  }
+
+  /** Polled only when the reader has handled everything it was given. */
+  get eligible(): boolean {
+    return this.registered && !this.done && this.unhandled.length === 0;
+  }
+
+  /** First write (called by the client right after construction). */
+  start(): void {
+    this.host.write(this, this.value, this.metadata, true).then(
+      () => {
+        if (this.done) return;
+        this.registered = true;
+        this.settleReady?.resolve();
+        this.settleReady = undefined;
+        this.host.changed(this);
+      },
+      (err: unknown) => {
+        if (!this.done) this.fail(err);
+      },
+    );
+  }
+
+  set(value: Json, metadata?: JsonObject): Promise<WriteResult> {
+    if (this.done) return Promise.reject(abortError());
+    // Taken at once so that a TTL refresh queued meanwhile carries the new value, not the old one.
+    const previous = { value: this.value, metadata: this.metadata };
+    this.value = value;
+    if (metadata !== undefined) this.metadata = metadata;
+    return this.host.write(this, value, metadata, true).catch((err: unknown) => {
+      if (this.value === value) this.value = previous.value;
+      if (metadata !== undefined && this.metadata === metadata) this.metadata = previous.metadata;
+      throw err;
+    });
+  }
+
+  /** Takes requests from a provider poll answer (skipping those already received). */
+  receive(requests: readonly WireChangeRequest[]): void {
+    for (const r of requests) {
+      if (r.id <= this.maxReceived || this.done) continue;
+      this.maxReceived = r.id;
+      const item: ChangeRequest =
+        r.requester === undefined
+          ? { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt }
+          : { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt, requester: r.requester };
+      this.unhandled.push(item);
+      this.queue.push(item);
+    }
+  }
+
+  /** Ends the provision with an error (a 4xx on its first write or on the provider poll). */
+  fail(err: unknown): void {
+    if (this.done) return;
+    this.settleReady?.reject(err);
+    this.settleReady = undefined;
+    this.queue.fail(err);
+    void this.finish(true);
+  }
+
+  async close(options: { keep?: boolean | undefined } = {}): Promise<void> {
+    if (this.done) return;
+    this.settleReady?.reject(abortError());
+    this.settleReady = undefined;
+    this.queue.close();
+    await this.finish(options.keep === true);
+  }
+
+  private async finish(keep: boolean): Promise<void> {
+    this.done = true;
+    this.dueAt = undefined;
+    this.detach();
+    this.detach = () => {};
+    await this.host.release(this, keep);
+  }
+
+  private async nextRequest(): Promise<IteratorResult<ChangeRequest>> {
+    if (this.handedOut) {
+      this.handedOut = false;
+      const handled = this.unhandled.shift();
+      if (handled) this.lastHandled = handled.id;
+      if (this.unhandled.length === 0) this.host.changed(this);
+    }
+    const r = await this.queue.next();
+    if (!r.done) this.handedOut = true;
+    return r;
+  }
+}

@@ -1,0 +1,198 @@
+// A consume() subscription: turns the shared poll's answers into an ordered, coalescing stream of register states.
+
+import { ItemQueue } from "./queue.js";
+import type { ConsumeItem, FoundItem, Json, MissingItem, RequestReceipt, WireMissing, WireRegister } from "./types.js";
+
+export type Selection =
+  | { readonly kind: "name"; readonly name: string }
+  | { readonly kind: "prefix"; readonly prefix: string };
+
+/** What a subscription needs from its client; kept narrow so the subscription can be tested alone. */
+export interface SubscriptionHost {
+  unsubscribe(sub: SubscriptionImpl): void;
+  request(name: string, value: Json): Promise<RequestReceipt>;
+}
+
+interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
+  /** Resolves once the first state has been received (rejects if the subscription failed before that). */
+  readonly ready: Promise<void>;
+  /** Ends the iteration; buffered items are dropped. */
+  close(): void;
+}
+
+export interface NameSubscription extends BaseSubscription {
+  readonly name: string;
+  /** The latest state received from the server (possibly not yet read from the iterator). */
+  readonly current: ConsumeItem | undefined;
+  /** Asks the register's provider to change the value (PUT /consumer); resolves with the request id. */
+  request(value: Json): Promise<RequestReceipt>;
+}
+
+export interface PrefixSubscription extends BaseSubscription {
+  readonly prefix: string;
+  /** The registers under the prefix as last received, by name. */
+  readonly current: ReadonlyMap<string, FoundItem>;
+}
+
+export function toItem(r: WireRegister, index: number): FoundItem {
+  return {
+    name: r.name,
+    found: true,
+    value: r.value,
+    metadata: r.metadata,
+    version: r.version,
+    createRevision: r.createRevision,
+    modRevision: r.modRevision,
+    expiresAt: r.expiresAt,
+    index,
+  };
+}
+
+export function missing(name: string, index: number): MissingItem {
+  return { name, found: false, value: null, metadata: null, version: 0, index };
+}
+
+export abstract class SubscriptionImpl implements BaseSubscription {
+  initialized = false;
+  /** Which first-state read of the shared poll brought this subscription in (set by the hub). */
+  generation = 0;
+  readonly ready: Promise<void>;
+  protected readonly known = new Map<string, ConsumeItem>();
+  private readonly queue: ItemQueue<ConsumeItem>;
+  private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private detach: () => void = () => {};
+
+  constructor(
+    readonly selection: Selection,
+    protected readonly host: SubscriptionHost,
+    signal: AbortSignal | undefined,
+  ) {
+    this.queue = new ItemQueue<ConsumeItem>(undefined, () => this.close());
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
+    // A caller that never awaits `ready` must not get an unhandled rejection; awaiting it still rejects.
+    this.ready.catch(() => {});
+    if (signal) {
+      const onAbort = (): void => this.close();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.detach = () => signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  get closed(): boolean {
+    return this.queue.closed;
+  }
+
+  matches(name: string): boolean {
+    return this.selection.kind === "name" ? this.selection.name === name : name.startsWith(this.selection.prefix);
+  }
+
+  /**
+   * Takes one answer's entries for this subscription. Emits what differs from what was last received: a
+   * register whose incarnation changed (createRevision) gets a found:false first, so a delete followed by a
+   * re-create is never hidden; `resync` answers also report prefix registers that silently disappeared.
+   */
+  deliver(entries: readonly (WireRegister | WireMissing)[], index: number, resync: boolean): void {
+    if (this.queue.closed) return;
+    const seen = resync && this.selection.kind === "prefix" ? new Set<string>() : undefined;
+    for (const r of entries) {
+      seen?.add(r.name);
+      const last = this.known.get(r.name);
+      if (r.found) {
+        const item = toItem(r, index);
+        if (last?.found && last.createRevision !== r.createRevision) {
+          this.emitMissing(r.name, index);
+        } else if (last?.found && last.modRevision === r.modRevision && last.version === r.version) {
+          this.known.set(r.name, item); // e.g. a TTL refresh moved expiresAt: no change to report
+          continue;
+        }
+        this.known.set(r.name, item);
+        this.queue.push(item, r.name, true);
+      } else if (last === undefined ? this.selection.kind === "name" : last.found) {
+        this.emitMissing(r.name, index);
+      }
+    }
+    if (seen) {
+      for (const [name, last] of this.known) if (last.found && !seen.has(name)) this.emitMissing(name, index);
+    }
+    if (!this.initialized) {
+      this.initialized = true;
+      this.settleReady?.resolve();
+      this.settleReady = undefined;
+    }
+  }
+
+  /** Ends the iteration with `error` (a ClientError from a 4xx answer). */
+  fail(error: unknown): void {
+    this.settleReady?.reject(error);
+    this.settleReady = undefined;
+    this.queue.fail(error);
+    this.release();
+  }
+
+  close(): void {
+    this.settleReady?.reject(new DOMException("The subscription was closed.", "AbortError"));
+    this.settleReady = undefined;
+    this.queue.close();
+    this.release();
+  }
+
+  next(): Promise<IteratorResult<ConsumeItem>> {
+    return this.queue.next();
+  }
+
+  return(): Promise<IteratorResult<ConsumeItem>> {
+    return this.queue.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private emitMissing(name: string, index: number): void {
+    const item = missing(name, index);
+    if (this.selection.kind === "name") this.known.set(name, item);
+    else this.known.delete(name);
+    this.queue.push(item, name, false);
+  }
+
+  private release(): void {
+    this.detach();
+    this.detach = () => {};
+    this.host.unsubscribe(this);
+  }
+}
+
+export class NameSubscriptionImpl extends SubscriptionImpl implements NameSubscription {
+  constructor(
+    readonly name: string,
+    host: SubscriptionHost,
+    signal: AbortSignal | undefined,
+  ) {
+    super({ kind: "name", name }, host, signal);
+  }
+
+  get current(): ConsumeItem | undefined {
+    return this.known.get(this.name);
+  }
+
+  request(value: Json): Promise<RequestReceipt> {
+    return this.host.request(this.name, value);
+  }
+}
+
+export class PrefixSubscriptionImpl extends SubscriptionImpl implements PrefixSubscription {
+  constructor(
+    readonly prefix: string,
+    host: SubscriptionHost,
+    signal: AbortSignal | undefined,
+  ) {
+    super({ kind: "prefix", prefix }, host, signal);
+  }
+
+  get current(): ReadonlyMap<string, FoundItem> {
+    // Only found items are kept for a prefix: a deletion removes the entry.
+    return this.known as ReadonlyMap<string, FoundItem>;
+  }
+}

@@ -1,0 +1,151 @@
+// Public types of @switchboard/client: JSON values, wire shapes of the REST API and the items the client yields.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A duration as the server reads it: a number of seconds, or a string such as "500ms", "30s", "5m", "1h". */
+export type Duration = number | string;
+
+/** A register as GET /consumer and GET /registers return it when it exists. */
+export interface WireRegister {
+  readonly name: string;
+  readonly found: true;
+  readonly value: Json;
+  readonly metadata: JsonObject;
+  readonly version: number;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly expiresAt: string | null;
+}
+
+export interface WireMissing {
+  readonly name: string;
+  readonly found: false;
+}
+
+export interface ConsumerAnswer {
+  readonly index: number;
+  readonly resync?: boolean;
+  readonly registers: readonly (WireRegister | WireMissing)[];
+}
+
+export interface WireChangeRequest {
+  readonly id: number;
+  readonly name: string;
+  readonly value: Json;
+  readonly requestedAt: string;
+  readonly requester?: string;
+}
+
+export interface ProviderAnswer {
+  readonly index: number;
+  readonly requests: readonly WireChangeRequest[];
+}
+
+/** What a write returned for one register. */
+export interface WriteResult {
+  readonly name: string;
+  readonly version: number;
+  readonly modRevision: number;
+  readonly expiresAt: string | null;
+}
+
+export interface WriteAnswer {
+  readonly index: number;
+  readonly registers: readonly WriteResult[];
+}
+
+/** One register write; `ttl` re-arms the deadline, `ttl: 0` removes it, omitted keeps the current deadline. */
+export interface RegisterWrite {
+  readonly name: string;
+  readonly value: Json;
+  readonly metadata?: JsonObject | undefined;
+  readonly ttl?: Duration | undefined;
+}
+
+export interface RequestReceipt {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface ListPage {
+  readonly index: number;
+  readonly registers: readonly WireRegister[];
+  readonly cursor: string | null;
+}
+
+/** A register that exists, as a subscription yields it. */
+export interface FoundItem {
+  readonly name: string;
+  readonly found: true;
+  readonly value: Json;
+  readonly metadata: JsonObject;
+  readonly version: number;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly expiresAt: string | null;
+  /** The global revision of the answer this state came from. */
+  readonly index: number;
+}
+
+/** A register that does not exist (never created, deleted or expired). */
+export interface MissingItem {
+  readonly name: string;
+  readonly found: false;
+  readonly value: null;
+  readonly metadata: null;
+  readonly version: 0;
+  readonly index: number;
+}
+
+export type ConsumeItem = FoundItem | MissingItem;
+
+/** A change request as a provider receives it. */
+export interface ChangeRequest {
+  readonly id: number;
+  readonly name: string;
+  readonly value: Json;
+  /** ISO 8601 time at which the server queued the request. */
+  readonly requestedAt: string;
+  readonly requester?: string;
+}
+
+/** The timer functions the client uses; inject them to count or control timers in tests. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface RetryOptions {
+  /** First backoff ceiling in milliseconds (default 250). */
+  readonly initialMs?: number | undefined;
+  /** Largest backoff ceiling in milliseconds (default 30,000). */
+  readonly maxMs?: number | undefined;
+}
+
+export interface ClientOptions {
+  /** Base URL of the Switchboard server, e.g. "http://127.0.0.1:8080". */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+  /** A fetch implementation (default: the global fetch). */
+  readonly fetch?: typeof fetch | undefined;
+  /** How long the server may hold the shared consumer long-poll (default "30s"). */
+  readonly consumerWait?: Duration | undefined;
+  /** How long the server may hold the shared provider long-poll (default "30s"). */
+  readonly providerWait?: Duration | undefined;
+  /** Capped exponential backoff with full jitter for network errors and 5xx answers. */
+  readonly retry?: RetryOptions | undefined;
+  /** How long membership changes are gathered before the shared polls restart (default 10 ms). */
+  readonly debounceMs?: number | undefined;
+  /** Aborting it closes the client. */
+  readonly signal?: AbortSignal | undefined;
+  /** Timer functions (default: the global setTimeout/clearTimeout). */
+  readonly timers?: Timers | undefined;
+  /** Milliseconds since the epoch (default Date.now). */
+  readonly now?: (() => number) | undefined;
+  /** A random number in [0, 1) for backoff jitter (default Math.random). */
+  readonly random?: (() => number) | undefined;
+}
