@@ -42,6 +42,7 @@ export const configSchema = z.object({
   maxBodyBytes: int(1).default(1024 * 1024),
   maxValueBytes: int(1).default(64 * 1024),
   maxMetadataBytes: int(1).default(16 * 1024),
+  maxDepth: int(1).default(64),
   maxBatch: int(1).default(1000),
   maxNames: int(1).default(1000),
   maxQueue: int(1).default(1000),

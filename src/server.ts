@@ -56,6 +56,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     limits: {
       maxValueBytes: config.maxValueBytes,
       maxMetadataBytes: config.maxMetadataBytes,
+      maxDepth: config.maxDepth,
       maxBatch: config.maxBatch,
       maxNames: config.maxNames,
       maxWaitMs: config.maxWait,

@@ -29,6 +29,7 @@ const DESCRIPTIONS: Partial<Record<ConfigKey, string>> = {
   maxBodyBytes: "largest request body",
   maxValueBytes: "largest value",
   maxMetadataBytes: "largest metadata",
+  maxDepth: "deepest nesting of arrays/objects in a value or metadata",
   maxBatch: "registers or requests per batch",
   maxNames: "names and prefixes per read or poll",
   maxQueue: "pending change requests per register",

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     kind: "too_large",
     description: "The request body is larger than the configured limit (default 1 MiB).",
   },
+  NESTING_TOO_DEEP: {
+    kind: "invalid",
+    description: "A value or metadata nests arrays and objects deeper than the configured limit (default 64 levels).",
+  },
   VALUE_TOO_LARGE: {
     kind: "too_large",
     description: "A value serialises to more than the configured limit (default 64 KiB).",

@@ -42,3 +42,16 @@ export function utf8Length(s: string): number {
 export function jsonSize(v: Json): number {
   return utf8Length(JSON.stringify(v));
 }
+
+/** True when a JSON value nests arrays/objects deeper than `max` levels (checked without recursion). */
+export function jsonDepthExceeds(v: Json, max: number): boolean {
+  const stack: [Json, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > max) return true;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (const c of children) if (c !== null && typeof c === "object") stack.push([c, depth + 1]);
+  }
+  return false;
+}

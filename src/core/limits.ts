@@ -15,6 +15,8 @@ export interface Limits {
   readonly maxQueue: number;
   /** Most long-polls held at once (consumers + providers). */
   readonly maxWaiters: number;
+  /** Deepest nesting of arrays/objects in a value or metadata. */
+  readonly maxDepth: number;
   /** Longest TTL, ms. */
   readonly maxTtlMs: number;
 }
@@ -27,5 +29,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxWaitMs: 5 * 60_000,
   maxQueue: 1000,
   maxWaiters: 200_000,
+  maxDepth: 64,
   maxTtlMs: 366 * 24 * 3600_000,
 };

@@ -4,13 +4,22 @@ import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
 import { SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
-import { jsonEqual, jsonSize } from "./json.js";
+import { jsonDepthExceeds, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
 import type { Clock, Persistence, TimerHandle } from "./ports.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
-import type { ChangeRequest, Mutation, Register, RequestInput, Selector, SetInput, SwitchboardEvent } from "./types.js";
+import type {
+  ChangeRequest,
+  Json,
+  Mutation,
+  Register,
+  RequestInput,
+  Selector,
+  SetInput,
+  SwitchboardEvent,
+} from "./types.js";
 import { type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
 
 export interface SwitchboardOptions {
@@ -122,9 +131,9 @@ export class Switchboard {
       if (names.has(i.name))
         throw new SwitchboardError("DUPLICATE_NAME", `register ${i.name} appears twice in one batch`);
       names.add(i.name);
-      this.#checkSize("VALUE_TOO_LARGE", "value", i.name, jsonSize(i.value), this.limits.maxValueBytes);
+      this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
       if (i.metadata !== undefined) {
-        this.#checkSize("METADATA_TOO_LARGE", "metadata", i.name, jsonSize(i.metadata), this.limits.maxMetadataBytes);
+        this.#checkJson("METADATA_TOO_LARGE", "metadata", i.name, i.metadata, this.limits.maxMetadataBytes);
       }
       if (i.ttlMs !== undefined && i.ttlMs !== null && (!(i.ttlMs >= 0) || i.ttlMs > this.limits.maxTtlMs)) {
         throw new SwitchboardError(
@@ -190,7 +199,7 @@ export class Switchboard {
     this.#checkBatch(inputs.length);
     for (const i of inputs) {
       assertName(i.name);
-      this.#checkSize("VALUE_TOO_LARGE", "value", i.name, jsonSize(i.value), this.limits.maxValueBytes);
+      this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
     }
     return this.#locked(
       inputs.map((i) => i.name),
@@ -424,7 +433,18 @@ export class Switchboard {
     }
   }
 
-  #checkSize(code: "VALUE_TOO_LARGE" | "METADATA_TOO_LARGE", what: string, name: string, size: number, max: number) {
+  /** Depth first (serialising a too-deep value would overflow the stack), then size. */
+  #checkJson(code: "VALUE_TOO_LARGE" | "METADATA_TOO_LARGE", what: string, name: string, v: Json, max: number) {
+    if (jsonDepthExceeds(v, this.limits.maxDepth)) {
+      throw new SwitchboardError(
+        "NESTING_TOO_DEEP",
+        `${what} of ${name} nests deeper than ${this.limits.maxDepth} levels`,
+        {
+          details: { name, limit: this.limits.maxDepth },
+        },
+      );
+    }
+    const size = jsonSize(v);
     if (size > max) {
       throw new SwitchboardError(code, `${what} of ${name} is ${size} bytes, more than ${max}`, {
         details: { name, size, limit: max },

@@ -239,6 +239,18 @@ describe("limits and bad input", () => {
     ["bad duration", () => call("GET", "/consumer?name=a&index=1&wait=soon"), 400, "INVALID_DURATION"],
     ["bad index", () => call("GET", "/consumer?name=a&index=-1"), 400, "INVALID_INDEX"],
     ["no selector", () => call("GET", "/consumer"), 400, "NO_SELECTOR"],
+    [
+      "value nested 100,000 deep",
+      () => call("PUT", "/provider", `{"name":"l/deep","value":${"[".repeat(100_000)}${"]".repeat(100_000)}}`),
+      400,
+      "NESTING_TOO_DEEP",
+    ],
+    [
+      "metadata nested too deep",
+      () => put({ name: "l/deep", value: 1, metadata: { m: JSON.parse(`${"[".repeat(70)}${"]".repeat(70)}`) } }),
+      400,
+      "NESTING_TOO_DEEP",
+    ],
     ["invalid name", () => put({ name: "bad name!", value: 1 }), 400, "INVALID_NAME"],
     ["invalid JSON", () => call("PUT", "/provider", "{nope"), 400, "INVALID_BODY"],
     ["wrong shape", () => put({ registers: "x" }), 400, "INVALID_BODY"],

@@ -104,6 +104,16 @@ describe("batches are all-or-nothing", () => {
     ["a too large value", { name: "z", value: "x".repeat(20) }, "VALUE_TOO_LARGE"],
     ["too large metadata", { name: "z", value: 1, metadata: { k: "x".repeat(20) } }, "METADATA_TOO_LARGE"],
     ["a negative ttl", { name: "z", value: 1, ttlMs: -1 }, "TTL_OUT_OF_RANGE"],
+    [
+      "a too deeply nested value",
+      { name: "z", value: JSON.parse(`${"[".repeat(100)}${"]".repeat(100)}`) },
+      "NESTING_TOO_DEEP",
+    ],
+    [
+      "too deeply nested metadata",
+      { name: "z", value: 1, metadata: { k: JSON.parse(`${"[".repeat(64)}${"]".repeat(64)}`) } },
+      "NESTING_TOO_DEEP",
+    ],
     ["a duplicate name", { name: "a", value: 3 }, "DUPLICATE_NAME"],
   ];
 
