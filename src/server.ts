@@ -85,6 +85,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   try {
     address = await rest.start(config.host, config.port, config.maxWait + config.maxWait / 16);
   } catch (err) {
+    metrics.close();
     await core.close();
     throw err;
   }
@@ -108,6 +109,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ready = false;
         log.info("shutting down");
         await Promise.all([rest.stop(config.shutdownTimeout), core.close()]);
+        metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();
       return closing;

@@ -23,7 +23,8 @@ export class GroupCommitter {
 
   /**
    * Makes `mutations` durable together with whatever else is pending, then calls `apply`
-   * synchronously — in submission order across all callers — before resolving.
+   * synchronously — in submission order across all callers — in the same run that resolves the
+   * returned promise (so its continuation already sees the applied state). `apply` must not throw.
    */
   submit(mutations: readonly Mutation[], apply: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -65,13 +66,11 @@ export class GroupCommitter {
       for (const p of batch) p.reject(e);
       return;
     }
-    for (const p of batch) {
-      try {
-        p.apply();
-        p.resolve();
-      } catch (err) {
-        p.reject(err);
-      }
-    }
+    // Writers are resolved first and applied right after, in the same synchronous run: no
+    // continuation sees the state before the apply, and the writers' continuations are queued
+    // ahead of those of the long-polls the apply wakes — a writer is not answered after a fan-out
+    // to thousands of consumers.
+    for (const p of batch) p.resolve();
+    for (const p of batch) p.apply();
   }
 }

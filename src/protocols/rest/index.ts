@@ -3,30 +3,18 @@
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import { consumerRoutes } from "./consumer.js";
 import type { RestContext, RestOptions } from "./context.js";
 import { errorResponse } from "./errors.js";
+import { bodyCapMiddleware, corsMiddleware, metricsMiddleware } from "./middleware.js";
 import { opsRoutes } from "./ops.js";
 import { providerRoutes } from "./provider.js";
 import { registerRoutes } from "./registers.js";
 
 export type { RestOptions } from "./context.js";
-
-const ROUTES = new Set([
-  "/provider",
-  "/consumer",
-  "/registers",
-  "/events",
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/openapi.json",
-]);
 
 export interface RestProtocol {
   readonly name: "rest";
@@ -46,29 +34,9 @@ export function createRestProtocol(
   const ctx: RestContext = { core, options, log, metrics, streams: new Set() };
   const app = new Hono();
 
-  app.use("*", async (c, next) => {
-    const route = ROUTES.has(c.req.path) ? c.req.path : "other";
-    const method = c.req.method;
-    metrics.httpInFlight.inc({ method, route });
-    try {
-      await next();
-    } finally {
-      metrics.httpInFlight.dec({ method, route });
-      metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
-    }
-  });
-  if (options.corsOrigin) {
-    app.use("*", cors({ origin: options.corsOrigin, exposeHeaders: ["X-Switchboard-Index", "Retry-After"] }));
-  }
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new SwitchboardError("BODY_TOO_LARGE", `the body is larger than ${options.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  app.use("*", metricsMiddleware(metrics));
+  if (options.corsOrigin) app.use("*", corsMiddleware(options.corsOrigin));
+  app.use("*", bodyCapMiddleware(options.maxBodyBytes));
   app.route("/provider", providerRoutes(ctx));
   app.route("/consumer", consumerRoutes(ctx));
   app.route("/", registerRoutes(ctx));

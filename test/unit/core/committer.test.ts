@@ -31,6 +31,25 @@ describe("GroupCommitter", () => {
     expect([first, ...rest].every((t) => t.settled && t.error === undefined)).toBe(true);
   });
 
+  it("answers writers ahead of the continuations their apply wakes, and after the apply", async () => {
+    const store = new FakePersistence();
+    const c = new GroupCommitter(store);
+    const order: string[] = [];
+    let state = "old";
+    let wakeConsumer: () => void = () => undefined;
+    const consumer = new Promise<void>((resolve) => {
+      wakeConsumer = resolve;
+    }).then(() => order.push(`consumer saw ${state}`));
+    const writer = c
+      .submit([del("a", 1)], () => {
+        state = "new";
+        wakeConsumer();
+      })
+      .then(() => order.push(`writer saw ${state}`));
+    await Promise.all([writer, consumer]);
+    expect(order).toEqual(["writer saw new", "consumer saw new"]);
+  });
+
   it("rejects every write of a failed commit with STORAGE_UNAVAILABLE and applies none", async () => {
     const store = new FakePersistence();
     const c = new GroupCommitter(store);
