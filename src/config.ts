@@ -66,7 +66,7 @@ export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Settings from the environment (including the seed's MONGO_URI). */
+/** Settings from the environment (including MONGO_URI, the name existing registry deployments use). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {

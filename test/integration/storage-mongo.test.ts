@@ -105,7 +105,7 @@ describe("mongo persistence: group commits", () => {
 });
 
 describe("mongo persistence: registry_core_data mirror", () => {
-  it("mirrors registries/<id> values in the seed shape, keyed by registry_id, and removes them with the register", async () => {
+  it("mirrors registries/<id> values in the RegistryCoreData shape, keyed by registry_id, and removes them with the register", async () => {
     const p = open();
     const value = {
       registry_id: "demo-registry",
@@ -136,7 +136,7 @@ describe("mongo persistence: registry_core_data mirror", () => {
         },
       },
     ]);
-    // Existing Mongo tooling queries it like the seed's collection.
+    // Existing Mongo tooling queries it like the registry-of-registries collection.
     expect(await mirror.countDocuments({ "registry_search_data.registry_type": "tool" })).toBe(1);
 
     await p.commit([set(reg("registries/demo-registry", { ...value, registry_url: "https://v2" }, 3, { version: 2 }))]);

@@ -1,4 +1,4 @@
-// The registry_core_data mirror: a `registries/<id>` register's value in the seed's RegistryCoreData document shape.
+// The registry_core_data mirror: a `registries/<id>` register's value in the registry-of-registries RegistryCoreData document shape.
 
 import type { Json, JsonObject } from "../../core/types.js";
 
@@ -74,7 +74,7 @@ function searchData(registryId: string, v: Json | undefined): Json {
 }
 
 /**
- * The RegistryCoreData document for a record, as the seed's `to_dict()` writes it: every field
+ * The RegistryCoreData document for a record, as the registry-of-registries service's `to_dict()` writes it: every field
  * present (absent optionals as null, dicts as {}, lists as []), `registry_id` taken from the
  * register name (the mirror's key), plus any further fields of the value kept as they are.
  * A value that is not an object mirrors as a record with only its id.

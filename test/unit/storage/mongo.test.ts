@@ -141,7 +141,7 @@ describe("registry_core_data mirror", () => {
     expect(registryIdOf("services/web/1")).toBeNull();
   });
 
-  it("writes the seed's to_dict() shape: every field, defaults for absent ones, extras kept", () => {
+  it("writes the RegistryCoreData to_dict() shape: every field, defaults for absent ones, extras kept", () => {
     const doc = toRegistryCoreData("demo-registry", {
       registry_id: "demo-registry",
       registry_url: "https://demo.example.com",
