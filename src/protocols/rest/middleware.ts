@@ -17,15 +17,33 @@ const ROUTES = new Set([
 ]);
 
 export function metricsMiddleware(metrics: Metrics): MiddlewareHandler {
+  // Label children are looked up once per (method, route[, status]) instead of hashing labels per request.
+  type Gauge = ReturnType<Metrics["httpInFlight"]["labels"]>;
+  type Counter = ReturnType<Metrics["httpRequests"]["labels"]>;
+  const inFlight = new Map<string, Gauge>();
+  const answered = new Map<string, Counter>();
   return async (c, next) => {
     const route = ROUTES.has(c.req.path) ? c.req.path : "other";
     const method = c.req.method;
-    metrics.httpInFlight.inc({ method, route });
+    const key = `${method} ${route}`;
+    let gauge = inFlight.get(key);
+    if (!gauge) {
+      gauge = metrics.httpInFlight.labels(method, route);
+      inFlight.set(key, gauge);
+    }
+    gauge.inc();
     try {
       await next();
     } finally {
-      metrics.httpInFlight.dec({ method, route });
-      metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
+      gauge.dec();
+      const status = c.res.status;
+      const ckey = `${key} ${status}`;
+      let counter = answered.get(ckey);
+      if (!counter) {
+        counter = metrics.httpRequests.labels(method, route, String(status));
+        answered.set(ckey, counter);
+      }
+      counter.inc();
     }
   };
 }
