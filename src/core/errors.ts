@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     kind: "invalid",
     description: "A value or metadata nests arrays and objects deeper than the configured limit (default 64 levels).",
   },
+  VALUE_NOT_JSON: {
+    kind: "invalid",
+    description: "A value or metadata holds a number JSON cannot represent (such as 1e400, which parses to Infinity).",
+  },
   VALUE_TOO_LARGE: {
     kind: "too_large",
     description: "A value serialises to more than the configured limit (default 64 KiB).",

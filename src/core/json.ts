@@ -43,15 +43,24 @@ export function jsonSize(v: Json): number {
   return utf8Length(JSON.stringify(v));
 }
 
-/** True when a JSON value nests arrays/objects deeper than `max` levels (checked without recursion). */
-export function jsonDepthExceeds(v: Json, max: number): boolean {
+/**
+ * What is wrong with a parsed JSON value, if anything: nesting deeper than `maxDepth` levels, or a
+ * number JSON cannot carry (1e400 parses to Infinity, which would be stored and served as null).
+ * Checked without recursion, so a hostile value cannot overflow the stack.
+ */
+export function inspectJson(v: Json, maxDepth: number): "too_deep" | "not_finite" | null {
   const stack: [Json, number][] = [[v, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === "number") {
+      if (!Number.isFinite(node)) return "not_finite";
+      continue;
+    }
     if (node === null || typeof node !== "object") continue;
-    if (depth > max) return true;
+    if (depth > maxDepth) return "too_deep";
     const children = Array.isArray(node) ? node : Object.values(node);
-    for (const c of children) if (c !== null && typeof c === "object") stack.push([c, depth + 1]);
+    for (const c of children)
+      if (c !== null && (typeof c === "object" || typeof c === "number")) stack.push([c, depth + 1]);
   }
-  return false;
+  return null;
 }

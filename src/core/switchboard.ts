@@ -4,7 +4,7 @@ import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
 import { SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
-import { jsonDepthExceeds, jsonEqual, jsonSize } from "./json.js";
+import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
 import type { Clock, Persistence, TimerHandle } from "./ports.js";
@@ -433,9 +433,10 @@ export class Switchboard {
     }
   }
 
-  /** Depth first (serialising a too-deep value would overflow the stack), then size. */
+  /** Shape first (serialising a too-deep value would overflow the stack), then size. */
   #checkJson(code: "VALUE_TOO_LARGE" | "METADATA_TOO_LARGE", what: string, name: string, v: Json, max: number) {
-    if (jsonDepthExceeds(v, this.limits.maxDepth)) {
+    const problem = inspectJson(v, this.limits.maxDepth);
+    if (problem === "too_deep") {
       throw new SwitchboardError(
         "NESTING_TOO_DEEP",
         `${what} of ${name} nests deeper than ${this.limits.maxDepth} levels`,
@@ -443,6 +444,11 @@ export class Switchboard {
           details: { name, limit: this.limits.maxDepth },
         },
       );
+    }
+    if (problem === "not_finite") {
+      throw new SwitchboardError("VALUE_NOT_JSON", `${what} of ${name} holds a number JSON cannot represent`, {
+        details: { name },
+      });
     }
     const size = jsonSize(v);
     if (size > max) {

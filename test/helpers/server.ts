@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../../src/config.js";
+import type { Clock } from "../../src/core/index.js";
 import { silentLogger } from "../../src/logger.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
@@ -19,7 +20,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { port?: number; dataDir?: string; config?: Record<string, unknown> } = {},
+  options: { port?: number; dataDir?: string; config?: Record<string, unknown>; clock?: Clock } = {},
 ): Promise<TestServer> {
   const created = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), "switchboard-test-")) : undefined;
   const dataDir = options.dataDir ?? created!;
@@ -30,7 +31,10 @@ export async function startTestServer(
     logLevel: "silent",
     ...options.config,
   });
-  const server = await startServer(config, { logger: silentLogger() });
+  const server = await startServer(config, {
+    logger: silentLogger(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -251,6 +251,12 @@ describe("limits and bad input", () => {
       400,
       "NESTING_TOO_DEEP",
     ],
+    [
+      "a number JSON cannot carry",
+      () => call("PUT", "/provider", '{"name":"l/inf","value":{"n":1e400}}'),
+      400,
+      "VALUE_NOT_JSON",
+    ],
     ["invalid name", () => put({ name: "bad name!", value: 1 }), 400, "INVALID_NAME"],
     ["invalid JSON", () => call("PUT", "/provider", "{nope"), 400, "INVALID_BODY"],
     ["wrong shape", () => put({ registers: "x" }), 400, "INVALID_BODY"],
