@@ -104,6 +104,12 @@ describe("batches are all-or-nothing", () => {
     ["a too large value", { name: "z", value: "x".repeat(20) }, "VALUE_TOO_LARGE"],
     ["too large metadata", { name: "z", value: 1, metadata: { k: "x".repeat(20) } }, "METADATA_TOO_LARGE"],
     ["a negative ttl", { name: "z", value: 1, ttlMs: -1 }, "TTL_OUT_OF_RANGE"],
+    ["an infinite number", { name: "z", value: { n: Number.POSITIVE_INFINITY } }, "VALUE_NOT_JSON"],
+    [
+      "an infinite number in metadata",
+      { name: "z", value: 1, metadata: { n: [Number.NEGATIVE_INFINITY] } },
+      "VALUE_NOT_JSON",
+    ],
     [
       "a too deeply nested value",
       { name: "z", value: JSON.parse(`${"[".repeat(100)}${"]".repeat(100)}`) },
