@@ -82,14 +82,14 @@ export function configFromFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new SwitchboardError("INVALID_QUERY", `cannot read config file ${path}: ${(err as Error).message}`);
+    throw new SwitchboardError("INVALID_CONFIG", `cannot read config file ${path}: ${(err as Error).message}`);
   }
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not a JSON object");
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new SwitchboardError("INVALID_BODY", `config file ${path} is not a JSON object: ${(err as Error).message}`);
+    throw new SwitchboardError("INVALID_CONFIG", `config file ${path} is not a JSON object: ${(err as Error).message}`);
   }
 }
 
@@ -99,12 +99,12 @@ export function resolveConfig(...layers: Record<string, unknown>[]): Config {
   for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
   const unknown = Object.keys(merged).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
   if (unknown.length > 0) {
-    throw new SwitchboardError("INVALID_QUERY", `unknown setting(s): ${unknown.join(", ")}`, { details: { unknown } });
+    throw new SwitchboardError("INVALID_CONFIG", `unknown setting(s): ${unknown.join(", ")}`, { details: { unknown } });
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`);
-    throw new SwitchboardError("INVALID_QUERY", `invalid configuration: ${issues.join("; ")}`, { details: issues });
+    throw new SwitchboardError("INVALID_CONFIG", `invalid configuration: ${issues.join("; ")}`, { details: issues });
   }
   return result.data;
 }

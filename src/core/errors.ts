@@ -68,6 +68,11 @@ export const ERROR_CODES = {
   },
   WAIT_TOO_LONG: { kind: "invalid", description: "A wait is longer than the configured maximum (default 5 minutes)." },
   TTL_OUT_OF_RANGE: { kind: "invalid", description: "A TTL is negative or longer than the configured maximum." },
+  INVALID_CONFIG: {
+    kind: "invalid",
+    description:
+      "A setting (flag, environment variable or config file) is unknown or has a bad value; the server does not start.",
+  },
   REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
   ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
   QUEUE_FULL: {

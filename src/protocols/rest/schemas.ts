@@ -4,9 +4,6 @@ import { z } from "zod";
 import type { Json, JsonObject } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
 
-const json: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
-);
 // Values arrive from JSON.parse, so they are JSON already: checking presence is enough and keeps the hot path fast.
 const anyJson = z.custom<Json>((v) => v !== undefined, { message: "value is required" });
 const jsonObject = z.record(
@@ -45,5 +42,3 @@ export const consumerPutBody = z.union([
   z.object({ requests: z.array(requestInput).min(1) }),
   requestInput.transform((r) => ({ requests: [r] })),
 ]);
-
-export { json as jsonSchema };
