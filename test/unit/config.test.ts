@@ -70,11 +70,12 @@ describe("loadConfig", () => {
   });
 
   it("refuses a config file that is missing or not a JSON object", async () => {
-    dir = await makeTempDir();
-    const file = join(dir.path, "bad.json");
+    const tmp = await makeTempDir();
+    dir = tmp;
+    const file = join(tmp.path, "bad.json");
     writeFileSync(file, "[1, 2]");
     expect(() => loadConfig({ config: file }, {})).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
-    expect(() => loadConfig({ config: join(dir.path, "none.json") }, {})).toThrow(
+    expect(() => loadConfig({ config: join(tmp.path, "none.json") }, {})).toThrow(
       expect.objectContaining({ code: "INVALID_CONFIG" }),
     );
   });
