@@ -1,8 +1,8 @@
 // Batch polling counted at the server: 1,000 subscriptions share one long-poll, 1,000 provisions one poll and one refresh PUT.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ClientError, SwitchboardClient } from "#client";
 import { metricValue, startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { ClientError, SwitchboardClient } from "../src/index.js";
 import { take } from "./helpers.js";
 
 let srv: TestServer;

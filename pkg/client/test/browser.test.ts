@@ -3,8 +3,8 @@
 import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SwitchboardClient } from "#client";
 import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { SwitchboardClient } from "../src/index.js";
 import { take } from "./helpers.js";
 
 const CHROMIUM_ARGS = [

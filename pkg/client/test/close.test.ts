@@ -1,8 +1,8 @@
 // close() and aborted signals: every iterator ends, every request in flight is aborted, no timer is left.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SwitchboardClient } from "#client";
 import { metricValue, startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { SwitchboardClient } from "../src/index.js";
 import { countingTimers, scriptedFetch, take } from "./helpers.js";
 
 let srv: TestServer;

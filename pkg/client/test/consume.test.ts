@@ -1,8 +1,8 @@
 // Subscriptions against the real server: every change in order, deletes never hidden, prefixes, restarts.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ConsumeItem, SwitchboardClient } from "#client";
 import { metricValue, startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { type ConsumeItem, SwitchboardClient } from "../src/index.js";
 import { take } from "./helpers.js";
 
 let srv: TestServer;

@@ -1,7 +1,7 @@
 // Failure handling against a scripted server: backoff with jitter, typed 4xx errors, resync answers.
 
 import { describe, expect, it, vi } from "vitest";
-import { ClientError, SwitchboardClient, type Timers } from "../src/index.js";
+import { ClientError, SwitchboardClient, type Timers } from "#client";
 import { json, scriptedFetch, take, wire } from "./helpers.js";
 
 /** Timers that fire at once but record the delays asked for. */

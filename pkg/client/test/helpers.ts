@@ -1,6 +1,6 @@
 // Test helpers for the client: counting timers, a scripted fetch, and small readers for iterators.
 
-import type { Json, Timers } from "../src/index.js";
+import type { Json, Timers } from "#client";
 
 /** Real timers that count how many are pending, so a test can assert that close() left none. */
 export function countingTimers(): { timers: Timers; active(): number; created(): number } {

@@ -1,7 +1,7 @@
 // The published shape: "@switchboard/client" resolves through its exports map to the built dist, in step with src.
 
 import { describe, expect, it } from "vitest";
-import * as source from "../src/index.js";
+import * as source from "#client";
 
 describe("package", () => {
   it("resolves by name to a build that exports what src/index.ts exports", async () => {

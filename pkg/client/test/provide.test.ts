@@ -1,8 +1,8 @@
 // Providers against the real server: change-request round trip, at-least-once redelivery, deregistration, services.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ClientError, SwitchboardClient } from "#client";
 import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { ClientError, SwitchboardClient } from "../src/index.js";
 import { take } from "./helpers.js";
 
 let srv: TestServer;

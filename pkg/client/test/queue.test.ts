@@ -1,9 +1,9 @@
 // Unit tests of the coalescing buffer and of how a subscription turns answers into items.
 
 import { describe, expect, it } from "vitest";
-import { ItemQueue } from "../src/queue.js";
-import { NameSubscriptionImpl, PrefixSubscriptionImpl, type SubscriptionHost } from "../src/subscription.js";
-import type { ConsumeItem } from "../src/types.js";
+import { ItemQueue } from "#src/queue.js";
+import { NameSubscriptionImpl, PrefixSubscriptionImpl, type SubscriptionHost } from "#src/subscription.js";
+import type { ConsumeItem } from "#src/types.js";
 import { wire } from "./helpers.js";
 
 async function drain<T>(q: AsyncIterator<T>, n: number): Promise<T[]> {
