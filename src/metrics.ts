@@ -46,15 +46,7 @@ export function createMetrics(core: Switchboard): Metrics {
       this.set({ kind: "provider" }, w.provider);
     },
   });
-  const gauge = (name: string, help: string, read: () => number) =>
-    new client.Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = sampledGauge(registry);
   gauge(
     "switchboard_requests_queued",
     "Change requests waiting for their providers.",
@@ -87,15 +79,7 @@ function processMetrics(registry: client.Registry): () => void {
     },
   });
   void cpu;
-  const gauge = (name: string, help: string, read: () => number) =>
-    new client.Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = sampledGauge(registry);
   gauge("switchboard_process_resident_memory_bytes", "Resident set size, bytes.", () => process.memoryUsage.rss());
   gauge("switchboard_process_heap_used_bytes", "V8 heap in use, bytes.", () => process.memoryUsage().heapUsed);
   gauge("switchboard_process_start_time_seconds", "Start time of the process, Unix seconds.", () => startSeconds);
@@ -105,4 +89,17 @@ function processMetrics(registry: client.Registry): () => void {
     return Number.isFinite(v) ? v : 0;
   });
   return () => lag.disable();
+}
+
+/** A gauge read at scrape time. */
+function sampledGauge(registry: client.Registry) {
+  return (name: string, help: string, read: () => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
 }
