@@ -239,6 +239,8 @@ describe("limits and bad input", () => {
     ["bad duration", () => call("GET", "/consumer?name=a&index=1&wait=soon"), 400, "INVALID_DURATION"],
     ["bad index", () => call("GET", "/consumer?name=a&index=-1"), 400, "INVALID_INDEX"],
     ["no selector", () => call("GET", "/consumer"), 400, "NO_SELECTOR"],
+    ["delete naming nothing", () => call("DELETE", "/provider"), 400, "NO_SELECTOR"],
+    ["empty batch", () => put({ registers: [] }), 400, "INVALID_BODY"],
     [
       "value nested 100,000 deep",
       () => call("PUT", "/provider", `{"name":"l/deep","value":${"[".repeat(100_000)}${"]".repeat(100_000)}}`),

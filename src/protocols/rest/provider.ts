@@ -1,7 +1,7 @@
 // Provider routes: PUT /provider (set/refresh), GET /provider (poll change requests), DELETE /provider.
 
 import { Hono } from "hono";
-import { providerPoll } from "../../core/index.js";
+import { providerPoll, SwitchboardError } from "../../core/index.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
 import { intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
@@ -49,6 +49,7 @@ export function providerRoutes({ core, options, metrics }: RestContext): Hono {
 
   app.delete("/", async (c) => {
     const names = c.req.queries("name") ?? [];
+    if (names.length === 0) throw new SwitchboardError("NO_SELECTOR", "name the registers to delete with name=…");
     const deleted = await core.delete(names);
     c.header(INDEX_HEADER, String(core.revision));
     return c.json({ index: core.revision, deleted });
