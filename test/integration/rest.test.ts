@@ -281,6 +281,7 @@ describe("limits and bad input", () => {
       "REGISTER_NOT_FOUND",
     ],
     ["unknown route", () => call("GET", "/nowhere"), 404, "ROUTE_NOT_FOUND"],
+    ["page limit 0", () => call("GET", "/registers?limit=0"), 400, "INVALID_QUERY"],
     ["bad cursor", () => call("GET", "/registers?cursor=%%%"), 400, "INVALID_CURSOR"],
   ];
   it.each(cases)("%s", async (_what, run, status, code) => {

@@ -2,12 +2,14 @@
 
 import { Hono } from "hono";
 import { providerPoll, SwitchboardError } from "../../core/index.js";
-import { INDEX_HEADER, type RestContext } from "./context.js";
+import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
-import { intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
+import { intParam, readBody, selectorFromQuery } from "./parse.js";
+import { indexed, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
 
-export function providerRoutes({ core, options, metrics }: RestContext): Hono {
+export function providerRoutes(ctx: RestContext): Hono {
+  const { core } = ctx;
   const app = new Hono();
 
   app.put("/", async (c) => {
@@ -20,10 +22,7 @@ export function providerRoutes({ core, options, metrics }: RestContext): Hono {
         ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
       })),
     );
-    const index = core.revision;
-    c.header(INDEX_HEADER, String(index));
-    return c.json({
-      index,
+    return indexed(c, core.revision, {
       registers: results.map(({ register: r, changed }) => ({
         name: r.name,
         version: r.version,
@@ -35,24 +34,16 @@ export function providerRoutes({ core, options, metrics }: RestContext): Hono {
   });
 
   app.get("/", async (c) => {
-    const result = await providerPoll(core, selectorFromQuery(c), intParam(c, "after"), {
-      waitMs: waitParam(c, options.defaultWaitMs),
-      signal: c.req.raw.signal,
-      ...(options.random ? { random: options.random } : {}),
-    });
-    if (result.changedAt !== undefined) {
-      metrics.wakeLatency.observe({ kind: "provider" }, Math.max(0, core.clock.now() - result.changedAt) / 1000);
-    }
-    c.header(INDEX_HEADER, String(result.index));
-    return c.json({ index: result.index, requests: result.requests.map(formatRequest) });
+    const result = await providerPoll(core, selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
+    observeWake(ctx, "provider", result.changedAt);
+    return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
   });
 
   app.delete("/", async (c) => {
     const names = c.req.queries("name") ?? [];
     if (names.length === 0) throw new SwitchboardError("NO_SELECTOR", "name the registers to delete with name=…");
     const deleted = await core.delete(names);
-    c.header(INDEX_HEADER, String(core.revision));
-    return c.json({ index: core.revision, deleted });
+    return indexed(c, core.revision, { deleted });
   });
 
   return app;

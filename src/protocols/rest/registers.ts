@@ -6,6 +6,7 @@ import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } fr
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
+import { indexed } from "./respond.js";
 
 const MAX_PAGE = 1000;
 /** Events buffered for one slow SSE client before it is disconnected (it resumes with Last-Event-ID). */
@@ -42,10 +43,8 @@ export function registerRoutes({ core, streams }: RestContext): Hono {
     assertPrefix(prefix);
     const limit = Math.min(intParam(c, "limit") ?? 100, MAX_PAGE);
     const cursor = c.req.query("cursor");
-    const page = core.list(prefix, Math.max(1, limit), cursor ? decodeCursor(cursor) : undefined);
-    c.header(INDEX_HEADER, String(core.revision));
-    return c.json({
-      index: core.revision,
+    const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
+    return indexed(c, core.revision, {
       registers: page.registers.map(formatRegister),
       cursor: page.next === null ? null : encodeCursor(page.next),
     });
