@@ -9,22 +9,7 @@ import { type MongoTestServer, startMongoServer } from "../helpers/mongo-server.
 /** The write bound the stores under test use: short, so outage tests are fast. */
 export const BOUND_MS = 500;
 
-export function reg(name: string, value: Json, revision: number, extra: Partial<Register> = {}): Register {
-  return {
-    name,
-    value,
-    metadata: {},
-    createRevision: revision,
-    modRevision: revision,
-    version: 1,
-    createdAt: 1_000 + revision,
-    updatedAt: 1_000 + revision,
-    expiresAt: null,
-    ...extra,
-  };
-}
-
-export const set = (r: Register): Mutation => ({ type: "set", name: r.name, revision: r.modRevision, register: r });
+export { reg, set } from "../helpers/registers.js";
 
 /** Polls `cond` every 20 ms until it holds; fails after `ms`. */
 export async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {

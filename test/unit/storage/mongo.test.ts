@@ -13,23 +13,7 @@ import {
 import { databaseFromUrl } from "../../../src/storage/mongo/mongo-persistence.js";
 import { planCommit } from "../../../src/storage/mongo/plan.js";
 import { registryIdOf, toRegistryCoreData } from "../../../src/storage/mongo/registry-mirror.js";
-
-function reg(name: string, value: Json, revision: number, extra: Partial<Register> = {}): Register {
-  return {
-    name,
-    value,
-    metadata: {},
-    createRevision: revision,
-    modRevision: revision,
-    version: 1,
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    expiresAt: null,
-    ...extra,
-  };
-}
-
-const set = (r: Register): Mutation => ({ type: "set", name: r.name, revision: r.modRevision, register: r });
+import { reg, set } from "../../helpers/registers.js";
 
 describe("planCommit", () => {
   it("groups a commit into one ordered operation list per collection, in mutation order", () => {
