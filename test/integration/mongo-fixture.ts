@@ -2,7 +2,6 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, vi } from "vitest";
-import type { Json, Mutation, Register } from "../../src/core/types.js";
 import { createMongoPersistence, type MongoPersistence } from "../../src/storage/mongo/index.js";
 import { type MongoTestServer, startMongoServer } from "../helpers/mongo-server.js";
 

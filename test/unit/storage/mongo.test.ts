@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../../src/core/errors.js";
-import type { Json, Mutation, Register } from "../../../src/core/types.js";
+import type { Json } from "../../../src/core/types.js";
 import {
   docToRegister,
   docToRequest,
