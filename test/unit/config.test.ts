@@ -1,9 +1,9 @@
 // Configuration layering (flags > env > file > defaults), validation, and the duration syntax.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { envName, flagName, loadConfig, resolveConfig } from "../../src/config.js";
+import { CONFIG_KEYS, envName, flagName, loadConfig, resolveConfig } from "../../src/config.js";
 import { parseDuration } from "../../src/duration.js";
 import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
 
@@ -78,6 +78,16 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ config: join(tmp.path, "none.json") }, {})).toThrow(
       expect.objectContaining({ code: "INVALID_CONFIG" }),
     );
+  });
+
+  it("documents every setting in docs/configuration.md with its flag and env variable", () => {
+    const doc = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+    for (const key of CONFIG_KEYS) {
+      const row = doc.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
+      expect(row, `docs/configuration.md lacks ${key}`).toBeDefined();
+      expect(row).toContain(`\`--${flagName(key)}\``);
+      expect(row).toContain(`\`${envName(key)}\``);
+    }
   });
 
   it("names each setting as a flag and an env variable", () => {
