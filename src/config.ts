@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SwitchboardError } from "./core/index.js";
 import { parseDuration } from "./duration.js";
+import { PROTOCOLS } from "./protocols/index.js";
+import { portOption } from "./protocols/protocol.js";
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
@@ -16,47 +18,93 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const int = (min: number) => z.coerce.number().int().min(min);
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
 
-/** Every setting, its type and default. Keys map to flags (--kebab-case) and env (SWITCHBOARD_UPPER_SNAKE). */
+/**
+ * The server's own settings, their types and defaults. Keys map to flags (--kebab-case) and env
+ * (SWITCHBOARD_UPPER_SNAKE); each `.describe()` is the line in `serve --help` and docs/configuration.md.
+ * Each protocol module adds its own settings through its options schema (see protocols/protocol.ts).
+ */
 export const configSchema = z.object({
-  host: z.string().min(1).default("127.0.0.1"),
-  port: int(0).max(65535).default(8080),
+  host: z.string().min(1).default("127.0.0.1").describe("address to listen on (every listener binds it)"),
+  port: portOption(8080, "HTTP port (0 = any free port, off = no HTTP listener)"),
   /** Directory of the embedded file store; ":memory:" keeps nothing. */
-  dataDir: z.string().min(1).default("./data"),
+  dataDir: z.string().min(1).default("./data").describe('directory of the file store (":memory:" keeps nothing)'),
   /** strict: acknowledge after fsync. relaxed: acknowledge after write(), fsync every 100 ms. */
-  durability: z.enum(["strict", "relaxed"]).default("strict"),
+  durability: z
+    .enum(["strict", "relaxed"])
+    .default("strict")
+    .describe("strict: answer writes after fsync; relaxed: fsync every 100 ms"),
   /** When set, registers are stored in MongoDB instead of the data dir. */
-  mongoUrl: z.string().min(1).optional(),
-  mongoDatabase: z.string().min(1).default("switchboard"),
-  mongoWriteTimeout: duration.default(5000),
+  mongoUrl: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("store registers in MongoDB instead of the data dir (also $MONGO_URI)"),
+  mongoDatabase: z.string().min(1).default("switchboard").describe("MongoDB database name"),
+  mongoWriteTimeout: duration.default(5000).describe("how long a write waits for MongoDB"),
   /** Write concern a commit waits for: "majority" or a number of nodes. */
-  mongoWriteConcern: z.union([z.literal("majority"), z.coerce.number().int().min(0)]).default("majority"),
+  mongoWriteConcern: z
+    .union([z.literal("majority"), z.coerce.number().int().min(0)])
+    .default("majority")
+    .describe('write concern a commit waits for: "majority" or a number of nodes'),
   /** A full reconcile of the collections against the in-memory state at most this often (on activity). */
-  mongoReconcileInterval: duration.default(15 * 60_000),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  logPretty: bool.optional(),
-  sweepInterval: duration.default(1000),
-  eventRingSize: int(1).default(100_000),
-  compactAfterBytes: int(1024).default(64 * 1024 * 1024),
-  defaultWait: duration.default(30_000),
-  maxWait: duration.default(300_000),
-  maxBodyBytes: int(1).default(1024 * 1024),
-  maxValueBytes: int(1).default(64 * 1024),
-  maxMetadataBytes: int(1).default(16 * 1024),
-  maxDepth: int(1).default(64),
-  maxBatch: int(1).default(1000),
-  maxNames: int(1).default(1000),
-  maxQueue: int(1).default(1000),
-  maxWaiters: int(1).default(200_000),
-  shutdownTimeout: duration.default(10_000),
+  mongoReconcileInterval: duration
+    .default(15 * 60_000)
+    .describe("full reconcile of MongoDB against memory at most this often"),
+  logLevel: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe("fatal, error, warn, info, debug, trace or silent"),
+  logPretty: bool.optional().describe("pretty logs instead of JSON lines (default: when stdout is a terminal)"),
+  sweepInterval: duration.default(1000).describe("TTL sweep period (expiry precision)"),
+  eventRingSize: int(1).default(100_000).describe("events kept for resuming watches"),
+  compactAfterBytes: int(1024)
+    .default(64 * 1024 * 1024)
+    .describe("log size that triggers a snapshot"),
+  defaultWait: duration.default(30_000).describe("long-poll wait when a request names none"),
+  maxWait: duration.default(300_000).describe("longest long-poll wait allowed"),
+  maxBodyBytes: int(1)
+    .default(1024 * 1024)
+    .describe("largest request body"),
+  maxValueBytes: int(1)
+    .default(64 * 1024)
+    .describe("largest value"),
+  maxMetadataBytes: int(1)
+    .default(16 * 1024)
+    .describe("largest metadata"),
+  maxDepth: int(1).default(64).describe("deepest nesting of arrays/objects in a value or metadata"),
+  maxBatch: int(1).default(1000).describe("registers or requests per batch"),
+  maxNames: int(1).default(1000).describe("names and prefixes per read or poll"),
+  maxQueue: int(1).default(1000).describe("pending change requests per register"),
+  maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
+  shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */
-  corsOrigin: z.string().default("*"),
+  corsOrigin: z.string().default("*").describe("Access-Control-Allow-Origin (empty disables CORS)"),
 });
 
-export type Config = z.output<typeof configSchema>;
+export type BaseConfig = z.output<typeof configSchema>;
+export type Config = BaseConfig & {
+  /** Each protocol module's validated options, by module name. */
+  readonly protocols: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+};
 export type ConfigInput = z.input<typeof configSchema>;
-export type ConfigKey = keyof Config;
+export type ConfigKey = keyof BaseConfig;
 
-export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+/** Every setting: the server's own, then each protocol module's, in module order. */
+export const SETTINGS: readonly { key: string; schema: z.ZodType; module: string | null }[] = [
+  ...Object.entries(configSchema.shape).map(([key, schema]) => ({ key, schema: schema as z.ZodType, module: null })),
+  ...PROTOCOLS.flatMap((m) =>
+    Object.entries(m.options.shape).map(([key, schema]) => ({ key, schema: schema as z.ZodType, module: m.name })),
+  ),
+];
+
+export const CONFIG_KEYS: readonly string[] = SETTINGS.map((s) => s.key);
+{
+  const seen = new Set<string>();
+  for (const k of CONFIG_KEYS) {
+    if (seen.has(k)) throw new Error(`setting ${k} is declared twice (a protocol option repeats a server setting)`);
+    seen.add(k);
+  }
+}
 
 export function envName(key: string): string {
   return `SWITCHBOARD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -97,16 +145,24 @@ export function configFromFile(path: string): Record<string, unknown> {
 export function resolveConfig(...layers: Record<string, unknown>[]): Config {
   const merged: Record<string, unknown> = {};
   for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
-  const unknown = Object.keys(merged).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
+  const unknown = Object.keys(merged).filter((k) => !CONFIG_KEYS.includes(k));
   if (unknown.length > 0) {
     throw new SwitchboardError("INVALID_CONFIG", `unknown setting(s): ${unknown.join(", ")}`, { details: { unknown } });
   }
-  const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`);
+  const issues: string[] = [];
+  const pick = (shape: object) => Object.fromEntries(Object.keys(shape).map((k) => [k, merged[k]]));
+  const base = configSchema.safeParse(pick(configSchema.shape));
+  if (!base.success) issues.push(...base.error.issues.map((i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`));
+  const protocols: Record<string, Record<string, unknown>> = {};
+  for (const m of PROTOCOLS) {
+    const r = m.options.safeParse(pick(m.options.shape));
+    if (r.success) protocols[m.name] = r.data as Record<string, unknown>;
+    else issues.push(...r.error.issues.map((i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`));
+  }
+  if (!base.success || issues.length > 0) {
     throw new SwitchboardError("INVALID_CONFIG", `invalid configuration: ${issues.join("; ")}`, { details: issues });
   }
-  return result.data;
+  return { ...base.data, protocols };
 }
 
 /** flags > env > file (named by --config or SWITCHBOARD_CONFIG) > defaults. */

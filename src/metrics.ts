@@ -9,6 +9,10 @@ export interface Metrics {
   readonly httpRequests: client.Counter<"method" | "route" | "status">;
   readonly httpInFlight: client.Gauge<"method" | "route">;
   readonly wakeLatency: client.Histogram<"kind">;
+  /** Operations served, by protocol and operation (set, read, poll, register, …). */
+  readonly operations: client.Counter<"protocol" | "operation">;
+  /** Coded errors answered, by protocol and code; malformed input that gets no answer counts as code MALFORMED. */
+  readonly errors: client.Counter<"protocol" | "code">;
   /** Stops the event-loop delay sampler. */
   close(): void;
 }
@@ -37,14 +41,27 @@ export function createMetrics(core: Switchboard): Metrics {
   });
   new client.Gauge({
     name: "switchboard_waiters",
-    help: "Long-polls held, by kind (consumer, provider).",
+    help: "Long-polls and event streams held, by kind (consumer, provider, stream).",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
       const w = core.stats().waiters;
       this.set({ kind: "consumer" }, w.consumer);
       this.set({ kind: "provider" }, w.provider);
+      this.set({ kind: "stream" }, w.stream);
     },
+  });
+  const operations = new client.Counter({
+    name: "switchboard_protocol_operations_total",
+    help: "Operations served, by protocol and operation.",
+    labelNames: ["protocol", "operation"] as const,
+    registers: [registry],
+  });
+  const errors = new client.Counter({
+    name: "switchboard_protocol_errors_total",
+    help: "Coded errors answered (or malformed messages dropped), by protocol and code.",
+    labelNames: ["protocol", "code"] as const,
+    registers: [registry],
   });
   const gauge = sampledGauge(registry);
   gauge(
@@ -56,7 +73,7 @@ export function createMetrics(core: Switchboard): Metrics {
   gauge("switchboard_revision", "The global revision.", () => core.revision);
   gauge("switchboard_events_buffered", "Events in the resume ring.", () => core.stats().events);
   gauge("switchboard_commits", "Group commits made since start.", () => core.stats().commits);
-  return { registry, httpRequests, httpInFlight, wakeLatency, close: stopProcessMetrics };
+  return { registry, httpRequests, httpInFlight, wakeLatency, operations, errors, close: stopProcessMetrics };
 }
 
 /**

@@ -1,20 +1,30 @@
-// The composition root: config → storage → core → protocols. The only module that knows them all.
+// The composition root: config → storage → core → services → protocols. The only module that knows them all.
 
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { type Clock, type Persistence, Switchboard } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
-import { createRestProtocol } from "./protocols/rest/index.js";
+import { createHttpHost } from "./protocols/http/host.js";
+import { PROTOCOLS } from "./protocols/index.js";
+import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
+import { createServices, type Services } from "./services/index.js";
+import { registryMirror } from "./services/registry/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
 
 export interface RunningServer {
+  /** Base URL of the HTTP listener (empty when `--port off`). */
   readonly url: string;
   readonly host: string;
+  /** Port of the HTTP listener (0 when `--port off`). */
   readonly port: number;
+  /** Every bound socket, by protocol. */
+  readonly listeners: readonly Listener[];
   readonly core: Switchboard;
+  readonly services: Services;
   readonly config: Config;
   /** Graceful stop: answers held polls, flushes storage, closes sockets (forced at shutdownTimeout). */
   close(): Promise<void>;
@@ -24,7 +34,18 @@ export interface ServerDeps {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly persistence?: Persistence;
+  /** Protocol modules to run instead of the standard list (tests add their own). */
+  readonly protocols?: readonly ProtocolModule[];
 }
+
+export const VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+})();
 
 export function createPersistence(config: Config, log: Logger): Persistence {
   if (config.mongoUrl) {
@@ -34,6 +55,7 @@ export function createPersistence(config: Config, log: Logger): Persistence {
       writeTimeoutMs: config.mongoWriteTimeout,
       writeConcern: config.mongoWriteConcern,
       reconcileIntervalMs: config.mongoReconcileInterval,
+      mirrors: [registryMirror],
       logger: log.child({ storage: "mongo" }),
     });
   }
@@ -68,47 +90,99 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     onError: (err, context) => log.error({ err, context }, "background task failed"),
   });
   let ready = false;
+  const listeners: Listener[] = [];
   const metrics = createMetrics(core);
-  const rest = createRestProtocol(
-    core,
+  const services = createServices(core, { started: () => ready });
+  const http = createHttpHost(
     {
-      defaultWaitMs: config.defaultWait,
+      host: config.host,
+      port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       maxHeaderBytes: 16 * 1024 + config.maxNames * 270,
       corsOrigin: config.corsOrigin,
-      isReady: () => ready,
+      maxHoldMs: config.maxWait + config.maxWait / 16,
     },
-    log.child({ protocol: "rest" }),
+    log.child({ protocol: "http" }),
     metrics,
   );
-  let address: Awaited<ReturnType<typeof rest.start>>;
+  const started: { name: string; instance: ProtocolInstance }[] = [];
+  const stopAll = async (deadlineMs: number) => {
+    await http.stop(deadlineMs);
+    for (const { name, instance } of started.reverse()) {
+      await instance
+        .stop(deadlineMs)
+        .catch((err: unknown) => log.error({ err, protocol: name }, "protocol stop failed"));
+    }
+  };
   try {
-    address = await rest.start(config.host, config.port, config.maxWait + config.maxWait / 16);
+    // Every module is created before anything listens, so HTTP routes are all mounted when the port opens.
+    const modules = deps.protocols ?? PROTOCOLS;
+    const created = modules.map((m) => {
+      const options = config.protocols[m.name] ?? m.options.parse({});
+      const instance = m.create(
+        {
+          core,
+          services,
+          log: log.child({ protocol: m.name }),
+          metrics,
+          http,
+          host: config.host,
+          listeners: () => listeners,
+          isReady: () => ready,
+          settings: {
+            defaultWaitMs: config.defaultWait,
+            maxWaitMs: config.maxWait,
+            maxBodyBytes: config.maxBodyBytes,
+            maxNames: config.maxNames,
+            version: VERSION,
+          },
+        },
+        options,
+      );
+      return { name: m.name, instance };
+    });
+    const httpListener = await http.start();
+    if (httpListener) listeners.push(httpListener);
+    for (const { name, instance } of created) {
+      started.push({ name, instance });
+      const own = await instance.start();
+      listeners.push(...own);
+    }
   } catch (err) {
+    await stopAll(0);
     metrics.close();
     await core.close();
     throw err;
   }
   ready = true;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const httpListener = listeners.find((l) => l.transport === "http" && l.protocol === "http");
+  const urlHost = httpListener?.host.includes(":") ? `[${httpListener.host}]` : httpListener?.host;
+  const url = httpListener ? `http://${urlHost}:${httpListener.port}` : "";
   log.info(
-    { url, storage: persistence.name, revision: core.revision, registers: core.stats().registers },
+    {
+      url,
+      listeners: listeners.map((l) => `${l.protocol} ${l.transport}://${l.host}:${l.port}`),
+      storage: persistence.name,
+      revision: core.revision,
+      registers: core.stats().registers,
+    },
     "switchboard listening",
   );
 
   let closing: Promise<void> | undefined;
   return {
     url,
-    host: address.address,
-    port: address.port,
+    host: httpListener?.host ?? config.host,
+    port: httpListener?.port ?? 0,
+    listeners,
     core,
+    services,
     config,
     close() {
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
-        await Promise.all([rest.stop(config.shutdownTimeout), core.close()]);
+        await Promise.all([stopAll(config.shutdownTimeout), core.close()]);
         metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();

@@ -1,44 +1,15 @@
 // `switchboard serve`: config from flags > env > file, start the server, and stop it gracefully on SIGINT/SIGTERM.
 
 import type { ParseArgsConfig } from "node:util";
-import { CONFIG_KEYS, type Config, type ConfigKey, configSchema, flagName, loadConfig } from "../config.js";
+import type { z } from "zod";
+import { CONFIG_KEYS, type Config, flagName, loadConfig, SETTINGS } from "../config.js";
 import { isSwitchboardError } from "../core/index.js";
 import { formatDuration } from "../duration.js";
 import { createLogger } from "../logger.js";
 import { startServer } from "../server.js";
 import { type Command, EXIT_ERROR, EXIT_OK, type Io, parse, positionals } from "./command.js";
 
-/** One line per setting for --help; keys without one still get a flag (the list comes from the schema). */
-const DESCRIPTIONS: Partial<Record<ConfigKey, string>> = {
-  host: "address to listen on",
-  port: "port to listen on (0 = any free port)",
-  dataDir: 'directory of the file store (":memory:" keeps nothing)',
-  durability: "strict: answer writes after fsync; relaxed: fsync every 100 ms",
-  mongoUrl: "store registers in MongoDB instead of the data dir (also $MONGO_URI)",
-  mongoDatabase: "MongoDB database name",
-  mongoWriteTimeout: "how long a write waits for MongoDB",
-  mongoWriteConcern: 'write concern a commit waits for: "majority" or a number of nodes',
-  mongoReconcileInterval: "full reconcile of MongoDB against memory at most this often",
-  logLevel: "fatal, error, warn, info, debug, trace or silent",
-  logPretty: "pretty logs instead of JSON lines (default: when stdout is a terminal)",
-  sweepInterval: "TTL sweep period (expiry precision)",
-  eventRingSize: "events kept for resuming watches",
-  compactAfterBytes: "log size that triggers a snapshot",
-  defaultWait: "long-poll wait when a request names none",
-  maxWait: "longest long-poll wait allowed",
-  maxBodyBytes: "largest request body",
-  maxValueBytes: "largest value",
-  maxMetadataBytes: "largest metadata",
-  maxDepth: "deepest nesting of arrays/objects in a value or metadata",
-  maxBatch: "registers or requests per batch",
-  maxNames: "names and prefixes per read or poll",
-  maxQueue: "pending change requests per register",
-  maxWaiters: "long-polls held at once",
-  shutdownTimeout: "on SIGINT/SIGTERM, cut connections still open after this",
-  corsOrigin: "Access-Control-Allow-Origin (empty disables CORS)",
-};
-
-const isBooleanKey = (key: ConfigKey) => key === "logPretty";
+const isBooleanKey = (key: string) => key === "logPretty";
 
 function serveOptions(): NonNullable<ParseArgsConfig["options"]> {
   const options: NonNullable<ParseArgsConfig["options"]> = {
@@ -49,21 +20,23 @@ function serveOptions(): NonNullable<ParseArgsConfig["options"]> {
   return options;
 }
 
-/** A default as the help shows it: durations as "30s", absent ones as "-". */
-function defaultText(key: ConfigKey, defaults: Config): string {
-  const value = defaults[key];
+/** A default as the help shows it: durations as "30s", ports that are off as "off", absent ones as "-". */
+export function defaultText(schema: z.ZodType): string {
+  const parsed = schema.safeParse(undefined);
+  if (!parsed.success) return "-";
+  const value = parsed.data;
   if (value === undefined) return "-";
-  const probe = configSchema.shape[key].safeParse("1s");
+  if (value === null) return "off";
+  const probe = schema.safeParse("1s");
   if (probe.success && typeof probe.data === "number" && typeof value === "number") return formatDuration(value);
   return value === "" ? '""' : String(value);
 }
 
 function serveHelp(): string {
-  const defaults = configSchema.parse({});
-  const rows = CONFIG_KEYS.map((key) => {
+  const rows = SETTINGS.map(({ key, schema, module }) => {
     const flag = isBooleanKey(key) ? `--${flagName(key)}, --no-${flagName(key)}` : `--${flagName(key)} V`;
-    const text = DESCRIPTIONS[key] ?? "see docs/configuration.md";
-    return { flag, text: `${text} [${defaultText(key, defaults)}]` };
+    const text = schema.description ?? "see docs/configuration.md";
+    return { flag, text: `${module ? `(${module}) ` : ""}${text} [${defaultText(schema)}]` };
   });
   rows.unshift({ flag: "--config FILE", text: "JSON config file" });
   rows.push({ flag: "-h, --help", text: "show this help" });

@@ -75,6 +75,10 @@ export const ERROR_CODES = {
   },
   REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
   ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
+  SERVICE_NOT_FOUND: {
+    kind: "not_found",
+    description: "No service of that type and id is registered (or its lease ran out).",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

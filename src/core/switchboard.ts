@@ -7,6 +7,13 @@ import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
+import {
+  type ConsumerPollResult,
+  consumerPoll,
+  type PollOptions,
+  type ProviderPollResult,
+  providerPoll,
+} from "./polls.js";
 import type { Clock, Persistence, TimerHandle } from "./ports.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
@@ -21,6 +28,7 @@ import type {
   SwitchboardEvent,
 } from "./types.js";
 import { type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
+import { Watch, type WatchOptions } from "./watch.js";
 
 export interface SwitchboardOptions {
   readonly persistence: Persistence;
@@ -33,6 +41,9 @@ export interface SwitchboardOptions {
   /** Told about failures that have no caller to answer (background sweeps, compactions, listeners). */
   readonly onError?: (err: unknown, context: string) => void;
 }
+
+/** The largest page a listing returns, whatever the caller asks. */
+export const MAX_PAGE = 1000;
 
 export interface SetResult {
   readonly register: Register;
@@ -57,6 +68,8 @@ export class Switchboard {
   readonly #locks = new KeyedMutex();
   readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
+  /** Enders of open watch streams: they count against maxWaiters and end on close. */
+  readonly #streams = new Set<() => void>();
   readonly #sweepIntervalMs: number;
   readonly #onError: (err: unknown, context: string) => void;
   #nextRevision: number;
@@ -99,11 +112,21 @@ export class Switchboard {
     return this.#closing;
   }
 
+  /** The store's name (memory, file, mongo, …). */
+  get storageName(): string {
+    return this.persistence.name;
+  }
+
+  /** False while the store cannot take writes. */
+  storageHealthy(): boolean {
+    return this.persistence.isHealthy?.() ?? true;
+  }
+
   stats(): {
     registers: number;
     revision: number;
     queuedRequests: number;
-    waiters: Record<WaitKind, number>;
+    waiters: Record<WaitKind | "stream", number>;
     events: number;
     commits: number;
     deadlines: number;
@@ -112,7 +135,11 @@ export class Switchboard {
       registers: this.#state.registers.size,
       revision: this.#state.revision,
       queuedRequests: this.#state.queuedRequests,
-      waiters: { consumer: this.#waiters.consumer.size, provider: this.#waiters.provider.size },
+      waiters: {
+        consumer: this.#waiters.consumer.size,
+        provider: this.#waiters.provider.size,
+        stream: this.#streams.size,
+      },
       events: this.#ring.size,
       commits: this.#committer.commits,
       deadlines: this.#state.deadlines.size,
@@ -307,11 +334,12 @@ export class Switchboard {
     return [...out.values()];
   }
 
-  /** A page of registers under a prefix, in name order, after the name `after`. */
-  list(prefix: string, limit: number, after?: string): { registers: Register[]; next: string | null } {
+  /** A page of registers under a prefix, in name order, after the name `after`; limit is capped at MAX_PAGE. */
+  list(prefix: string, requested: number, after?: string): { registers: Register[]; next: string | null } {
     assertPrefix(prefix);
-    if (!Number.isInteger(limit) || limit < 1)
+    if (!Number.isInteger(requested) || requested < 1)
       throw new SwitchboardError("INVALID_QUERY", "limit must be an integer >= 1");
+    const limit = Math.min(requested, MAX_PAGE);
     const registers: Register[] = [];
     let more = false;
     for (const name of this.#state.namesWithPrefix(prefix, after)) {
@@ -380,11 +408,7 @@ export class Switchboard {
     if (this.#closing) return Promise.resolve({ reason: "closed" });
     if (req.signal?.aborted) return Promise.resolve({ reason: "aborted" });
     if (req.timeoutMs <= 0) return Promise.resolve({ reason: "timeout" });
-    if (this.#waiters.consumer.size + this.#waiters.provider.size >= this.limits.maxWaiters) {
-      return Promise.reject(
-        new SwitchboardError("TOO_MANY_WAITERS", "too many long-polls are held; retry later", { retryAfter: 1 }),
-      );
-    }
+    if (this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
     const index = this.#waiters[kind];
     const { signal } = req;
     return new Promise<WaitOutcome>((resolve) => {
@@ -408,6 +432,41 @@ export class Switchboard {
     });
   }
 
+  /**
+   * The one event stream behind SSE, GraphQL subscriptions, WebSocket notifications and ZeroMQ
+   * PUB: backlog replay from `after`, a bounded buffer, the slow-consumer cut and resync (see
+   * watch.ts). Counts against maxWaiters (TOO_MANY_WAITERS when full); ends on close.
+   */
+  watch(options: WatchOptions = {}): Watch {
+    if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
+    for (const p of options.prefixes ?? []) assertPrefix(p);
+    for (const n of options.names ?? []) assertName(n);
+    return new Watch(
+      {
+        revision: this.#state.revision,
+        closing: this.#closing,
+        eventsSince: (index) => this.eventsSince(index),
+        subscribe: (listener) => this.subscribe(listener),
+        track: (end) => {
+          if (this.#held() >= this.limits.maxWaiters) throw tooManyWaiters();
+          this.#streams.add(end);
+          return () => this.#streams.delete(end);
+        },
+      },
+      options,
+    );
+  }
+
+  /** The consumer long-poll every protocol offers (see polls.ts). */
+  consumerPoll(selector: Selector, index: number | undefined, options: PollOptions): Promise<ConsumerPollResult> {
+    return consumerPoll(this, selector, index, options);
+  }
+
+  /** The provider long-poll: acknowledges up to `after`, then answers pending requests or holds. */
+  providerPoll(selector: Selector, after: number | undefined, options: PollOptions): Promise<ProviderPollResult> {
+    return providerPoll(this, selector, after, options);
+  }
+
   // -------------------------------------------------------------- lifecycle
 
   /** Stops taking writes, answers every held wait, waits for pending commits and closes the store. */
@@ -416,12 +475,18 @@ export class Switchboard {
     this.#closing = true;
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
     for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
+    for (const end of [...this.#streams]) end();
     await this.#sweeping?.catch(() => 0);
     await this.#committer.onIdle();
     await this.persistence.close();
   }
 
   // -------------------------------------------------------------- internals
+
+  /** Long-polls and streams held: what maxWaiters bounds. */
+  #held(): number {
+    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size;
+  }
 
   #writable(): void {
     if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
@@ -532,6 +597,10 @@ export class Switchboard {
         .finally(() => this.#scheduleSweep());
     }, this.#sweepIntervalMs);
   }
+}
+
+function tooManyWaiters(): SwitchboardError {
+  return new SwitchboardError("TOO_MANY_WAITERS", "too many long-polls are held; retry later", { retryAfter: 1 });
 }
 
 export type RegisterView =

@@ -2,6 +2,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, vi } from "vitest";
+import { registryMirror } from "../../src/services/registry/index.js";
 import { createMongoPersistence, type MongoPersistence } from "../../src/storage/mongo/index.js";
 import { type MongoTestServer, startMongoServer } from "../helpers/mongo-server.js";
 
@@ -65,6 +66,7 @@ export function useMongoFixture(): MongoFixture {
           database,
           writeTimeoutMs: BOUND_MS,
           clientOptions: { monitorCommands },
+          mirrors: [registryMirror],
         }),
       );
     },

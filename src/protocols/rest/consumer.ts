@@ -1,7 +1,6 @@
 // Consumer routes: GET /consumer (read or long-poll registers), PUT /consumer (request changes).
 
 import { Hono } from "hono";
-import { consumerPoll } from "../../core/index.js";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
@@ -13,7 +12,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {
-    const result = await consumerPoll(core, selectorFromQuery(c), intParam(c, "index"), pollOptions(c, ctx));
+    const result = await core.consumerPoll(selectorFromQuery(c), intParam(c, "index"), pollOptions(c, ctx));
     observeWake(ctx, "consumer", result.changedAt);
     return indexed(c, result.index, {
       ...(result.resync ? { resync: true } : {}),

@@ -1,23 +1,33 @@
-// Operational routes: /healthz (alive), /readyz (loaded and storage healthy), /metrics (Prometheus), /openapi.json.
+// Operational routes: /healthz (alive), /readyz (loaded and storage healthy), /status (what runs where), /metrics, /openapi.json.
 
 import { Hono } from "hono";
-import { SwitchboardError } from "../../core/index.js";
 import type { RestContext } from "./context.js";
 import { openApiDocument } from "./openapi.js";
 
-export function opsRoutes({ core, options, metrics }: RestContext): Hono {
+export function opsRoutes({ core, services, metrics, listeners, version, startedAt }: RestContext): Hono {
   const app = new Hono();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   app.get("/readyz", (c) => {
-    if (!options.isReady() || core.closing) {
-      throw new SwitchboardError("NOT_READY", "the server is starting or stopping");
-    }
-    if (core.persistence.isHealthy && !core.persistence.isHealthy()) {
-      throw new SwitchboardError("STORAGE_UNAVAILABLE", `the ${core.persistence.name} store is not accepting writes`);
-    }
-    return c.json({ status: "ready", revision: core.revision, storage: core.persistence.name });
+    const s = services.readiness.assertReady();
+    return c.json({ status: "ready", revision: core.revision, storage: s.storage });
+  });
+
+  app.get("/status", (c) => {
+    const ready = services.readiness.status();
+    const stats = core.stats();
+    return c.json({
+      status: ready.ready ? "ready" : "not_ready",
+      version,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      revision: core.revision,
+      registers: stats.registers,
+      queuedRequests: stats.queuedRequests,
+      waiters: stats.waiters,
+      storage: { name: ready.storage, healthy: ready.storageHealthy },
+      listeners: listeners(),
+    });
   });
 
   app.get("/metrics", async (c) => {

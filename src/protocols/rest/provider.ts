@@ -1,7 +1,7 @@
 // Provider routes: PUT /provider (set/refresh), GET /provider (poll change requests), DELETE /provider.
 
 import { Hono } from "hono";
-import { providerPoll, SwitchboardError } from "../../core/index.js";
+import { SwitchboardError } from "../../core/index.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
@@ -34,7 +34,7 @@ export function providerRoutes(ctx: RestContext): Hono {
   });
 
   app.get("/", async (c) => {
-    const result = await providerPoll(core, selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
+    const result = await core.providerPoll(selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
     observeWake(ctx, "provider", result.changedAt);
     return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
   });

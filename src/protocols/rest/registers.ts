@@ -8,9 +8,6 @@ import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
 import { indexed } from "./respond.js";
 
-const MAX_PAGE = 1000;
-/** Events buffered for one slow SSE client before it is disconnected (it resumes with Last-Event-ID). */
-const MAX_SSE_BACKLOG = 10_000;
 const HEARTBEAT_MS = 15_000;
 
 const encodeCursor = (name: string) => Buffer.from(name, "utf8").toString("base64url");
@@ -35,13 +32,13 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
   }
 }
 
-export function registerRoutes({ core, streams }: RestContext): Hono {
+export function registerRoutes({ core, http }: RestContext): Hono {
   const app = new Hono();
 
   app.get("/registers", (c) => {
     const prefix = c.req.query("prefix") ?? "";
     assertPrefix(prefix);
-    const limit = Math.min(intParam(c, "limit") ?? 100, MAX_PAGE);
+    const limit = intParam(c, "limit") ?? 100;
     const cursor = c.req.query("cursor");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
     return indexed(c, core.revision, {
@@ -61,56 +58,36 @@ export function registerRoutes({ core, streams }: RestContext): Hono {
       after = Number(lastId);
     }
     c.header(INDEX_HEADER, String(core.revision));
+    // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
+    const watch = core.watch({ prefixes: [prefix], ...(after === undefined ? {} : { after }) });
     return streamSSE(c, async (stream) => {
-      const queue: SwitchboardEvent[] = [];
-      let wake: (() => void) | undefined;
-      let closed = false;
-      const stop = () => {
-        closed = true;
-        wake?.();
-      };
-      // Backlog and subscription are taken in the same tick, so nothing falls between them.
-      const backlog = after === undefined ? [] : core.eventsSince(after, prefix);
-      const unsubscribe = core.subscribe((e) => {
-        if (!e.name.startsWith(prefix)) return;
-        if (queue.length >= MAX_SSE_BACKLOG) return stop();
-        queue.push(e);
-        wake?.();
-      });
-      streams.add(stop);
-      stream.onAbort(stop);
-      c.req.raw.signal.addEventListener("abort", stop, { once: true });
+      const end = () => void watch.return();
+      const unregister = http.onStop(end);
+      stream.onAbort(end);
+      c.req.raw.signal.addEventListener("abort", end, { once: true });
       const heartbeat = setInterval(() => {
-        void stream.write(": keep-alive\n\n").catch(stop);
+        void stream.write(": keep-alive\n\n").catch(end);
       }, HEARTBEAT_MS);
       heartbeat.unref();
       try {
-        if (backlog === null) {
-          await stream.writeSSE({
-            event: "resync",
-            id: String(core.revision),
-            data: JSON.stringify({ index: core.revision }),
-          });
-        } else {
-          queue.unshift(...backlog);
-        }
-        while (!closed && !core.closing) {
-          const e = queue.shift();
-          if (e) {
+        for await (const item of watch) {
+          if (item.type === "resync") {
+            await stream.writeSSE({
+              event: "resync",
+              id: String(item.index),
+              data: JSON.stringify({ index: item.index }),
+            });
+          } else if (item.type === "event") {
+            const e = item.event;
             await stream.writeSSE({ event: e.type, id: String(e.revision), data: JSON.stringify(eventPayload(e)) });
-            continue;
           }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            if (closed || core.closing) resolve();
-          });
-          wake = undefined;
+          // A cut ends the stream: the client resumes with Last-Event-ID.
         }
       } finally {
         clearInterval(heartbeat);
-        streams.delete(stop);
-        unsubscribe();
-        c.req.raw.signal.removeEventListener("abort", stop);
+        unregister();
+        void watch.return();
+        c.req.raw.signal.removeEventListener("abort", end);
       }
     });
   });

@@ -8,7 +8,6 @@ export const COLLECTIONS = {
   registers: "registers",
   requests: "change_requests",
   meta: "meta",
-  registry: "registry_core_data",
 } as const;
 
 /** The one document of `meta`; `_id` stays an ObjectId, so it is found by `key`. */

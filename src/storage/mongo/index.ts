@@ -1,9 +1,9 @@
 // The mongo storage adapter's public surface.
 
 export type { MongoLogger } from "./health.js";
+export type { MongoMirror } from "./mirror.js";
 export {
   createMongoPersistence,
   type MongoPersistence,
   type MongoPersistenceOptions,
 } from "./mongo-persistence.js";
-export { REGISTRY_PREFIX, registryIdOf, toRegistryCoreData } from "./registry-mirror.js";

@@ -15,9 +15,9 @@ import {
   requestToDoc,
 } from "./documents.js";
 import { MongoHealth, type MongoLogger } from "./health.js";
+import { type MongoMirror, mirrorDocument } from "./mirror.js";
 import { type CollectionName, planCommit } from "./plan.js";
 import { readAll, reconcile } from "./reconcile.js";
-import { registryIdOf, toRegistryCoreData } from "./registry-mirror.js";
 
 export interface MongoPersistenceOptions {
   /** A mongodb:// or mongodb+srv:// connection string. */
@@ -42,6 +42,8 @@ export interface MongoPersistenceOptions {
   readonly logger?: MongoLogger;
   /** Extra driver options (TLS, auth, monitorCommands …), applied over the adapter's. */
   readonly clientOptions?: MongoClientOptions;
+  /** Collections kept in another system's shape beside the registers (the registry_core_data mirror). */
+  readonly mirrors?: readonly MongoMirror[];
 }
 
 export interface MongoPersistence extends Persistence {
@@ -70,6 +72,7 @@ class MongoStore implements MongoPersistence {
   readonly #timeoutMs: number;
   readonly #reconcileIntervalMs: number | undefined;
   readonly #health: MongoHealth;
+  readonly #mirrors: readonly MongoMirror[];
   /** Settles when the previous step's own work has settled (not merely its bound): steps never overlap. */
   #tail: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> | null = null;
@@ -81,6 +84,7 @@ class MongoStore implements MongoPersistence {
   constructor(options: MongoPersistenceOptions) {
     this.#timeoutMs = options.writeTimeoutMs ?? 5_000;
     this.#reconcileIntervalMs = options.reconcileIntervalMs;
+    this.#mirrors = options.mirrors ?? [];
     this.databaseName = options.database ?? databaseFromUrl(options.url) ?? DEFAULT_DATABASE;
     this.client = new MongoClient(options.url, {
       // Each driver wait is capped by the write bound; Deadline enforces the bound overall.
@@ -120,7 +124,7 @@ class MongoStore implements MongoPersistence {
   }
 
   async commit(mutations: readonly Mutation[]): Promise<void> {
-    const plan = planCommit(mutations);
+    const plan = planCommit(mutations, this.#mirrors);
     if (plan.writes.size === 0 && plan.counters === null) return;
     try {
       await this.#bounded("commit", async (deadline) => {
@@ -160,18 +164,22 @@ class MongoStore implements MongoPersistence {
     const step = this.#step;
     try {
       const registers = new Map<string, Document>();
-      const registry = new Map<string, Document>();
+      const mirrored = this.#mirrors.map(() => new Map<string, Document>());
       for (const r of snapshot.registers) {
         registers.set(r.name, registerToDoc(r));
-        const registryId = registryIdOf(r.name);
-        if (registryId !== null) registry.set(registryId, toRegistryCoreData(registryId, r.value));
+        this.#mirrors.forEach((mirror, i) => {
+          const key = mirror.keyOf(r.name);
+          if (key !== null) mirrored[i]!.set(key, mirrorDocument(mirror, key, r.value));
+        });
       }
       const requests = new Map<number, Document>();
       for (const q of snapshot.requests) requests.set(q.id, requestToDoc(q));
 
       await reconcile(this.#collection(COLLECTIONS.registers), "name", registers, step);
       await reconcile(this.#collection(COLLECTIONS.requests), "id", requests, step);
-      await reconcile(this.#collection(COLLECTIONS.registry), "registry_id", registry, step);
+      for (const [i, mirror] of this.#mirrors.entries()) {
+        await reconcile(this.#collection(mirror.collection), mirror.key, mirrored[i]!, step);
+      }
       const counters = { revision: snapshot.revision, lastRequestId: snapshot.lastRequestId };
       await step("write meta", () =>
         this.#collection(COLLECTIONS.meta).updateOne({ key: META_KEY }, { $set: counters }, { upsert: true }),
@@ -228,7 +236,7 @@ class MongoStore implements MongoPersistence {
           this.#collection(COLLECTIONS.registers).createIndex({ name: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ id: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ name: 1, id: 1 }),
-          this.#collection(COLLECTIONS.registry).createIndex({ registry_id: 1 }, { unique: true }),
+          ...this.#mirrors.map((m) => this.#collection(m.collection).createIndex({ [m.key]: 1 }, { unique: true })),
           this.#collection(COLLECTIONS.meta).createIndex({ key: 1 }, { unique: true }),
         ]),
       );

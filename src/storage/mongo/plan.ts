@@ -3,9 +3,10 @@
 import type { AnyBulkWriteOperation, Document } from "mongodb";
 import type { Mutation } from "../../core/types.js";
 import { COLLECTIONS, registerToDoc, requestToDoc } from "./documents.js";
-import { registryIdOf, toRegistryCoreData } from "./registry-mirror.js";
+import { type MongoMirror, mirrorDocument } from "./mirror.js";
 
-export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+/** One of COLLECTIONS, or a mirror's collection. */
+export type CollectionName = string;
 
 export interface WritePlan {
   /** Operations per collection, in mutation order; collections without operations are absent. */
@@ -21,7 +22,7 @@ export interface WritePlan {
  * collection keep the mutations' order (set-then-delete of a name ends deleted); collections are
  * independent of one another, so their bulkWrites may run side by side.
  */
-export function planCommit(mutations: readonly Mutation[]): WritePlan {
+export function planCommit(mutations: readonly Mutation[], mirrors: readonly MongoMirror[] = []): WritePlan {
   const writes = new Map<CollectionName, AnyBulkWriteOperation<Document>[]>();
   const push = (c: CollectionName, op: AnyBulkWriteOperation<Document>): void => {
     const list = writes.get(c);
@@ -42,12 +43,13 @@ export function planCommit(mutations: readonly Mutation[]): WritePlan {
         push(COLLECTIONS.registers, {
           replaceOne: { filter: { name: m.name }, replacement: registerToDoc(m.register), upsert: true },
         });
-        const registryId = registryIdOf(m.name);
-        if (registryId !== null) {
-          push(COLLECTIONS.registry, {
+        for (const mirror of mirrors) {
+          const key = mirror.keyOf(m.name);
+          if (key === null) continue;
+          push(mirror.collection, {
             replaceOne: {
-              filter: { registry_id: registryId },
-              replacement: toRegistryCoreData(registryId, m.register.value),
+              filter: { [mirror.key]: key },
+              replacement: mirrorDocument(mirror, key, m.register.value),
               upsert: true,
             },
           });
@@ -58,8 +60,10 @@ export function planCommit(mutations: readonly Mutation[]): WritePlan {
       case "expire": {
         // Pending requests leave through the ack events the core emits alongside, as in replay.
         push(COLLECTIONS.registers, { deleteMany: { filter: { name: m.name } } });
-        const registryId = registryIdOf(m.name);
-        if (registryId !== null) push(COLLECTIONS.registry, { deleteMany: { filter: { registry_id: registryId } } });
+        for (const mirror of mirrors) {
+          const key = mirror.keyOf(m.name);
+          if (key !== null) push(mirror.collection, { deleteMany: { filter: { [mirror.key]: key } } });
+        }
         break;
       }
       case "request": {

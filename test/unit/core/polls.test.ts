@@ -227,12 +227,12 @@ describe("consumerPoll", () => {
     const consumer = track(consumerPoll(sb, { names: ["a"] }, sb.revision, { waitMs: WAIT }));
     const provider = track(providerPoll(sb, { names: ["a"] }, undefined, { waitMs: WAIT }));
     await flush();
-    expect(sb.stats().waiters).toEqual({ consumer: 1, provider: 1 });
+    expect(sb.stats().waiters).toEqual({ consumer: 1, provider: 1, stream: 0 });
     await sb.close();
     await flush();
     expect(consumer.value).toMatchObject({ index: sb.revision, resync: false });
     expect(provider.value).toMatchObject({ index: sb.revision, requests: [] });
-    expect(sb.stats().waiters).toEqual({ consumer: 0, provider: 0 });
+    expect(sb.stats().waiters).toEqual({ consumer: 0, provider: 0, stream: 0 });
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -253,7 +253,7 @@ describe("consumerPoll", () => {
     const again = track(consumerPoll(sb, { names: ["a"] }, sb.revision, { waitMs: WAIT }));
     await flush();
     expect(again.settled).toBe(false);
-    expect(sb.stats().waiters).toEqual({ consumer: 1, provider: 1 });
+    expect(sb.stats().waiters).toEqual({ consumer: 1, provider: 1, stream: 0 });
   });
 });
 

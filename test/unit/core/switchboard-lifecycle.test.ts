@@ -47,7 +47,7 @@ describe("close", () => {
     await sb.close();
     expect(consumer.value).toEqual({ reason: "closed" });
     expect(provider.value).toEqual({ reason: "closed" });
-    expect(sb.stats().waiters).toEqual({ consumer: 0, provider: 0 });
+    expect(sb.stats().waiters).toEqual({ consumer: 0, provider: 0, stream: 0 });
     expect(clock.pendingTimers).toBe(0);
     expect(store.closed).toBe(true);
     expect(sb.closing).toBe(true);

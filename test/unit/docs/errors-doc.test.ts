@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { ERROR_CODES, type ErrorCode, SwitchboardError } from "../../../src/core/index.js";
-import { statusOf } from "../../../src/protocols/rest/errors.js";
+import { statusOf } from "../../../src/protocols/http/errors.js";
 
 const doc = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
 const rows = new Map<string, { status: number; kind: string }>();

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../../src/core/errors.js";
 import type { Json } from "../../../src/core/types.js";
+import { registryIdOf, registryMirror } from "../../../src/services/registry/index.js";
 import {
   docToRegister,
   docToRequest,
@@ -10,21 +11,28 @@ import {
   registerToDoc,
   requestToDoc,
 } from "../../../src/storage/mongo/documents.js";
+import { mirrorDocument } from "../../../src/storage/mongo/mirror.js";
 import { databaseFromUrl } from "../../../src/storage/mongo/mongo-persistence.js";
 import { planCommit } from "../../../src/storage/mongo/plan.js";
-import { registryIdOf, toRegistryCoreData } from "../../../src/storage/mongo/registry-mirror.js";
+
+const toRegistryCoreData = (id: string, value: Parameters<typeof registryMirror.documentOf>[1]) =>
+  mirrorDocument(registryMirror, id, value);
+
 import { reg, set } from "../../helpers/registers.js";
 
 describe("planCommit", () => {
   it("groups a commit into one ordered operation list per collection, in mutation order", () => {
-    const plan = planCommit([
-      set(reg("a", 1, 1)),
-      { type: "request", name: "a", revision: 2, request: { id: 7, name: "a", value: 2, requestedAt: 5 } },
-      set(reg("registries/demo", { registry_url: "https://x" }, 3)),
-      { type: "refresh", name: "a", expiresAt: 9_000 },
-      { type: "delete", name: "a", revision: 4 },
-      { type: "ack", name: "a", revision: 5, upTo: 7, reason: "deleted" },
-    ]);
+    const plan = planCommit(
+      [
+        set(reg("a", 1, 1)),
+        { type: "request", name: "a", revision: 2, request: { id: 7, name: "a", value: 2, requestedAt: 5 } },
+        set(reg("registries/demo", { registry_url: "https://x" }, 3)),
+        { type: "refresh", name: "a", expiresAt: 9_000 },
+        { type: "delete", name: "a", revision: 4 },
+        { type: "ack", name: "a", revision: 5, upTo: 7, reason: "deleted" },
+      ],
+      [registryMirror],
+    );
     expect([...plan.writes.keys()].sort()).toEqual(["change_requests", "registers", "registry_core_data"]);
     const registers = plan.writes.get("registers")!;
     expect(registers.map((op) => Object.keys(op)[0])).toEqual(["replaceOne", "replaceOne", "updateOne", "deleteMany"]);
@@ -46,16 +54,19 @@ describe("planCommit", () => {
   });
 
   it("a group of refreshes only touches expiresAt and no counter", () => {
-    const plan = planCommit([{ type: "refresh", name: "a", expiresAt: null }]);
+    const plan = planCommit([{ type: "refresh", name: "a", expiresAt: null }], [registryMirror]);
     expect(plan.counters).toBeNull();
     expect([...plan.writes.keys()]).toEqual(["registers"]);
   });
 
   it("removes the registry mirror with the register, on delete and on expire", () => {
-    const plan = planCommit([
-      { type: "expire", name: "registries/r1", revision: 1 },
-      { type: "delete", name: "registries/r2", revision: 2 },
-    ]);
+    const plan = planCommit(
+      [
+        { type: "expire", name: "registries/r1", revision: 1 },
+        { type: "delete", name: "registries/r2", revision: 2 },
+      ],
+      [registryMirror],
+    );
     expect(plan.writes.get("registry_core_data")).toEqual([
       { deleteMany: { filter: { registry_id: "r1" } } },
       { deleteMany: { filter: { registry_id: "r2" } } },
@@ -63,7 +74,7 @@ describe("planCommit", () => {
   });
 
   it("an empty group plans nothing", () => {
-    const plan = planCommit([]);
+    const plan = planCommit([], [registryMirror]);
     expect(plan.writes.size).toBe(0);
     expect(plan.counters).toBeNull();
   });

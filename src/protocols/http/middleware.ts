@@ -1,29 +1,31 @@
-// Cross-cutting HTTP middleware kept on node-server's fast path: metrics, CORS headers, the body cap.
+// Cross-cutting HTTP middleware of the shared port kept on node-server's fast path: metrics, CORS headers, the body cap.
 
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 
-const ROUTES = new Set([
-  "/provider",
-  "/consumer",
-  "/registers",
-  "/events",
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/openapi.json",
-]);
+/**
+ * The route label of a path: the path itself when a module declared it, else its first segment
+ * when that was declared as a prefix (`/registry/*`), else "other" — label cardinality stays bounded.
+ */
+export function routeLabeler(routes: ReadonlySet<string>): (path: string) => string {
+  return (path) => {
+    if (routes.has(path)) return path;
+    const slash = path.indexOf("/", 1);
+    const first = slash === -1 ? path : path.slice(0, slash);
+    return routes.has(`${first}/*`) ? `${first}/*` : "other";
+  };
+}
 
-export function metricsMiddleware(metrics: Metrics): MiddlewareHandler {
+export function metricsMiddleware(metrics: Metrics, label: (path: string) => string): MiddlewareHandler {
   // Label children are looked up once per (method, route[, status]) instead of hashing labels per request.
   type Gauge = ReturnType<Metrics["httpInFlight"]["labels"]>;
   type Counter = ReturnType<Metrics["httpRequests"]["labels"]>;
   const inFlight = new Map<string, Gauge>();
   const answered = new Map<string, Counter>();
   return async (c, next) => {
-    const route = ROUTES.has(c.req.path) ? c.req.path : "other";
+    const route = label(c.req.path);
     const method = c.req.method;
     const key = `${method} ${route}`;
     let gauge = inFlight.get(key);

@@ -1,0 +1,6 @@
+// The protocol modules the server runs, one line each, started in this order and stopped in reverse.
+
+import type { ProtocolModule } from "./protocol.js";
+import { restProtocol } from "./rest/index.js";
+
+export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol];

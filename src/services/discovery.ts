@@ -1,0 +1,152 @@
+// Service discovery on registers: a service is `services/<type>/<id>`, its value the endpoint, its TTL the lease.
+
+import { type Json, type JsonObject, type Register, type Switchboard, SwitchboardError } from "../core/index.js";
+
+export const SERVICES_PREFIX = "services/";
+
+/** What a registration carries; `host` and `port` are required, any other field is kept in the value. */
+export interface ServiceEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol?: string;
+  readonly tags?: string[];
+  readonly [extra: string]: Json | undefined;
+}
+
+export interface ServiceRecord {
+  readonly type: string;
+  readonly id: string;
+  /** The register name, services/<type>/<id>. */
+  readonly name: string;
+  readonly endpoint: JsonObject & { host: string; port: number };
+  readonly metadata: JsonObject;
+  readonly version: number;
+  readonly modRevision: number;
+  readonly registeredAt: number;
+  readonly updatedAt: number;
+  readonly expiresAt: number | null;
+}
+
+/** Metadata key holding a service's lease length, ms. */
+export const LEASE_KEY = "leaseMs";
+
+const SEGMENT = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function checkSegment(what: "type" | "id", v: string): void {
+  if (!SEGMENT.test(v)) {
+    throw new SwitchboardError("INVALID_NAME", `service ${what} must be 1-100 chars of A-Z a-z 0-9 . _ - :`, {
+      details: { [what]: v },
+    });
+  }
+}
+
+export function serviceName(type: string, id: string): string {
+  checkSegment("type", type);
+  checkSegment("id", id);
+  return `${SERVICES_PREFIX}${type}/${id}`;
+}
+
+export function servicePrefix(type: string): string {
+  checkSegment("type", type);
+  return `${SERVICES_PREFIX}${type}/`;
+}
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The service a register holds, or null when the register is not a well-formed service entry. */
+export function toService(register: Register): ServiceRecord | null {
+  if (!register.name.startsWith(SERVICES_PREFIX)) return null;
+  const rest = register.name.slice(SERVICES_PREFIX.length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf("/", slash + 1) !== -1) return null;
+  const v = register.value;
+  if (!isObject(v) || typeof v.host !== "string" || typeof v.port !== "number") return null;
+  return {
+    type: rest.slice(0, slash),
+    id: rest.slice(slash + 1),
+    name: register.name,
+    endpoint: v as JsonObject & { host: string; port: number },
+    metadata: register.metadata,
+    version: register.version,
+    modRevision: register.modRevision,
+    registeredAt: register.createdAt,
+    updatedAt: register.updatedAt,
+    expiresAt: register.expiresAt,
+  };
+}
+
+export interface RegisterServiceInput {
+  readonly type: string;
+  readonly id: string;
+  readonly endpoint: ServiceEndpoint;
+  readonly metadata?: JsonObject;
+  /** Lease, ms; 0 or null = no expiry. */
+  readonly ttlMs: number | null;
+}
+
+/**
+ * The server side of discovery, shared by REST and every dialect that registers services (RPyC,
+ * ZeroMQ, JSON-RPC): one place that knows the naming and the value shape.
+ */
+export class Discovery {
+  readonly #core: Switchboard;
+
+  constructor(core: Switchboard) {
+    this.#core = core;
+  }
+
+  async register(input: RegisterServiceInput): Promise<ServiceRecord> {
+    const name = serviceName(input.type, input.id);
+    const value: JsonObject = {};
+    for (const [k, v] of Object.entries(input.endpoint)) if (v !== undefined) value[k] = v as Json;
+    // The lease length is kept beside the endpoint so that a heartbeat restores it exactly.
+    const metadata: JsonObject = { ...input.metadata };
+    if (input.ttlMs) metadata[LEASE_KEY] = input.ttlMs;
+    else delete metadata[LEASE_KEY];
+    const [result] = await this.#core.set([{ name, value, ttlMs: input.ttlMs, metadata }]);
+    return toService(result!.register)!;
+  }
+
+  /** Renews the lease without a revision or a wake-up. NOT_FOUND when the service is not registered. */
+  async heartbeat(type: string, id: string, ttlMs?: number | null): Promise<ServiceRecord> {
+    const name = serviceName(type, id);
+    const current = this.#core.get(name);
+    if (!current) throw new SwitchboardError("SERVICE_NOT_FOUND", `service ${type}/${id} is not registered`);
+    const ttl = ttlMs === undefined ? this.#leaseOf(current) : ttlMs;
+    const [result] = await this.#core.set([{ name, value: current.value, ttlMs: ttl }]);
+    return toService(result!.register)!;
+  }
+
+  /** True when a registration was removed. */
+  async deregister(type: string, id: string): Promise<boolean> {
+    const deleted = await this.#core.delete([serviceName(type, id)]);
+    return deleted.length > 0;
+  }
+
+  get(type: string, id: string): ServiceRecord | null {
+    const r = this.#core.get(serviceName(type, id));
+    return r ? toService(r) : null;
+  }
+
+  /** Every service of a type (or of every type when omitted), in name order. */
+  list(type?: string): ServiceRecord[] {
+    const prefix = type === undefined ? SERVICES_PREFIX : servicePrefix(type);
+    const out: ServiceRecord[] = [];
+    for (const view of this.#core.read({ prefixes: [prefix] })) {
+      if (!view.found) continue;
+      const s = toService(view.register);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** The lease a renewal restores (metadata.leaseMs, written at registration). */
+  #leaseOf(r: Register): number | null {
+    const stored = r.metadata[LEASE_KEY];
+    if (typeof stored === "number" && stored > 0) return stored;
+    if (r.expiresAt === null) return null;
+    return Math.max(1000, r.expiresAt - r.updatedAt);
+  }
+}

@@ -1,0 +1,40 @@
+// Readiness: whether the server may take traffic (loaded, not stopping, storage healthy), in one place.
+
+import { type Switchboard, SwitchboardError } from "../core/index.js";
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly storage: string;
+  readonly storageHealthy: boolean;
+}
+
+export class ReadinessCheck {
+  readonly #core: Switchboard;
+  readonly #started: () => boolean;
+
+  constructor(core: Switchboard, started: () => boolean) {
+    this.#core = core;
+    this.#started = started;
+  }
+
+  status(): Readiness {
+    const storageHealthy = this.#core.storageHealthy();
+    return {
+      ready: this.#started() && !this.#core.closing && storageHealthy,
+      storage: this.#core.storageName,
+      storageHealthy,
+    };
+  }
+
+  /** Throws the coded reason when not ready (NOT_READY, STORAGE_UNAVAILABLE). */
+  assertReady(): Readiness {
+    const s = this.status();
+    if (!this.#started() || this.#core.closing) {
+      throw new SwitchboardError("NOT_READY", "the server is starting or stopping");
+    }
+    if (!s.storageHealthy) {
+      throw new SwitchboardError("STORAGE_UNAVAILABLE", `the ${s.storage} store is not accepting writes`);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,20 @@
+// The services layer: what protocols use beyond the core (discovery, readiness, registry records).
+
+import type { Switchboard } from "../core/index.js";
+import { Discovery } from "./discovery.js";
+import { ReadinessCheck } from "./health.js";
+
+export interface Services {
+  readonly discovery: Discovery;
+  readonly readiness: ReadinessCheck;
+}
+
+export function createServices(core: Switchboard, options: { started: () => boolean }): Services {
+  return {
+    discovery: new Discovery(core),
+    readiness: new ReadinessCheck(core, options.started),
+  };
+}
+
+export { Discovery, type ServiceRecord, serviceName, servicePrefix, toService } from "./discovery.js";
+export type { Readiness } from "./health.js";
