@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Child processes (CLI, crash tests) run dist/, built once here.
+    globalSetup: ["test/global-build.ts"],
     // In CI a JSON report is written too, so .ci/run can print a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     ...(process.env.CI ? { outputFile: { json: ".tmp/vitest-results.json" } } : {}),

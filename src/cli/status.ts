@@ -1,15 +1,27 @@
-// `switchboard status`: readiness from GET /readyz plus a summary of GET /metrics.
+// `switchboard status`: what GET /status reports — readiness, revision, registers, held long-polls, listeners.
 
-import { type Command, EXIT_OK, parse, positionals } from "./command.js";
+import { type Command, EXIT_ERROR, EXIT_OK, parse, positionals } from "./command.js";
 import { CLIENT_OPTIONS, clientFor, optionsHelp } from "./commands.js";
 import { table } from "./output.js";
 
+interface StatusBody {
+  status: "ready" | "not_ready";
+  version: string;
+  uptimeSeconds: number;
+  revision: number;
+  registers: number;
+  queuedRequests: number;
+  waiters: { consumer: number; provider: number; stream: number };
+  storage: { name: string; healthy: boolean };
+  listeners: { protocol: string; transport: string; host: string; port: number }[];
+}
+
 export const statusCommand: Command = {
   name: "status",
-  summary: "is the server ready; its revision, registers and held long-polls",
+  summary: "is the server ready; its revision, registers, held long-polls and listeners",
   help: `Usage: switchboard status [--url URL] [--json]
 
-Asks GET /readyz and GET /metrics. Exits 1 if the server is not ready or cannot be reached.
+Asks GET /status. Exits 1 if the server is not ready or cannot be reached.
 
 ${optionsHelp()}
 
@@ -19,49 +31,39 @@ Example:
     const { values, positionals: rest } = parse({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
     positionals(rest, 0, 0, "");
     const client = clientFor(values.url, io);
-    const ready = await client.json<{ status: string; revision: number; storage: string }>("GET", "/readyz");
-    const metrics = parseMetrics(await client.text("/metrics"));
-    const waiters = {
-      consumer: metrics.get('switchboard_waiters{kind="consumer"}') ?? 0,
-      provider: metrics.get('switchboard_waiters{kind="provider"}') ?? 0,
-    };
+    const s = await client.json<StatusBody>("GET", "/status");
     const summary = {
-      status: ready.status,
+      status: s.status,
       url: client.url,
-      storage: ready.storage,
-      revision: metrics.get("switchboard_revision") ?? ready.revision,
-      registers: metrics.get("switchboard_registers") ?? 0,
-      waiters,
-      queuedRequests: metrics.get("switchboard_requests_queued") ?? 0,
+      version: s.version,
+      storage: s.storage.name,
+      revision: s.revision,
+      registers: s.registers,
+      waiters: s.waiters,
+      queuedRequests: s.queuedRequests,
+      listeners: s.listeners,
     };
+    const code = s.status === "ready" ? EXIT_OK : EXIT_ERROR;
     if (values.json) {
       io.out(JSON.stringify(summary));
-      return EXIT_OK;
+      return code;
     }
+    const w = s.waiters;
     const rows = [
       ["status", summary.status],
       ["url", summary.url],
-      ["storage", summary.storage],
+      ["version", summary.version],
+      ["storage", `${summary.storage}${s.storage.healthy ? "" : " (not accepting writes)"}`],
       ["revision", String(summary.revision)],
       ["registers", String(summary.registers)],
       [
         "waiters",
-        `${waiters.consumer + waiters.provider} (consumer ${waiters.consumer}, provider ${waiters.provider})`,
+        `${w.consumer + w.provider + w.stream} (consumer ${w.consumer}, provider ${w.provider}, stream ${w.stream})`,
       ],
       ["queued", `${summary.queuedRequests} change requests`],
+      ...s.listeners.map((l) => ["listener", `${l.protocol} ${l.transport}://${l.host}:${l.port}`]),
     ];
     for (const line of table(["", ""], rows).slice(1)) io.out(line);
-    return EXIT_OK;
+    return code;
   },
 };
-
-/** Prometheus text → sample (`name` or `name{labels}`) → value. */
-export function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    if (at > 0) out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}

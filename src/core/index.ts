@@ -1,22 +1,15 @@
-// The core's public surface: what protocols, services and storage adapters may use.
+// The core's public surface: what protocols, services and storage adapters may use. Internals
+// (the waiter index, locks, the committer, selector helpers) stay inside src/core.
 
 export { systemClock } from "./clock.js";
 export { ERROR_CODES, type ErrorCode, type ErrorKind, isSwitchboardError, SwitchboardError } from "./errors.js";
 export { jsonEqual, jsonSize, utf8Length } from "./json.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { assertName, assertPrefix, isValidName, MAX_NAME_LENGTH } from "./names.js";
+export type { ConsumerPollResult, PollOptions, ProviderPollResult } from "./polls.js";
+export type { Clock, HealthCache, LoadResult, Persistence, TimerHandle } from "./ports.js";
 export {
-  type ConsumerPollResult,
-  checkSelector,
-  consumerPoll,
-  jitteredWait,
-  type PollOptions,
-  type ProviderPollResult,
-  providerPoll,
-} from "./polls.js";
-export type { Clock, HealthCache, LoadResult, ObjectStore, Persistence, TimerHandle } from "./ports.js";
-export { KeyedMutex, type Release, RWLock } from "./rwlock.js";
-export {
+  MAX_PAGE,
   type RegisterView,
   type SetResult,
   Switchboard,
@@ -24,4 +17,4 @@ export {
   type WaitKind,
 } from "./switchboard.js";
 export type * from "./types.js";
-export type { WaitOutcome } from "./waiters.js";
+export type { Watch, WatchItem, WatchOptions } from "./watch.js";

@@ -1,4 +1,4 @@
-// The interfaces the core needs from the outside world: storage, time, health cache, object store.
+// The interfaces the core needs from the outside world: storage, time, health cache.
 
 import type { Mutation, Snapshot } from "./types.js";
 
@@ -47,11 +47,4 @@ export interface HealthCache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Blobs (uploaded archives) kept outside the register state. */
-export interface ObjectStore {
-  put(key: string, data: Uint8Array): Promise<void>;
-  get(key: string): Promise<Uint8Array | null>;
-  delete(key: string): Promise<void>;
 }

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/core/errors.js";
 import type { LoadResult, Persistence } from "../../src/core/ports.js";
+import { RegisterState } from "../../src/core/state.js";
 import type { AckReason, ChangeRequest, Json, JsonObject, Mutation, Register, Snapshot } from "../../src/core/types.js";
 
 export interface PersistenceHarness {
@@ -20,47 +21,16 @@ export interface ReplayedState {
   requests: Record<string, ChangeRequest[]>;
 }
 
-/** Rebuilds the state from a snapshot and the mutations after it, as the core does on start. */
+/** Rebuilds the state from a snapshot and the mutations after it with the core's own state machine (the oracle). */
 export function replay(result: LoadResult): ReplayedState {
-  const { snapshot } = result;
-  const registers = new Map<string, Register>();
-  const requests = new Map<string, ChangeRequest[]>();
-  let revision = snapshot?.revision ?? 0;
-  let lastRequestId = snapshot?.lastRequestId ?? 0;
-  for (const r of snapshot?.registers ?? []) registers.set(r.name, r);
-  for (const q of snapshot?.requests ?? []) requests.set(q.name, [...(requests.get(q.name) ?? []), q]);
-  const floor = snapshot?.revision ?? -1;
-  for (const m of result.tail) {
-    if (m.type !== "refresh") {
-      if (m.revision <= floor) continue;
-      revision = Math.max(revision, m.revision);
-    }
-    switch (m.type) {
-      case "set":
-        registers.set(m.name, m.register);
-        break;
-      case "delete":
-      case "expire":
-        registers.delete(m.name);
-        break;
-      case "request":
-        requests.set(m.name, [...(requests.get(m.name) ?? []), m.request]);
-        lastRequestId = Math.max(lastRequestId, m.request.id);
-        break;
-      case "ack": {
-        const left = (requests.get(m.name) ?? []).filter((q) => q.id > m.upTo);
-        if (left.length === 0) requests.delete(m.name);
-        else requests.set(m.name, left);
-        break;
-      }
-      case "refresh": {
-        const current = registers.get(m.name);
-        if (current !== undefined) registers.set(m.name, { ...current, expiresAt: m.expiresAt });
-        break;
-      }
-    }
-  }
-  return { revision, lastRequestId, registers: sortedRecord(registers), requests: sortedRecord(requests) };
+  const state = result.snapshot ? RegisterState.fromSnapshot(result.snapshot) : new RegisterState();
+  for (const m of result.tail) state.apply(m);
+  return {
+    revision: state.revision,
+    lastRequestId: state.lastRequestId,
+    registers: sortedRecord(state.registers),
+    requests: sortedRecord(new Map([...state.queues].map(([name, queue]) => [name, [...queue]]))),
+  };
 }
 
 function sortedRecord<T>(map: Map<string, T>): Record<string, T> {

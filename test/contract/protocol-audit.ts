@@ -84,7 +84,10 @@ export function describeProtocolAudit(name: string, start: () => Promise<Protoco
 
     it("reports a removed register as not found to a poll", async () => {
       const { index } = await d.set([{ name: "audit/gone", value: 1 }]);
+      const before = await h.waiters();
       const poll = d.read(["audit/gone"], index, 10_000);
+      // Removed while the poll is held, so the wake path (not the at-once answer) is what is checked.
+      await until(async () => (await h.waiters()) === before + 1, "the poll to be held");
       await d.remove(["audit/gone"]);
       expect((await poll).registers[0]).toMatchObject({ name: "audit/gone", found: false });
     });

@@ -86,7 +86,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function startCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+  const child = spawn(process.execPath, ["dist/cli.js", ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
@@ -311,13 +311,14 @@ describe("client commands", SLOW, () => {
     expect((await read(server.url, "cli/doomed")).registers[0].found).toBe(false);
   });
 
-  it("status reports readiness, revision, registers and held long-polls", async () => {
+  it("status reports readiness, revision, registers, held long-polls and listeners", async () => {
     const r = await cli(["status", "--json"]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ status: "ready", storage: "memory", revision: server.server.core.revision });
     expect(s.registers).toBe(server.server.core.stats().registers);
-    expect(s.waiters).toEqual({ consumer: 0, provider: 0 });
+    expect(s.waiters).toEqual({ consumer: 0, provider: 0, stream: 0 });
+    expect(s.listeners).toEqual([expect.objectContaining({ protocol: "http", port: server.port })]);
     const text = await cli(["status"]);
     expect(text.stdout).toMatch(/^status\s+ready$/m);
     expect(text.stdout).toMatch(new RegExp(`^revision\\s+${server.server.core.revision}$`, "m"));

@@ -14,10 +14,13 @@ it("answers held polls on close and keeps every acknowledged write", async () =>
         body: (await r.json()) as any,
       })),
     );
-    for (let i = 0; i < 100; i++) {
-      if ((await metricValue(srv.url, "switchboard_waiters", { kind: "consumer" })) === 5) break;
-      await new Promise((r) => setTimeout(r, 10));
+    // All five must be held before the stop, or the test would check at-once answers instead.
+    let held = 0;
+    for (let i = 0; i < 500 && held < 5; i++) {
+      held = await metricValue(srv.url, "switchboard_waiters", { kind: "consumer" });
+      if (held < 5) await new Promise((r) => setTimeout(r, 10));
     }
+    expect(held).toBe(5);
     const t0 = Date.now();
     await srv.stop();
     expect(Date.now() - t0).toBeLessThan(10_000);
