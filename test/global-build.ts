@@ -1,4 +1,4 @@
-// Vitest global setup: builds src → dist once, so tests that start child processes run compiled code (not tsx).
+// Vitest global setup: builds the workspace packages and src → dist once, so child processes run compiled code (not tsx).
 
 import { execFileSync } from "node:child_process";
 

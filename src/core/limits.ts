@@ -1,5 +1,7 @@
 // The limits the core enforces, with their defaults (all configurable at the edge).
 
+import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
+
 export interface Limits {
   /** Largest serialised value, bytes. */
   readonly maxValueBytes: number;
@@ -21,14 +23,5 @@ export interface Limits {
   readonly maxTtlMs: number;
 }
 
-export const DEFAULT_LIMITS: Limits = {
-  maxValueBytes: 64 * 1024,
-  maxMetadataBytes: 16 * 1024,
-  maxBatch: 1000,
-  maxNames: 1000,
-  maxWaitMs: 5 * 60_000,
-  maxQueue: 1000,
-  maxWaiters: 200_000,
-  maxDepth: 64,
-  maxTtlMs: 366 * 24 * 3600_000,
-};
+/** The defaults every client can see (from @switchboard/wire), without the listing page cap (core's MAX_PAGE). */
+export const DEFAULT_LIMITS: Limits = (({ maxPage: _page, ...limits }) => limits)(WIRE_LIMITS);

@@ -1,5 +1,6 @@
 // The core engine: validated writes committed through the group committer, reads, long-poll waits, TTL sweeps.
 
+import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
 import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
 import { SwitchboardError } from "./errors.js";
@@ -43,7 +44,7 @@ export interface SwitchboardOptions {
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
-export const MAX_PAGE = 1000;
+export const MAX_PAGE: number = WIRE_LIMITS.maxPage;
 
 export interface SetResult {
   readonly register: Register;

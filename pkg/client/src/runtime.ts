@@ -1,5 +1,6 @@
 // Time, timers, abort linking and backoff: the small runtime every loop of the client shares.
 
+import { parseDuration } from "@switchboard/wire";
 import type { Duration, RetryOptions, Timers } from "./types.js";
 
 export interface Runtime {
@@ -13,17 +14,12 @@ export const defaultTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
 };
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds of a duration in the server's grammar: seconds as a number, or "500ms", "30s", "5m", "1h". */
+/**
+ * Milliseconds of a duration in the server's own grammar (one parser, from @switchboard/wire):
+ * seconds as a number, or "500ms", "30s", "5m", "1h", "1m30s". Throws a RangeError (DurationError).
+ */
 export function durationMs(d: Duration): number {
-  if (typeof d === "number") {
-    if (!Number.isFinite(d) || d < 0) throw new RangeError(`invalid duration ${d}`);
-    return d * 1000;
-  }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(d);
-  if (!m) throw new RangeError(`invalid duration ${JSON.stringify(d)}`);
-  return Number(m[1]) * (UNITS[m[2] ?? "s"] ?? 1000);
+  return parseDuration(d);
 }
 
 /**
