@@ -24,7 +24,7 @@ const ttl = z
   })
   .optional();
 
-const registerInput = z.object({
+export const registerInput = z.object({
   name: z.string(),
   value: anyJson,
   metadata: jsonObject.optional(),
@@ -36,7 +36,7 @@ export const providerPutBody = z.union([
   registerInput.transform((r) => ({ registers: [r] })),
 ]);
 
-const requestInput = z.object({ name: z.string(), value: anyJson, requester: z.string().max(256).optional() });
+export const requestInput = z.object({ name: z.string(), value: anyJson, requester: z.string().max(256).optional() });
 
 export const consumerPutBody = z.union([
   z.object({ requests: z.array(requestInput).min(1) }),

@@ -1,0 +1,49 @@
+// A small JSON Schema checker for the subset /openapi.json uses (type, required, properties, items, oneOf, $ref, enum).
+
+type Schema = Record<string, unknown>;
+
+function typeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
+}
+
+/** Problems of `value` against `schema` (empty when it conforms); `$ref`s resolve against `root`. */
+export function check(value: unknown, schema: Schema, root: Schema, path = "$"): string[] {
+  if (typeof schema.$ref === "string") {
+    const target = schema.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root) as Schema | undefined;
+    if (!target) return [`${path}: unresolved ${schema.$ref}`];
+    return check(value, target, root, path);
+  }
+  if (Array.isArray(schema.oneOf)) {
+    const ok = (schema.oneOf as Schema[]).filter((s) => check(value, s, root, path).length === 0);
+    return ok.length >= 1 ? [] : [`${path}: matches none of oneOf`];
+  }
+  const problems: string[] = [];
+  if (schema.type !== undefined) {
+    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
+    const t = typeOf(value);
+    if (!types.includes(t) && !(t === "integer" && types.includes("number"))) {
+      return [`${path}: expected ${types.join("|")}, got ${t}`];
+    }
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) problems.push(`${path}: not in enum`);
+  if (typeOf(value) === "object") {
+    const obj = value as Record<string, unknown>;
+    for (const key of (schema.required as string[] | undefined) ?? []) {
+      if (!(key in obj)) problems.push(`${path}: missing ${key}`);
+    }
+    const props = (schema.properties as Record<string, Schema> | undefined) ?? {};
+    for (const [key, sub] of Object.entries(props)) {
+      if (key in obj) problems.push(...check(obj[key], sub, root, `${path}.${key}`));
+    }
+  }
+  if (Array.isArray(value) && schema.items) {
+    value.forEach((item, i) => problems.push(...check(item, schema.items as Schema, root, `${path}[${i}]`)));
+  }
+  return problems;
+}

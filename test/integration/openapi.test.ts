@@ -1,0 +1,85 @@
+// /openapi.json against real answers: every documented operation is exercised, every answer's status is one the
+// document lists for it, and every JSON body conforms to the schema documented for that status.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { check } from "../helpers/json-schema.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+type Doc = { paths: Record<string, Record<string, { responses: Record<string, any> }>> } & Record<string, any>;
+
+interface Scenario {
+  readonly method: "GET" | "PUT" | "POST" | "DELETE";
+  readonly path: string;
+  readonly query?: string;
+  readonly body?: unknown;
+  readonly status: number;
+}
+
+// Statuses a client can meet on each route: successes, bad input, unknown registers, too-large bodies.
+const SCENARIOS: Scenario[] = [
+  { method: "PUT", path: "/provider", body: { name: "oa/a", value: 1, ttl: "1h" }, status: 200 },
+  { method: "PUT", path: "/provider", body: { registers: [{ name: "oa/b", value: { x: [1] } }] }, status: 200 },
+  { method: "PUT", path: "/provider", body: { name: "bad name!", value: 1 }, status: 400 },
+  { method: "PUT", path: "/provider", body: { name: "oa/big", value: "x".repeat(2_000_000) }, status: 413 },
+  { method: "GET", path: "/provider", query: "name=oa/a&after=0&wait=0", status: 200 },
+  { method: "GET", path: "/provider", query: "wait=0", status: 400 },
+  { method: "DELETE", path: "/provider", query: "name=oa/b", status: 200 },
+  { method: "DELETE", path: "/provider", query: "", status: 400 },
+  { method: "GET", path: "/consumer", query: "name=oa/a&name=oa/none", status: 200 },
+  { method: "GET", path: "/consumer", query: "prefix=oa/&index=1&wait=0", status: 200 },
+  { method: "GET", path: "/consumer", query: "name=oa/a&wait=banana", status: 400 },
+  { method: "PUT", path: "/consumer", body: { name: "oa/a", value: 2 }, status: 202 },
+  { method: "PUT", path: "/consumer", body: { requests: [{ name: "oa/a", value: 3, requester: "t" }] }, status: 202 },
+  { method: "PUT", path: "/consumer", body: { name: "oa/none", value: 2 }, status: 404 },
+  { method: "PUT", path: "/consumer", body: "not json", status: 400 },
+  { method: "GET", path: "/registers", query: "prefix=oa/&limit=1", status: 200 },
+  { method: "GET", path: "/registers", query: "cursor=zzz", status: 400 },
+  { method: "GET", path: "/events", query: "prefix=bad prefix!", status: 400 },
+  { method: "GET", path: "/healthz", status: 200 },
+  { method: "GET", path: "/readyz", status: 200 },
+  { method: "GET", path: "/status", status: 200 },
+  { method: "GET", path: "/metrics", status: 200 },
+  { method: "GET", path: "/openapi.json", status: 200 },
+];
+
+describe("/openapi.json", () => {
+  let srv: TestServer;
+  let doc: Doc;
+  beforeAll(async () => {
+    srv = await startTestServer();
+    doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as Doc;
+  });
+  afterAll(async () => {
+    await srv.dispose();
+  });
+
+  it("documents every operation the scenarios exercise, and the scenarios exercise every documented one", () => {
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    const exercised = [...new Set(SCENARIOS.map((s) => `${s.method} ${s.path}`))];
+    expect(exercised.sort()).toEqual(documented.sort());
+  });
+
+  it.each(SCENARIOS)("$method $path?$query → $status, as documented", async (s) => {
+    const url = `${srv.url}${s.path}${s.query === undefined ? "" : `?${s.query}`}`;
+    const init: RequestInit = { method: s.method };
+    if (s.body !== undefined) init.body = typeof s.body === "string" ? s.body : JSON.stringify(s.body);
+    const res = await fetch(url, init);
+    expect(res.status).toBe(s.status);
+    const op = doc.paths[s.path]?.[s.method.toLowerCase()];
+    expect(op, `${s.method} ${s.path} is not documented`).toBeDefined();
+    const documented = op!.responses[String(s.status)];
+    expect(documented, `${s.status} is not documented for ${s.method} ${s.path}`).toBeDefined();
+    // A body the server accepted must be one the document describes.
+    const requestSchema = (op as any).requestBody?.content?.["application/json"]?.schema;
+    if (s.status < 300 && requestSchema) expect(check(s.body, requestSchema, doc)).toEqual([]);
+    const schema = documented.content?.["application/json"]?.schema;
+    if (schema) {
+      const body = await res.json();
+      expect(check(body, schema, doc)).toEqual([]);
+    } else {
+      await res.body?.cancel();
+    }
+  });
+});
