@@ -43,7 +43,8 @@ export function check(value: unknown, schema: Schema, root: Schema, path = "$"):
     }
   }
   if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => problems.push(...check(item, schema.items as Schema, root, `${path}[${i}]`)));
+    for (const [i, item] of value.entries())
+      problems.push(...check(item, schema.items as Schema, root, `${path}[${i}]`));
   }
   return problems;
 }
