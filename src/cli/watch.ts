@@ -1,7 +1,8 @@
 // `switchboard watch`: long-polls GET /consumer with the last index and shows every change until Ctrl-C.
 
+import { ConnectionError } from "@switchboard/client";
 import { parseDuration } from "../duration.js";
-import { ApiError, type Client, describeError, NetworkError, type Query } from "./client.js";
+import { type Client, describeError, isRetryable, type Query } from "./client.js";
 import { type Command, EXIT_OK, type Io, parse, UsageError } from "./command.js";
 import { CLIENT_OPTIONS, clientFor, optionsHelp } from "./commands.js";
 import { REGISTER_HEADER, type RegisterJson, registerRows, table } from "./output.js";
@@ -88,10 +89,10 @@ async function watchLoop(client: Client, selection: Query, wait: string, view: V
         body = await client.json<PollBody>("GET", "/consumer", { query, signal: abort.signal });
       } catch (err) {
         if (abort.signal.aborted) break;
-        if (!(err instanceof NetworkError || (err instanceof ApiError && err.retryable))) throw err;
+        if (!isRetryable(err)) throw err;
         const delay = backoff(failures++);
         io.err(
-          `watch: ${err instanceof NetworkError ? err.message : describeError(err)}; retrying in ${(delay / 1000).toFixed(1)}s`,
+          `watch: ${err instanceof ConnectionError ? err.message : describeError(err)}; retrying in ${(delay / 1000).toFixed(1)}s`,
         );
         await sleep(delay, abort.signal);
         // After an outage, start over from the full current state (the server may have restarted).

@@ -36,6 +36,7 @@ import type {
   ListPage,
   RegisterWrite,
   RequestReceipt,
+  ServerStatus,
   WriteAnswer,
   WriteResult,
 } from "./types.js";
@@ -163,6 +164,30 @@ export class SwitchboardClient implements SubscriptionHost {
         ["cursor", options.cursor],
       ],
     });
+  }
+
+  /** What runs where: readiness, revision, registers, held long-polls and every listener (GET /status). */
+  status(options: CallSignal = {}): Promise<ServerStatus> {
+    return this.call<ServerStatus>("GET", "/status", options.signal, {});
+  }
+
+  /**
+   * Any call of the HTTP API, answered with the server's JSON as it is (tools that print the wire
+   * shape, like the CLI's --json, use it). Errors are ClientError / ConnectionError like every call.
+   */
+  raw<T = unknown>(
+    method: "GET" | "PUT" | "POST" | "DELETE",
+    path: string,
+    options: CallSignal & {
+      query?: readonly (readonly [string, string | number | undefined])[] | undefined;
+      body?: unknown;
+    } = {},
+  ): Promise<T> {
+    if (!path.startsWith("/")) throw new TypeError(`path must start with "/": ${JSON.stringify(path)}`);
+    const rest: { query?: readonly (readonly [string, string | number | undefined])[]; body?: unknown } = {};
+    if (options.query !== undefined) rest.query = options.query;
+    if (options.body !== undefined) rest.body = options.body;
+    return this.call<T>(method, path, options.signal, rest);
   }
 
   // ── subscriptions and provisions ─────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ export type {
   RegisterWrite,
   RequestReceipt,
   RetryOptions,
+  ServerStatus,
   Timers,
   WriteAnswer,
   WriteResult,

@@ -149,3 +149,21 @@ export interface ClientOptions {
   /** A random number in [0, 1) for backoff jitter (default Math.random). */
   readonly random?: (() => number) | undefined;
 }
+
+/** GET /status: what runs where. */
+export interface ServerStatus {
+  readonly status: "ready" | "not_ready";
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly revision: number;
+  readonly registers: number;
+  readonly queuedRequests: number;
+  readonly waiters: { readonly consumer: number; readonly provider: number; readonly stream: number };
+  readonly storage: { readonly name: string; readonly healthy: boolean };
+  readonly listeners: readonly {
+    readonly protocol: string;
+    readonly transport: string;
+    readonly host: string;
+    readonly port: number;
+  }[];
+}
