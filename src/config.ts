@@ -78,10 +78,43 @@ export const configSchema = z.object({
   maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */
-  corsOrigin: z.string().default("*").describe("Access-Control-Allow-Origin (empty disables CORS)"),
+  corsOrigin: z
+    .string()
+    .default("")
+    .describe('origins allowed to call from a browser, comma-separated ("" = CORS off; "*" only with auth on)'),
+  auth: z
+    .enum(["auto", "on", "off"])
+    .default("auto")
+    .describe("tokens and ACLs: on, off, or auto (on unless --host is a loopback address)"),
+  adminTokenFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "the bootstrap admin token file (read if present, else written, mode 0600; default <data-dir>/admin.token)",
+    ),
+  allowedHosts: z
+    .string()
+    .default("")
+    .describe("Host header values accepted, comma-separated (DNS-rebinding guard; empty = any)"),
+  authFailuresPerMinute: int(1)
+    .default(10)
+    .describe("failed authentications per client address and minute before its attempts are refused (429)"),
+  rateLimit: int(0)
+    .default(0)
+    .describe("writes and change requests per second per token and per client address (0 = unlimited)"),
 });
 
 export type BaseConfig = z.output<typeof configSchema>;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/;
+
+/** Whether tokens and ACLs apply: `auth: auto` means on unless the server listens on loopback only. */
+export function authEnabled(config: Pick<BaseConfig, "auth" | "host">): boolean {
+  if (config.auth === "on") return true;
+  if (config.auth === "off") return false;
+  return !LOOPBACK.test(config.host);
+}
 export type Config = BaseConfig & {
   /** Each protocol module's validated options, by module name. */
   readonly protocols: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

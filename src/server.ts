@@ -2,13 +2,14 @@
 
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import type { Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard } from "./core/index.js";
+import { authEnabled, type Config } from "./config.js";
+import { type Clock, type Persistence, Switchboard, SwitchboardError } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
 import { PROTOCOLS } from "./protocols/index.js";
 import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
+import { bootstrapAdmin } from "./services/auth/bootstrap.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
@@ -26,6 +27,8 @@ export interface RunningServer {
   readonly core: Switchboard;
   readonly services: Services;
   readonly config: Config;
+  /** Every route of the shared HTTP port, as `METHOD /path` (for tests that check each one has an ACL decision). */
+  routes(): string[];
   /** Graceful stop: answers held polls, flushes storage, closes sockets (forced at shutdownTimeout). */
   close(): Promise<void>;
 }
@@ -92,14 +95,47 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let ready = false;
   const listeners: Listener[] = [];
   const metrics = createMetrics(core);
-  const services = createServices(core, { started: () => ready });
+  const auth = authEnabled(config);
+  if (config.corsOrigin.split(",").some((o) => o.trim() === "*") && !auth) {
+    await core.close();
+    throw new SwitchboardError("INVALID_CONFIG", 'cors-origin "*" needs auth on: any web page could drive this server');
+  }
+  const services = createServices(core, {
+    started: () => ready,
+    auth,
+    rateLimit: config.rateLimit,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
+  if (auth) {
+    services.auth.follow();
+    const file = await bootstrapAdmin(services.auth, {
+      dataDir: config.dataDir,
+      ...(config.adminTokenFile ? { file: config.adminTokenFile } : {}),
+    });
+    if (file)
+      log.warn({ file }, "auth is on and no token existed: the admin token was written to this file (mode 0600)");
+    log.info({ auth: "on", tokens: services.auth.listTokens().length }, "auth on: every request needs a token");
+  } else {
+    log.warn(
+      { auth: "off", host: config.host },
+      "auth off: anyone who reaches the port may read, write and delete every register (loopback only by default)",
+    );
+  }
   const http = createHttpHost(
     {
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       maxHeaderBytes: 16 * 1024 + config.maxNames * 270,
-      corsOrigin: config.corsOrigin,
+      corsOrigins: config.corsOrigin
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+      allowedHosts: config.allowedHosts
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      auth: services.auth,
       maxHoldMs: config.maxWait + config.maxWait / 16,
     },
     log.child({ protocol: "http" }),
@@ -150,6 +186,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     }
   } catch (err) {
     await stopAll(0);
+    services.auth.stop();
     metrics.close();
     await core.close();
     throw err;
@@ -178,10 +215,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     core,
     services,
     config,
+    routes: () => [...new Set(http.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))],
     close() {
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
+        services.auth.stop();
         await Promise.all([stopAll(config.shutdownTimeout), core.close()]);
         metrics.close();
         log.info({ revision: core.revision }, "stopped");

@@ -73,6 +73,21 @@ export const ERROR_CODES = {
     description:
       "A setting (flag, environment variable or config file) is unknown or has a bad value; the server does not start.",
   },
+  UNAUTHENTICATED: {
+    kind: "unauthorized",
+    description: "Auth is on and the request carries no token, or one that is unknown, revoked or malformed.",
+  },
+  FORBIDDEN: {
+    kind: "forbidden",
+    description: "The token's policies do not allow this action on this register, prefix or route.",
+  },
+  POLICY_NOT_FOUND: { kind: "not_found", description: "No ACL policy has that name." },
+  TOKEN_NOT_FOUND: { kind: "not_found", description: "No token has that id (or it was revoked)." },
+  RATE_LIMITED: {
+    kind: "exhausted",
+    description:
+      "Too many writes, change requests or failed logins from this token or address; retry after Retry-After.",
+  },
   REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
   ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
   SERVICE_NOT_FOUND: {

@@ -1,6 +1,7 @@
 // Starts a real Switchboard on 127.0.0.1 (port 0 unless given) for integration tests, and stops it.
 
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../../src/config.js";
@@ -69,4 +70,16 @@ export async function metricValue(url: string, name: string, labels: Record<stri
     if (got === want) return Number(m[3]);
   }
   return Number.NaN;
+}
+
+/** A port that was free a moment ago (for a server whose config must name its own port, e.g. a CORS origin). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -4,7 +4,7 @@ import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SwitchboardClient } from "#client";
-import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
+import { freePort, startTestServer, type TestServer } from "../../../test/helpers/server.js";
 import { take } from "./helpers.js";
 
 const CHROMIUM_ARGS = [
@@ -19,12 +19,15 @@ const CHROMIUM_ARGS = [
 ];
 
 let srv: TestServer;
+
 let browser: Browser;
 let page: Page;
 let bundle: string;
 
 beforeAll(async () => {
-  srv = await startTestServer();
+  // CORS is off unless origins are named: the page's origin (localhost:<port>) is allowed explicitly.
+  const port = await freePort();
+  srv = await startTestServer({ port, config: { corsOrigin: `http://localhost:${port}` } });
   const out = await build({
     entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
     bundle: true,

@@ -36,6 +36,7 @@ export function errorResponse(err: unknown, c: Context, log: Logger): Response {
   }
   const status = statusOf(e);
   if (e.retryAfter !== undefined) c.header("Retry-After", String(e.retryAfter));
+  if (e.code === "UNAUTHENTICATED") c.header("WWW-Authenticate", 'Bearer realm="switchboard"');
   // The rest of an oversized body is not read: the connection cannot be reused.
   if (e.code === "BODY_TOO_LARGE") c.header("Connection", "close");
   return c.json({ error: e.toJSON() }, status);

@@ -6,9 +6,17 @@ import { Hono } from "hono";
 import type { Logger } from "pino";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
+import type { Auth } from "../../services/auth/index.js";
 import type { HttpMount, Listener, UpgradeHandler } from "../protocol.js";
+import { authMiddleware } from "./auth.js";
 import { errorResponse } from "./errors.js";
-import { bodyCapMiddleware, corsMiddleware, metricsMiddleware, routeLabeler } from "./middleware.js";
+import {
+  bodyCapMiddleware,
+  corsMiddleware,
+  hostCheckMiddleware,
+  metricsMiddleware,
+  routeLabeler,
+} from "./middleware.js";
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -17,8 +25,11 @@ export interface HttpHostOptions {
   readonly maxBodyBytes: number;
   /** Largest request head (request line + headers), bytes. */
   readonly maxHeaderBytes: number;
-  /** Access-Control-Allow-Origin value; empty disables CORS. */
-  readonly corsOrigin: string;
+  /** Origins allowed to call from a browser; empty disables CORS. "*" is allowed only with auth on. */
+  readonly corsOrigins: readonly string[];
+  /** Host header values accepted (lower-cased, with or without port); empty accepts any. */
+  readonly allowedHosts: readonly string[];
+  readonly auth: Auth;
   /** Longest a long-poll may be held, ms: the request timeout is set past it. */
   readonly maxHoldMs: number;
 }
@@ -34,7 +45,9 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const upgrades = new Map<string, UpgradeHandler>();
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
-  if (options.corsOrigin) app.use("*", corsMiddleware(options.corsOrigin));
+  if (options.allowedHosts.length > 0) app.use("*", hostCheckMiddleware(options.allowedHosts));
+  if (options.corsOrigins.length > 0) app.use("*", corsMiddleware(options.corsOrigins));
+  app.use("*", authMiddleware(options.auth, log));
   app.use("*", bodyCapMiddleware(options.maxBodyBytes));
   app.notFound(() => {
     throw new SwitchboardError("ROUTE_NOT_FOUND", "no such route");

@@ -54,17 +54,41 @@ export function metricsMiddleware(metrics: Metrics, label: (path: string) => str
  * CORS by c.header() before the handler runs: hono's cors middleware edits c.res afterwards,
  * which makes hono rebuild every response as a stream (several times slower under load).
  */
-export function corsMiddleware(origin: string): MiddlewareHandler {
+export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
+  const any = origins.includes("*");
+  const allowed = new Set(origins);
   return async (c, next) => {
-    if (c.req.header("Origin") === undefined) return next();
-    c.header("Access-Control-Allow-Origin", origin);
-    if (origin !== "*") c.header("Vary", "Origin");
+    const origin = c.req.header("Origin");
+    if (origin === undefined) return next();
+    if (!any && !allowed.has(origin)) {
+      // A foreign origin gets no CORS headers: the browser blocks the answer (and refuses preflights).
+      if (c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined) {
+        throw new SwitchboardError("FORBIDDEN", `origin ${origin} is not allowed (--cors-origin)`);
+      }
+      return next();
+    }
+    // Credentials are never allowed: tokens travel in the Authorization header, which a page must set itself.
+    c.header("Access-Control-Allow-Origin", any ? "*" : origin);
+    if (!any) c.header("Vary", "Origin");
     c.header("Access-Control-Expose-Headers", "X-Switchboard-Index, Retry-After");
     if (c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined) {
       c.header("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, OPTIONS");
       c.header("Access-Control-Allow-Headers", c.req.header("Access-Control-Request-Headers") ?? "Content-Type");
       c.header("Access-Control-Max-Age", "600");
       return c.body(null, 204);
+    }
+    return next();
+  };
+}
+
+/** The DNS-rebinding guard: a Host header outside the list is refused before anything else runs. */
+export function hostCheckMiddleware(hosts: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(hosts);
+  return async (c, next) => {
+    const host = (c.req.header("Host") ?? "").toLowerCase();
+    const bare = host.replace(/:\d+$/, "");
+    if (!allowed.has(host) && !allowed.has(bare)) {
+      throw new SwitchboardError("FORBIDDEN", `host ${JSON.stringify(host)} is not served here (--allowed-hosts)`);
     }
     return next();
   };

@@ -1,6 +1,8 @@
 // Consumer routes: GET /consumer (read or long-poll registers), PUT /consumer (request changes).
 
 import { Hono } from "hono";
+import { SwitchboardError } from "../../core/index.js";
+import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
@@ -8,20 +10,42 @@ import { indexed, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
 export function consumerRoutes(ctx: RestContext): Hono {
-  const { core } = ctx;
+  const { core, services } = ctx;
+  const { auth } = services;
   const app = new Hono();
 
   app.get("/", async (c) => {
-    const result = await core.consumerPoll(selectorFromQuery(c), intParam(c, "index"), pollOptions(c, ctx));
+    const selector = selectorFromQuery(c);
+    const principal = principalOf(c, auth);
+    const names = new Set(selector.names ?? []);
+    auth.authorize(principal, "read", [...names]);
+    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    const held = requestSignal(c, auth, principal);
+    let result: Awaited<ReturnType<typeof core.consumerPoll>>;
+    try {
+      result = await core.consumerPoll(selector, intParam(c, "index"), pollOptions(c, ctx, held.signal));
+    } finally {
+      held.release();
+    }
+    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
     observeWake(ctx, "consumer", result.changedAt);
+    // Prefix matches the caller may not read are left out: no found:false hint that they exist.
+    const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
     return indexed(c, result.index, {
       ...(result.resync ? { resync: true } : {}),
-      registers: result.registers.map(formatView),
+      registers: visible.map(formatView),
     });
   });
 
   app.put("/", async (c) => {
     const body = await readBody(c, consumerPutBody);
+    const principal = principalOf(c, auth);
+    auth.authorize(
+      principal,
+      "request",
+      body.requests.map((r) => r.name),
+    );
+    auth.chargeWrites(principal, clientAddress(c), body.requests.length);
     const requests = await core.request(
       body.requests.map((r) => ({
         name: r.name,

@@ -9,6 +9,8 @@ import type { HttpMount, Listener } from "../protocol.js";
 export interface RestOptions {
   /** Default long-poll wait, ms. */
   readonly defaultWaitMs: number;
+  /** /metrics, /status and /openapi.json without a token even when auth is on. */
+  readonly publicMetrics: boolean;
   /** Random source for the long-poll jitter. */
   readonly random?: () => number;
 }

@@ -1,7 +1,8 @@
 // The REST protocol: the provider/consumer long-polls, listings, SSE and the ops routes, mounted on the shared HTTP port.
 
 import { z } from "zod";
-import { defineProtocol } from "../protocol.js";
+import { defineProtocol, switchOption } from "../protocol.js";
+import { aclRoutes } from "./acl.js";
 import { consumerRoutes } from "./consumer.js";
 import type { RestContext } from "./context.js";
 import { opsRoutes } from "./ops.js";
@@ -12,12 +13,14 @@ export type { RestOptions } from "./context.js";
 
 export const restProtocol = defineProtocol({
   name: "rest",
-  options: z.object({}),
-  create({ core, services, log, metrics, http, listeners, settings }) {
+  options: z.object({
+    publicMetrics: switchOption(false, "serve /metrics, /status and /openapi.json without a token when auth is on"),
+  }),
+  create({ core, services, log, metrics, http, listeners, settings }, { publicMetrics }) {
     const ctx: RestContext = {
       core,
       services,
-      options: { defaultWaitMs: settings.defaultWaitMs },
+      options: { defaultWaitMs: settings.defaultWaitMs, publicMetrics },
       log,
       metrics,
       http,
@@ -30,6 +33,7 @@ export const restProtocol = defineProtocol({
     http.app.route("/consumer", consumerRoutes(ctx));
     http.app.route("/", registerRoutes(ctx));
     http.app.route("/", opsRoutes(ctx));
+    http.app.route("/acl", aclRoutes(ctx));
     return {
       start: async () => [],
       stop: async () => undefined,
@@ -48,4 +52,5 @@ export const REST_ROUTES = [
   "/status",
   "/metrics",
   "/openapi.json",
+  "/acl/*",
 ];

@@ -1,11 +1,17 @@
 // Operational routes: /healthz (alive), /readyz (loaded and storage healthy), /status (what runs where), /metrics, /openapi.json.
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { principalOf } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { openApiDocument } from "./openapi.js";
 
-export function opsRoutes({ core, services, metrics, listeners, version, startedAt }: RestContext): Hono {
+export function opsRoutes({ core, services, metrics, listeners, version, startedAt, options }: RestContext): Hono {
   const app = new Hono();
+  const { auth } = services;
+  // Operational detail (listeners, sizes, the API) is for operators unless --public-metrics opens it.
+  const guard = (c: Context, action: "metrics" | "status") => {
+    if (!options.publicMetrics) auth.authorize(principalOf(c, auth), action);
+  };
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -15,6 +21,7 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
   });
 
   app.get("/status", (c) => {
+    guard(c, "status");
     const ready = services.readiness.status();
     const stats = core.stats();
     return c.json({
@@ -31,11 +38,15 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
   });
 
   app.get("/metrics", async (c) => {
+    guard(c, "metrics");
     const text = await metrics.registry.metrics();
     return c.text(text, 200, { "Content-Type": metrics.registry.contentType });
   });
 
-  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/openapi.json", (c) => {
+    guard(c, "status");
+    return c.json(openApiDocument);
+  });
 
   return app;
 }

@@ -2,6 +2,7 @@
 
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
+import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
@@ -9,11 +10,19 @@ import { indexed, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
 
 export function providerRoutes(ctx: RestContext): Hono {
-  const { core } = ctx;
+  const { core, services } = ctx;
+  const { auth } = services;
   const app = new Hono();
 
   app.put("/", async (c) => {
     const body = await readBody(c, providerPutBody);
+    const principal = principalOf(c, auth);
+    auth.authorize(
+      principal,
+      "write",
+      body.registers.map((r) => r.name),
+    );
+    auth.chargeWrites(principal, clientAddress(c), body.registers.length);
     const results = await core.set(
       body.registers.map((r) => ({
         name: r.name,
@@ -34,7 +43,19 @@ export function providerRoutes(ctx: RestContext): Hono {
   });
 
   app.get("/", async (c) => {
-    const result = await core.providerPoll(selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
+    const selector = selectorFromQuery(c);
+    const principal = principalOf(c, auth);
+    // A provider acknowledges (drops) requests: it must hold provide on every name and on all of each prefix.
+    auth.authorize(principal, "provide", selector.names ?? []);
+    auth.authorizePrefixes(principal, "provide", selector.prefixes ?? []);
+    const held = requestSignal(c, auth, principal);
+    let result: Awaited<ReturnType<typeof core.providerPoll>>;
+    try {
+      result = await core.providerPoll(selector, intParam(c, "after"), pollOptions(c, ctx, held.signal));
+    } finally {
+      held.release();
+    }
+    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
     observeWake(ctx, "provider", result.changedAt);
     return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
   });
@@ -42,6 +63,9 @@ export function providerRoutes(ctx: RestContext): Hono {
   app.delete("/", async (c) => {
     const names = c.req.queries("name") ?? [];
     if (names.length === 0) throw new SwitchboardError("NO_SELECTOR", "name the registers to delete with name=…");
+    const principal = principalOf(c, auth);
+    auth.authorize(principal, "write", names);
+    auth.chargeWrites(principal, clientAddress(c), names.length);
     const deleted = await core.delete(names);
     return indexed(c, core.revision, { deleted });
   });

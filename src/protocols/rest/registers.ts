@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
+import { principalOf } from "../http/auth.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
@@ -32,7 +33,8 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
   }
 }
 
-export function registerRoutes({ core, http }: RestContext): Hono {
+export function registerRoutes({ core, http, services }: RestContext): Hono {
+  const { auth } = services;
   const app = new Hono();
 
   app.get("/registers", (c) => {
@@ -40,9 +42,12 @@ export function registerRoutes({ core, http }: RestContext): Hono {
     assertPrefix(prefix);
     const limit = intParam(c, "limit") ?? 100;
     const cursor = c.req.query("cursor");
+    const principal = principalOf(c, auth);
+    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
+    // Filtered after paging: a page may come back shorter than the limit; the cursor still continues.
     return indexed(c, core.revision, {
-      registers: page.registers.map(formatRegister),
+      registers: page.registers.filter((r) => auth.may(principal, "read", r.name)).map(formatRegister),
       cursor: page.next === null ? null : encodeCursor(page.next),
     });
   });
@@ -57,12 +62,15 @@ export function registerRoutes({ core, http }: RestContext): Hono {
       if (!/^\d{1,15}$/.test(lastId)) throw new SwitchboardError("INVALID_INDEX", "Last-Event-ID must be a revision");
       after = Number(lastId);
     }
+    const principal = principalOf(c, auth);
+    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
     const watch = core.watch({ prefixes: [prefix], ...(after === undefined ? {} : { after }) });
     return streamSSE(c, async (stream) => {
       const end = () => void watch.return();
       const unregister = http.onStop(end);
+      const unrevoke = auth.onRevoke(principal, end);
       stream.onAbort(end);
       c.req.raw.signal.addEventListener("abort", end, { once: true });
       const heartbeat = setInterval(() => {
@@ -79,6 +87,7 @@ export function registerRoutes({ core, http }: RestContext): Hono {
             });
           } else if (item.type === "event") {
             const e = item.event;
+            if (!auth.may(principal, "read", e.name)) continue;
             await stream.writeSSE({ event: e.type, id: String(e.revision), data: JSON.stringify(eventPayload(e)) });
           }
           // A cut ends the stream: the client resumes with Last-Event-ID.
@@ -86,6 +95,7 @@ export function registerRoutes({ core, http }: RestContext): Hono {
       } finally {
         clearInterval(heartbeat);
         unregister();
+        unrevoke();
         void watch.return();
         c.req.raw.signal.removeEventListener("abort", end);
       }

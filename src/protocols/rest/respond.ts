@@ -13,10 +13,10 @@ export function indexed(c: Context, index: number, body: Record<string, unknown>
 }
 
 /** The wait (the core decides whether it applies), the client's disconnect signal and the jitter source. */
-export function pollOptions(c: Context, { options }: RestContext): PollOptions {
+export function pollOptions(c: Context, { options }: RestContext, signal: AbortSignal = c.req.raw.signal): PollOptions {
   return {
     waitMs: waitParam(c, options.defaultWaitMs),
-    signal: c.req.raw.signal,
+    signal,
     ...(options.random ? { random: options.random } : {}),
   };
 }
