@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard } from "./core/index.js";
+import { type Clock, type HealthCache, type Persistence, Switchboard } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
@@ -12,8 +12,10 @@ import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/pro
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
+import { createMemoryHealthCache } from "./storage/memory/health-cache.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
+import { createRedisHealthCache } from "./storage/redis/health-cache.js";
 
 export interface RunningServer {
   /** Base URL of the HTTP listener (empty when `--port off`). */
@@ -36,6 +38,8 @@ export interface ServerDeps {
   readonly persistence?: Persistence;
   /** Protocol modules to run instead of the standard list (tests add their own). */
   readonly protocols?: readonly ProtocolModule[];
+  /** Random source of the health schedule's jitter. */
+  readonly random?: () => number;
 }
 
 export const VERSION: string = (() => {
@@ -67,6 +71,18 @@ export function createPersistence(config: Config, log: Logger): Persistence {
   });
 }
 
+/** Redis when --redis-url is set (an outage there degrades to live probes), else memory on the core's clock. */
+export function createHealthCache(config: Config, clock: Clock, log: Logger): HealthCache {
+  if (!config.redisUrl) return createMemoryHealthCache({ clock });
+  const cacheLog = log.child({ cache: "redis" });
+  return createRedisHealthCache({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    onStateChange: (healthy, err) =>
+      healthy ? cacheLog.info("redis connected") : cacheLog.warn({ err }, "redis unreachable"),
+  });
+}
+
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const log =
     deps.logger ??
@@ -92,7 +108,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let ready = false;
   const listeners: Listener[] = [];
   const metrics = createMetrics(core);
-  const services = createServices(core, { started: () => ready });
+  const runtime = createServices(core, {
+    started: () => ready,
+    log,
+    health: {
+      cache: createHealthCache(config, core.clock, log),
+      cacheTtlMs: config.healthCacheTtl,
+      timeoutMs: config.healthTimeout,
+      intervalMs: config.healthInterval,
+      concurrency: config.healthConcurrency,
+    },
+    ...(deps.random ? { random: deps.random } : {}),
+  });
+  const { services } = runtime;
   const http = createHttpHost(
     {
       host: config.host,
@@ -150,10 +178,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     }
   } catch (err) {
     await stopAll(0);
+    await runtime.close();
     metrics.close();
     await core.close();
     throw err;
   }
+  runtime.start();
   ready = true;
   const httpListener = listeners.find((l) => l.transport === "http" && l.protocol === "http");
   const urlHost = httpListener?.host.includes(":") ? `[${httpListener.host}]` : httpListener?.host;
@@ -182,7 +212,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
-        await Promise.all([stopAll(config.shutdownTimeout), core.close()]);
+        await Promise.all([stopAll(config.shutdownTimeout), runtime.close(), core.close()]);
         metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();
