@@ -101,7 +101,7 @@ export const ERROR_CODES = {
   },
   FIRST_LINE_TOO_LONG: {
     kind: "too_large",
-    description: "A proxy client's first line is longer than 256 bytes or is not a registry id or <type>/<id>.",
+    description: "A proxy client's first line (the target id) is longer than 256 bytes.",
   },
   QUEUE_FULL: {
     kind: "exhausted",

@@ -3,5 +3,6 @@
 import { discoveryApiProtocol } from "./discovery-api/index.js";
 import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
+import { tcpProxyProtocol } from "./tcp-proxy/index.js";
 
-export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol, discoveryApiProtocol];
+export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol, discoveryApiProtocol, tcpProxyProtocol];

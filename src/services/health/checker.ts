@@ -50,8 +50,9 @@ export class HealthChecker {
 
   /** The cache backend's name and whether it answered its last call. */
   cacheState(): { backend: string; reachable: boolean } {
-    const reachable = this.#o.cache.isHealthy?.() ?? true;
-    return { backend: this.#o.cache.name, reachable: reachable && !this.#cacheFailing };
+    // The adapter knows its connection best; one that cannot tell is judged by its last call.
+    const reachable = this.#o.cache.isHealthy ? this.#o.cache.isHealthy() : !this.#cacheFailing;
+    return { backend: this.#o.cache.name, reachable };
   }
 
   stats(): HealthCheckerStats {
