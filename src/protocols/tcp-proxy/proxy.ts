@@ -109,9 +109,13 @@ export class TcpProxy {
 
   #accept(socket: Socket): void {
     socket.on("error", () => undefined); // resets are ordinary here; close handles the cleanup
-    if (this.#stopping) return this.#refuse(socket, "SHUTTING_DOWN", "the proxy is stopping");
+    if (this.#stopping) {
+      this.#refuse(socket, "SHUTTING_DOWN", "the proxy is stopping");
+      return;
+    }
     if (this.#sockets.size >= this.#o.maxConnections) {
-      return this.#refuse(socket, "TOO_MANY_CONNECTIONS", `the proxy holds ${this.#o.maxConnections} connections`);
+      this.#refuse(socket, "TOO_MANY_CONNECTIONS", `the proxy holds ${this.#o.maxConnections} connections`);
+      return;
     }
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
