@@ -167,6 +167,9 @@ export class TcpProxy {
     });
     upstream.once("connect", () => {
       connected = true;
+      // A relay must not add Nagle delays of its own: small writes go out as they come.
+      socket.setNoDelay(true);
+      upstream.setNoDelay(true);
       clearTimeout(connectTimer);
       upstream.off("close", failed);
       this.#ctx.metrics.operations.labels("tcp-proxy", "connect").inc();
