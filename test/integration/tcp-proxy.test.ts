@@ -140,6 +140,55 @@ describe("connection cap and connect failure", () => {
   });
 });
 
+describe("idle timeout and shutdown", () => {
+  it("closes a tunnel idle for --proxy-idle-timeout, and cuts open tunnels at the shutdown deadline", async () => {
+    const echo = await startTcpEcho();
+    const sb = await startTestServer({
+      config: {
+        dataDir: ":memory:",
+        healthInterval: 0,
+        proxyPort: 0,
+        proxyIdleTimeout: "200ms",
+        shutdownTimeout: "300ms",
+      },
+    });
+    try {
+      const port = proxyPort(sb);
+      await sb.server.services.discovery.register({
+        type: "echo",
+        id: "a",
+        endpoint: { host: "127.0.0.1", port: echo.port },
+        ttlMs: null,
+      });
+      const idle = await openRaw(port);
+      idle.socket.write("echo/a\nhi");
+      expect((await idle.receivedAtLeast(2)).toString()).toBe("hi");
+      const started = Date.now();
+      expect((await idle.received).toString()).toBe("hi");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+
+      // A busy tunnel outlives the idle timeout but not the shutdown deadline.
+      const busy = await openRaw(port);
+      busy.socket.write("echo/a\n.");
+      await busy.receivedAtLeast(1);
+      const ticker = setInterval(() => busy.socket.write("."), 50);
+      try {
+        const stopAt = Date.now();
+        const stopping = sb.stop();
+        const got = await busy.received;
+        expect(Date.now() - stopAt).toBeGreaterThanOrEqual(250);
+        expect(got.length).toBeGreaterThan(3);
+        await stopping;
+      } finally {
+        clearInterval(ticker);
+      }
+    } finally {
+      await sb.dispose();
+      await echo.close();
+    }
+  });
+});
+
 describe("health flips within one cache TTL (injected clock)", () => {
   let sb: TestServer;
   let health: HttpTarget;
