@@ -113,6 +113,8 @@ describe("heartbeat", () => {
     const longer = await call("PUT", "/services/hb/a/heartbeat", { ttl: "10m" });
     expect(Date.parse(longer.body.service.expiresAt)).toBeGreaterThan(Date.now() + 9 * 60_000);
     expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: -1 })).body.error.code).toBe("INVALID_BODY");
+    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: null })).body.error.code).toBe("INVALID_BODY");
+    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: 0 })).body.error.code).toBe("INVALID_BODY");
     expect((await call("PUT", "/services/hb/a/heartbeat", { other: 1 })).body.error.code).toBe("INVALID_BODY");
   });
 });

@@ -71,7 +71,7 @@ describe("health cache in Redis", () => {
   it("keeps proxying on live probes while Redis is down, and says so in /readyz and /metrics", async () => {
     await redis.kill();
     for (let i = 0; i < 200 && sb.server.services.health.cacheState().reachable; i++) await sleep(10);
-    const errorsBefore = await metricValue(sb.url, "switchboard_health_cache_errors");
+    const errorsBefore = await metricValue(sb.url, "switchboard_health_cache_errors_total");
     expect(await roundTrip()).toBe("hello\n");
     expect(await roundTrip()).toBe("hello\n");
     const ready = await fetch(`${sb.url}/readyz`);
@@ -81,7 +81,7 @@ describe("health cache in Redis", () => {
       reachable: false,
     });
     expect(await metricValue(sb.url, "switchboard_health_cache_up")).toBe(0);
-    expect(await metricValue(sb.url, "switchboard_health_cache_errors")).toBeGreaterThan(errorsBefore);
+    expect(await metricValue(sb.url, "switchboard_health_cache_errors_total")).toBeGreaterThan(errorsBefore);
     // Discovery answers as usual.
     const list = await fetch(`${sb.url}/services/echo?healthy=true`);
     expect(list.status).toBe(200);

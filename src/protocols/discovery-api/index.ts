@@ -12,22 +12,30 @@ export const discoveryApiProtocol = defineProtocol({
     const { http, metrics, services } = ctx;
     http.label("/services", "/services/*", "/registry/health/*");
     http.app.route("/", discoveryRoutes(ctx));
-    // Read at scrape time from the checker's counters (services know nothing of Prometheus).
-    new client.Gauge({
-      name: "switchboard_health_probes",
-      help: "Live health probes run since start, by verdict.",
+    // Read at scrape time from the checker's counters (services know nothing of Prometheus):
+    // each scrape adds what the checker counted since the previous one.
+    const seen = { probes: { passing: 0, warning: 0, critical: 0 }, cacheErrors: 0 };
+    new client.Counter({
+      name: "switchboard_health_probes_total",
+      help: "Live health probes run, by verdict.",
       labelNames: ["status"] as const,
       registers: [metrics.registry],
       collect() {
-        for (const [status, n] of Object.entries(services.health.stats().probes)) this.set({ status }, n);
+        const now = services.health.stats().probes;
+        for (const status of ["passing", "warning", "critical"] as const) {
+          this.inc({ status }, now[status] - seen.probes[status]);
+          seen.probes[status] = now[status];
+        }
       },
     });
-    new client.Gauge({
-      name: "switchboard_health_cache_errors",
-      help: "Health cache reads or writes that failed since start (a live probe stood in for each).",
+    new client.Counter({
+      name: "switchboard_health_cache_errors_total",
+      help: "Health cache reads or writes that failed (a live probe stood in for each).",
       registers: [metrics.registry],
       collect() {
-        this.set(services.health.stats().cacheErrors);
+        const now = services.health.stats().cacheErrors;
+        this.inc(now - seen.cacheErrors);
+        seen.cacheErrors = now;
       },
     });
     new client.Gauge({

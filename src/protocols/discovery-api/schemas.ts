@@ -43,5 +43,9 @@ export const registerBody = z
 
 export type RegisterBody = z.output<typeof registerBody>;
 
-/** PUT …/heartbeat: an empty body renews the lease registered; `ttl` sets a new one. */
-export const heartbeatBody = z.object({ ttl }).strict();
+/** PUT …/heartbeat: an empty body renews the lease registered; `ttl` sets a new one (a heartbeat cannot end a lease). */
+export const heartbeatBody = z
+  .object({
+    ttl: ttl.refine((v) => v === undefined || (v !== null && v > 0), { message: "ttl must be a positive duration" }),
+  })
+  .strict();

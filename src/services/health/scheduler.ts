@@ -2,6 +2,8 @@
 
 import PQueue from "p-queue";
 import type { Clock, Switchboard, SwitchboardEvent, TimerHandle } from "../../core/index.js";
+import { SERVICES_PREFIX } from "../discovery.js";
+import { REGISTRY_PREFIX } from "../registry/record.js";
 import type { HealthChecker } from "./checker.js";
 import { isCheckable, targetOf } from "./target.js";
 
@@ -55,7 +57,7 @@ export class HealthScheduler {
   start(): void {
     this.#unsubscribe = this.#o.core.subscribe((e) => this.#onEvent(e));
     // At start, spread the existing targets over one period instead of probing them all at once.
-    for (const prefix of ["services/", "registries/"]) {
+    for (const prefix of [SERVICES_PREFIX, REGISTRY_PREFIX]) {
       for (const view of this.#o.core.read({ prefixes: [prefix] })) {
         if (view.found) this.#track(view.name, this.#random() * this.#o.intervalMs);
       }

@@ -21,7 +21,8 @@ export interface RedisHealthCacheOptions {
 
 export function createRedisHealthCache(options: RedisHealthCacheOptions): HealthCache {
   const prefix = options.prefix ?? "switchboard:";
-  let healthy = false;
+  // null until the first connect attempt settles, so that a Redis down from the start is reported too.
+  let healthy: boolean | null = null;
   const setHealthy = (h: boolean, err?: unknown) => {
     if (h === healthy) return;
     healthy = h;
@@ -47,7 +48,7 @@ export function createRedisHealthCache(options: RedisHealthCacheOptions): Health
     async set(key, value, ttlMs) {
       await redis.set(prefix + key, value, "PX", Math.max(1, Math.ceil(ttlMs)));
     },
-    isHealthy: () => healthy,
+    isHealthy: () => healthy === true,
     async close() {
       redis.disconnect();
     },
