@@ -10,7 +10,8 @@ export const discoveryApiProtocol = defineProtocol({
   options: z.object({}),
   create(ctx) {
     const { http, metrics, services } = ctx;
-    http.label("/services", "/services/*", "/registry/health/*");
+    // Labels name first segments only; /registry/* is shared with the registry routes (a set, so no clash).
+    http.label("/services", "/services/*", "/registry/*");
     http.app.route("/", discoveryRoutes(ctx));
     // Read at scrape time from the checker's counters (services know nothing of Prometheus):
     // each scrape adds what the checker counted since the previous one.
