@@ -50,6 +50,19 @@ export const configSchema = z.object({
   mongoReconcileInterval: duration
     .default(15 * 60_000)
     .describe("full reconcile of MongoDB against memory at most this often"),
+  /** When set, health verdicts are cached in Redis; else in memory. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
+    .optional()
+    .describe("cache health verdicts in Redis at this URL (also $REDIS_HOST/$REDIS_PORT); else in memory"),
+  redisPrefix: z.string().default("switchboard:").describe("prefix of every Redis key written"),
+  healthCacheTtl: duration
+    .default(10_000)
+    .describe("how long a health verdict is cached (also $HEALTH_CACHE_TTL, seconds)"),
+  healthInterval: duration.default(10_000).describe("period of the scheduled health checks (0 = on demand only)"),
+  healthTimeout: duration.default(2000).describe("deadline of one health probe (HTTP GET or TCP connect)"),
+  healthConcurrency: int(1).default(16).describe("health probes running at once"),
   logLevel: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")
@@ -155,6 +168,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (v !== undefined && v !== "") out[key] = v;
   }
   if (out.mongoUrl === undefined && env.MONGO_URI) out.mongoUrl = env.MONGO_URI;
+  // The names the registry proxy deployments use (REDIS_HOST/REDIS_PORT, HEALTH_CACHE_TTL in seconds).
+  if (out.redisUrl === undefined && (env.REDIS_HOST || env.REDIS_PORT)) {
+    out.redisUrl = `redis://${env.REDIS_HOST || "localhost"}:${env.REDIS_PORT || "6379"}`;
+  }
+  if (out.healthCacheTtl === undefined && env.HEALTH_CACHE_TTL) out.healthCacheTtl = `${env.HEALTH_CACHE_TTL}s`;
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { authEnabled, type Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard, SwitchboardError } from "./core/index.js";
+import { type Clock, type HealthCache, type Persistence, Switchboard, SwitchboardError } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
@@ -13,8 +13,10 @@ import { bootstrapAdmin } from "./services/auth/bootstrap.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
+import { createMemoryHealthCache } from "./storage/memory/health-cache.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
+import { createRedisHealthCache } from "./storage/redis/health-cache.js";
 
 export interface RunningServer {
   /** Base URL of the HTTP listener (empty when `--port off`). */
@@ -39,6 +41,8 @@ export interface ServerDeps {
   readonly persistence?: Persistence;
   /** Protocol modules to run instead of the standard list (tests add their own). */
   readonly protocols?: readonly ProtocolModule[];
+  /** Random source of the health schedule's jitter. */
+  readonly random?: () => number;
 }
 
 export const VERSION: string = (() => {
@@ -67,6 +71,18 @@ export function createPersistence(config: Config, log: Logger): Persistence {
     dir: config.dataDir,
     durability: config.durability,
     compactAfterBytes: config.compactAfterBytes,
+  });
+}
+
+/** Redis when --redis-url is set (an outage there degrades to live probes), else memory on the core's clock. */
+export function createHealthCache(config: Config, clock: Clock, log: Logger): HealthCache {
+  if (!config.redisUrl) return createMemoryHealthCache({ clock });
+  const cacheLog = log.child({ cache: "redis" });
+  return createRedisHealthCache({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    onStateChange: (healthy, err) =>
+      healthy ? cacheLog.info("redis connected") : cacheLog.warn({ err }, "redis unreachable"),
   });
 }
 
@@ -100,14 +116,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     await core.close();
     throw new SwitchboardError("INVALID_CONFIG", 'cors-origin "*" needs auth on: any web page could drive this server');
   }
-  const services = createServices(core, {
+  const runtime = createServices(core, {
     started: () => ready,
-    auth,
-    rateLimit: config.rateLimit,
-    authFailuresPerMinute: config.authFailuresPerMinute,
+    log,
+    health: {
+      cache: createHealthCache(config, core.clock, log),
+      cacheTtlMs: config.healthCacheTtl,
+      timeoutMs: config.healthTimeout,
+      intervalMs: config.healthInterval,
+      concurrency: config.healthConcurrency,
+    },
+    auth: { enabled: auth, rateLimit: config.rateLimit, failuresPerMinute: config.authFailuresPerMinute },
+    ...(deps.random ? { random: deps.random } : {}),
   });
+  const { services } = runtime;
   if (auth) {
-    services.auth.follow();
     const file = await bootstrapAdmin(services.auth, {
       dataDir: config.dataDir,
       ...(config.adminTokenFile ? { file: config.adminTokenFile } : {}),
@@ -186,11 +209,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     }
   } catch (err) {
     await stopAll(0);
-    services.auth.stop();
+    await runtime.close();
     metrics.close();
     await core.close();
     throw err;
   }
+  runtime.start();
   ready = true;
   const httpListener = listeners.find((l) => l.transport === "http" && l.protocol === "http");
   const urlHost = httpListener?.host.includes(":") ? `[${httpListener.host}]` : httpListener?.host;
@@ -220,8 +244,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
-        services.auth.stop();
-        await Promise.all([stopAll(config.shutdownTimeout), core.close()]);
+        await Promise.all([stopAll(config.shutdownTimeout), runtime.close(), core.close()]);
         metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();

@@ -94,6 +94,30 @@ export const ERROR_CODES = {
     kind: "not_found",
     description: "No service of that type and id is registered (or its lease ran out).",
   },
+  REGISTRY_NOT_FOUND: {
+    kind: "not_found",
+    description: "No registry record (registries/<id>) or service of that id exists.",
+  },
+  UNHEALTHY: {
+    kind: "unavailable",
+    description: "The proxy target's health check is not passing, so no connection is made to it.",
+  },
+  CONNECT_FAILED: {
+    kind: "unavailable",
+    description: "The proxy could not connect to a healthy target within its connect timeout.",
+  },
+  TOO_MANY_CONNECTIONS: {
+    kind: "exhausted",
+    description: "The proxy holds its configured maximum of connections; retry later.",
+  },
+  FIRST_LINE_TIMEOUT: {
+    kind: "invalid",
+    description: "A proxy client sent no complete first line (the target id) within the first-line timeout.",
+  },
+  FIRST_LINE_TOO_LONG: {
+    kind: "too_large",
+    description: "A proxy client's first line (the target id) is longer than 256 bytes.",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

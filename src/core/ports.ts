@@ -42,9 +42,18 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** Cached health results with a TTL (Redis in production, memory otherwise). */
+/**
+ * Cached health results with a TTL (Redis when configured, memory otherwise). A cache is an
+ * optimisation, never a source of truth: get/set may reject while the backend is down, and the
+ * caller then probes live. Keys are the caller's; an adapter may prefix them in its backend.
+ */
 export interface HealthCache {
+  readonly name: string;
+  /** The value stored under `key`, or null when absent or expired. */
   get(key: string): Promise<string | null>;
+  /** Stores `value` under `key` for `ttlMs` (> 0) milliseconds, replacing what was there. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** False while the backend is unreachable (for /readyz); absent = always reachable. */
+  isHealthy?(): boolean;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { RegisterState } from "./state.js";
 import type {
   ChangeRequest,
   Json,
+  JsonObject,
   Mutation,
   Register,
   RequestInput,
@@ -163,12 +164,7 @@ export class Switchboard {
       if (i.metadata !== undefined) {
         this.#checkJson("METADATA_TOO_LARGE", "metadata", i.name, i.metadata, this.limits.maxMetadataBytes);
       }
-      if (i.ttlMs !== undefined && i.ttlMs !== null && (!(i.ttlMs >= 0) || i.ttlMs > this.limits.maxTtlMs)) {
-        throw new SwitchboardError(
-          "TTL_OUT_OF_RANGE",
-          `ttl of ${i.name} must be between 0 and ${this.limits.maxTtlMs} ms`,
-        );
-      }
+      if (i.ttlMs !== undefined) this.#checkTtl(i.name, i.ttlMs);
     }
     return this.#locked(names, () => {
       const now = this.clock.now();
@@ -200,6 +196,55 @@ export class Switchboard {
         results.push({ register, changed: true });
       }
       return { mutations, result: results };
+    });
+  }
+
+  /**
+   * Renews a register's TTL without touching value or metadata: no revision, no event, no wake-up
+   * (a lease heartbeat). Unlike a set with the current value, it cannot undo a write that raced
+   * it, because it reads nothing outside the guard. REGISTER_NOT_FOUND when the register is absent.
+   */
+  async touch(name: string, ttlMs: number | null): Promise<Register> {
+    this.#writable();
+    assertName(name);
+    this.#checkTtl(name, ttlMs);
+    return this.#locked([name], () => {
+      const old = this.#state.registers.get(name);
+      if (!old) throw notFound(name);
+      const expiresAt = ttlMs === null || ttlMs === 0 ? null : this.clock.now() + ttlMs;
+      const mutations: Mutation[] = old.expiresAt === expiresAt ? [] : [{ type: "refresh", name, expiresAt }];
+      return { mutations, result: { ...old, expiresAt } };
+    });
+  }
+
+  /**
+   * Sets (or, with undefined, removes) some metadata keys of an existing register, keeping its
+   * value, the other keys and its deadline. Read-modify-write under the register's guard, so
+   * writers that publish different keys (a provider's own metadata, a health checker's `health`)
+   * never overwrite each other. A patch that changes nothing commits nothing.
+   */
+  async patchMetadata(name: string, patch: Readonly<Record<string, Json | undefined>>): Promise<SetResult> {
+    this.#writable();
+    assertName(name);
+    return this.#locked<SetResult>([name], () => {
+      const old = this.#state.registers.get(name);
+      if (!old) throw notFound(name);
+      const metadata: JsonObject = { ...old.metadata };
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === undefined) delete metadata[k];
+        else metadata[k] = v;
+      }
+      if (jsonEqual(old.metadata, metadata)) return { mutations: [], result: { register: old, changed: false } };
+      this.#checkJson("METADATA_TOO_LARGE", "metadata", name, metadata, this.limits.maxMetadataBytes);
+      const revision = ++this.#nextRevision;
+      const register: Register = {
+        ...old,
+        metadata,
+        modRevision: revision,
+        version: old.version + 1,
+        updatedAt: this.clock.now(),
+      };
+      return { mutations: [{ type: "set", name, revision, register }], result: { register, changed: true } };
     });
   }
 
@@ -236,9 +281,7 @@ export class Switchboard {
         const added = new Map<string, number>();
         for (const i of inputs) {
           if (!this.#state.registers.has(i.name)) {
-            throw new SwitchboardError("REGISTER_NOT_FOUND", `register ${i.name} does not exist`, {
-              details: { name: i.name },
-            });
+            throw notFound(i.name);
           }
           const n = (added.get(i.name) ?? 0) + 1;
           added.set(i.name, n);
@@ -493,6 +536,12 @@ export class Switchboard {
     if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
   }
 
+  #checkTtl(name: string, ttlMs: number | null): void {
+    if (ttlMs !== null && (!(ttlMs >= 0) || ttlMs > this.limits.maxTtlMs)) {
+      throw new SwitchboardError("TTL_OUT_OF_RANGE", `ttl of ${name} must be between 0 and ${this.limits.maxTtlMs} ms`);
+    }
+  }
+
   #checkBatch(n: number): void {
     if (n > this.limits.maxBatch) {
       throw new SwitchboardError("BATCH_TOO_LARGE", `a batch may hold at most ${this.limits.maxBatch} items, got ${n}`);
@@ -598,6 +647,10 @@ export class Switchboard {
         .finally(() => this.#scheduleSweep());
     }, this.#sweepIntervalMs);
   }
+}
+
+function notFound(name: string): SwitchboardError {
+  return new SwitchboardError("REGISTER_NOT_FOUND", `register ${name} does not exist`, { details: { name } });
 }
 
 function tooManyWaiters(): SwitchboardError {

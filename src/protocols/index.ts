@@ -1,6 +1,8 @@
 // The protocol modules the server runs, one line each, started in this order and stopped in reverse.
 
+import { discoveryApiProtocol } from "./discovery-api/index.js";
 import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
+import { tcpProxyProtocol } from "./tcp-proxy/index.js";
 
-export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol];
+export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol, discoveryApiProtocol, tcpProxyProtocol];

@@ -1,6 +1,14 @@
 // Service discovery on registers: a service is `services/<type>/<id>`, its value the endpoint, its TTL the lease.
 
-import { type Json, type JsonObject, type Register, type Switchboard, SwitchboardError } from "../core/index.js";
+import {
+  type Json,
+  type JsonObject,
+  jsonEqual,
+  type Register,
+  type Switchboard,
+  SwitchboardError,
+} from "../core/index.js";
+import { asHealthResult, HEALTH_KEY, type HealthResult } from "./health/types.js";
 
 export const SERVICES_PREFIX = "services/";
 
@@ -25,6 +33,26 @@ export interface ServiceRecord {
   readonly registeredAt: number;
   readonly updatedAt: number;
   readonly expiresAt: number | null;
+  /** The last published verdict (metadata.health), null until the first check. */
+  readonly health: HealthResult | null;
+}
+
+/** Which services a discovery returns. */
+export interface ServiceFilter {
+  /** Only services whose published health is passing (unchecked ones are left out). */
+  readonly healthy?: boolean;
+  /** Only services carrying every one of these tags. */
+  readonly tags?: readonly string[];
+}
+
+/** True when a service passes the filter. */
+export function matchesFilter(s: ServiceRecord, filter: ServiceFilter): boolean {
+  if (filter.healthy && s.health?.status !== "passing") return false;
+  if (filter.tags && filter.tags.length > 0) {
+    const tags = Array.isArray(s.endpoint.tags) ? s.endpoint.tags : [];
+    for (const t of filter.tags) if (!tags.includes(t)) return false;
+  }
+  return true;
 }
 
 /** Metadata key holding a service's lease length, ms. */
@@ -74,6 +102,7 @@ export function toService(register: Register): ServiceRecord | null {
     registeredAt: register.createdAt,
     updatedAt: register.updatedAt,
     expiresAt: register.expiresAt,
+    health: asHealthResult(register.metadata[HEALTH_KEY]),
   };
 }
 
@@ -105,18 +134,33 @@ export class Discovery {
     const metadata: JsonObject = { ...input.metadata };
     if (input.ttlMs) metadata[LEASE_KEY] = input.ttlMs;
     else delete metadata[LEASE_KEY];
+    // metadata.health belongs to the health checker: a registration cannot claim it, and a
+    // re-registration of the same endpoint keeps the last verdict (a new endpoint is re-checked
+    // at once and starts unchecked). Read outside the guard: at worst the next check republishes.
+    delete metadata[HEALTH_KEY];
+    const current = this.#core.get(name);
+    const kept = current && jsonEqual(current.value, value) ? current.metadata[HEALTH_KEY] : undefined;
+    if (kept !== undefined) metadata[HEALTH_KEY] = kept;
     const [result] = await this.#core.set([{ name, value, ttlMs: input.ttlMs, metadata }]);
     return toService(result!.register)!;
   }
 
-  /** Renews the lease without a revision or a wake-up. NOT_FOUND when the service is not registered. */
+  /**
+   * Renews the lease without a revision or a wake-up (the core's touch: the deadline moves, value
+   * and metadata cannot be overwritten by a stale read). SERVICE_NOT_FOUND when not registered.
+   */
   async heartbeat(type: string, id: string, ttlMs?: number | null): Promise<ServiceRecord> {
     const name = serviceName(type, id);
     const current = this.#core.get(name);
-    if (!current) throw new SwitchboardError("SERVICE_NOT_FOUND", `service ${type}/${id} is not registered`);
+    if (!current) throw notRegistered(type, id);
     const ttl = ttlMs === undefined ? this.#leaseOf(current) : ttlMs;
-    const [result] = await this.#core.set([{ name, value: current.value, ttlMs: ttl }]);
-    return toService(result!.register)!;
+    try {
+      return toService(await this.#core.touch(name, ttl))!;
+    } catch (err) {
+      // Expired or deregistered between the lookup and the guard.
+      if (err instanceof SwitchboardError && err.code === "REGISTER_NOT_FOUND") throw notRegistered(type, id);
+      throw err;
+    }
   }
 
   /** True when a registration was removed. */
@@ -128,6 +172,11 @@ export class Discovery {
   get(type: string, id: string): ServiceRecord | null {
     const r = this.#core.get(serviceName(type, id));
     return r ? toService(r) : null;
+  }
+
+  /** The services of a type that pass the filter, in name order. */
+  discover(type: string, filter: ServiceFilter = {}): ServiceRecord[] {
+    return this.list(type).filter((s) => matchesFilter(s, filter));
   }
 
   /** Every service of a type (or of every type when omitted), in name order. */
@@ -149,4 +198,10 @@ export class Discovery {
     if (r.expiresAt === null) return null;
     return Math.max(1000, r.expiresAt - r.updatedAt);
   }
+}
+
+function notRegistered(type: string, id: string): SwitchboardError {
+  return new SwitchboardError("SERVICE_NOT_FOUND", `service ${type}/${id} is not registered`, {
+    details: { type, id },
+  });
 }

@@ -1,30 +1,105 @@
-// The services layer: what protocols use beyond the core (discovery, readiness, registry records).
+// The services layer: what protocols use beyond the core (discovery, health, readiness, registry records).
 
-import type { Switchboard } from "../core/index.js";
+import type { Logger } from "pino";
+import type { HealthCache, Switchboard } from "../core/index.js";
 import { Auth } from "./auth/index.js";
 import { Discovery } from "./discovery.js";
-import { ReadinessCheck } from "./health.js";
+import { HealthChecker } from "./health/checker.js";
+import { HealthScheduler } from "./health/scheduler.js";
+import { ReadinessCheck } from "./readiness.js";
 
 export interface Services {
   readonly auth: Auth;
   readonly discovery: Discovery;
+  readonly health: HealthChecker;
   readonly readiness: ReadinessCheck;
 }
 
-export function createServices(
-  core: Switchboard,
-  options: { started: () => boolean; auth: boolean; rateLimit?: number; authFailuresPerMinute?: number },
-): Services {
-  return {
-    auth: new Auth(core, {
-      enabled: options.auth,
-      rateLimit: options.rateLimit ?? 0,
-      failuresPerMinute: options.authFailuresPerMinute ?? 10,
-    }),
+export interface HealthSettings {
+  readonly cache: HealthCache;
+  /** How long a verdict is trusted, ms. */
+  readonly cacheTtlMs: number;
+  /** Deadline of one probe, ms. */
+  readonly timeoutMs: number;
+  /** Period of the scheduled checks, ms; 0 = checks only on demand (and on a cache miss). */
+  readonly intervalMs: number;
+  /** Probes running at once. */
+  readonly concurrency: number;
+}
+
+export interface ServicesOptions {
+  readonly started: () => boolean;
+  readonly log: Logger;
+  readonly health: HealthSettings;
+  readonly auth: {
+    /** False: every caller may do everything (loopback newcomer mode). */
+    readonly enabled: boolean;
+    readonly rateLimit?: number;
+    readonly failuresPerMinute?: number;
+  };
+  /** Random source of the schedule's jitter (tests seed it). */
+  readonly random?: () => number;
+}
+
+/** The services plus what only the composition root does with them: start the background work and stop it. */
+export interface ServicesRuntime {
+  readonly services: Services;
+  start(): void;
+  close(): Promise<void>;
+}
+
+export function createServices(core: Switchboard, options: ServicesOptions): ServicesRuntime {
+  const health = new HealthChecker({
+    core,
+    cache: options.health.cache,
+    log: options.log.child({ service: "health" }),
+    cacheTtlMs: options.health.cacheTtlMs,
+    timeoutMs: options.health.timeoutMs,
+  });
+  const scheduler =
+    options.health.intervalMs > 0
+      ? new HealthScheduler({
+          core,
+          checker: health,
+          clock: core.clock,
+          intervalMs: options.health.intervalMs,
+          concurrency: options.health.concurrency,
+          ...(options.random ? { random: options.random } : {}),
+        })
+      : null;
+  const auth = new Auth(core, {
+    enabled: options.auth.enabled,
+    rateLimit: options.auth.rateLimit ?? 0,
+    failuresPerMinute: options.auth.failuresPerMinute ?? 10,
+  });
+  const services: Services = {
+    auth,
     discovery: new Discovery(core),
-    readiness: new ReadinessCheck(core, options.started),
+    health,
+    readiness: new ReadinessCheck(core, options.started, () => health.cacheState()),
+  };
+  return {
+    services,
+    start: () => {
+      if (auth.enabled) auth.follow();
+      scheduler?.start();
+    },
+    async close() {
+      auth.stop();
+      await scheduler?.stop();
+      await options.health.cache.close();
+    },
   };
 }
 
-export { Discovery, type ServiceRecord, serviceName, servicePrefix, toService } from "./discovery.js";
-export type { Readiness } from "./health.js";
+export {
+  Discovery,
+  matchesFilter,
+  type ServiceFilter,
+  type ServiceRecord,
+  serviceName,
+  servicePrefix,
+  toService,
+} from "./discovery.js";
+export type { HealthResult, HealthStatus } from "./health/types.js";
+export type { Readiness } from "./readiness.js";

@@ -1,7 +1,8 @@
 // `npm run bench`: runs every benchmark against child-process servers on 127.0.0.1 and rewrites docs/benchmarks.md.
 //
 // Flags: --quick (a short smoke run with smaller sizes; still rewrites the doc, marked as quick),
-//        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md).
+//        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md),
+//        --only=proxy (only the TCP proxy section; use with --out).
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -16,17 +17,22 @@ import { closeAgent } from "./lib/http.js";
 import { fsyncLatency } from "./lib/machine.js";
 import { type Section, verdict } from "./lib/report.js";
 import { ms, table } from "./lib/stats.js";
+import { DEFAULT_PROXY_SETTINGS, type ProxySettings, runProxyBench } from "./proxy.bench.js";
 import { DEFAULT_PUT_SETTINGS, type PutSettings, runPutBench } from "./put-throughput.bench.js";
 import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-latency.bench.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const withEtcd = !args.includes("--no-etcd");
+const onlyProxy = args.includes("--only=proxy");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
   ? { sizes: [1, 100, 1000], etcdSizes: [100], rounds: () => 3 }
   : DEFAULT_WAKE_SETTINGS;
+const proxySettings: ProxySettings = quick
+  ? { streamBytes: 32 * 1024 * 1024, streamRounds: 2, setups: 300 }
+  : DEFAULT_PROXY_SETTINGS;
 const putSettings: PutSettings = quick
   ? { ...DEFAULT_PUT_SETTINGS, warmSeconds: 1, slices: 1, sliceSeconds: 2 }
   : DEFAULT_PUT_SETTINGS;
@@ -57,11 +63,18 @@ if (withEtcd) {
 
 let sections: Section[];
 try {
-  log("3. provider PUT throughput");
-  const put = await runPutBench(putSettings, etcd, log);
-  log("1-2. wake latency and held long-polls");
-  const wake = await runWakeBench(wakeSettings, etcd, log);
-  sections = [...wake.sections, put.section, etcdSection(etcd, etcdFailure, put.results, wake.results)];
+  if (onlyProxy) {
+    log("5. TCP proxy");
+    sections = [await runProxyBench(proxySettings, log)];
+  } else {
+    log("3. provider PUT throughput");
+    const put = await runPutBench(putSettings, etcd, log);
+    log("1-2. wake latency and held long-polls");
+    const wake = await runWakeBench(wakeSettings, etcd, log);
+    log("5. TCP proxy");
+    const proxy = await runProxyBench(proxySettings, log);
+    sections = [...wake.sections, put.section, etcdSection(etcd, etcdFailure, put.results, wake.results), proxy];
+  }
 } finally {
   await etcd?.stop();
   closeAgent();

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
-type Role = "anonymous" | "wrong" | "reader" | "provider" | "requester" | "admin";
-const ROLES: Role[] = ["anonymous", "wrong", "reader", "provider", "requester", "admin"];
+type Role = "anonymous" | "wrong" | "reader" | "provider" | "requester" | "svc" | "admin";
+const ROLES: Role[] = ["anonymous", "wrong", "reader", "provider", "requester", "svc", "admin"];
 /** ok: allowed (any status but 401/403); 401 / 403: refused with that status. */
 type Outcome = "ok" | 401 | 403;
 
@@ -22,7 +22,7 @@ interface Case {
 }
 
 const ADMIN_ONLY: Role[] = ["admin"];
-const ANY_TOKEN: Role[] = ["reader", "provider", "requester", "admin"];
+const ANY_TOKEN: Role[] = ["reader", "provider", "requester", "svc", "admin"];
 
 // The route (as the server lists it) → the requests that exercise it and who may make them.
 const DECISIONS: Record<string, Case[]> = {
@@ -67,6 +67,23 @@ const DECISIONS: Record<string, Case[]> = {
     },
   ],
   "DELETE /acl/policies/:name": [{ method: "DELETE", path: "/acl/policies/nothing", allowed: ADMIN_ONLY }],
+  "POST /services": [
+    {
+      method: "POST",
+      path: "/services",
+      body: { type: "web", id: "w1", host: "127.0.0.1", port: 1 },
+      allowed: ["svc", "admin"],
+    },
+  ],
+  "GET /services": [{ method: "GET", path: "/services", allowed: ANY_TOKEN }],
+  "GET /services/:type": [{ method: "GET", path: "/services/web", allowed: ANY_TOKEN }],
+  "GET /services/:type/:id": [{ method: "GET", path: "/services/web/w1", allowed: ["svc", "admin"] }],
+  "PUT /services/:type/:id/heartbeat": [
+    { method: "PUT", path: "/services/web/w1/heartbeat", allowed: ["svc", "admin"] },
+  ],
+  "DELETE /services/:type/:id": [{ method: "DELETE", path: "/services/web/gone", allowed: ["svc", "admin"] }],
+  "POST /services/:type/:id/check": [{ method: "POST", path: "/services/web/w1/check", allowed: ["svc", "admin"] }],
+  "POST /registry/health/:id": [{ method: "POST", path: "/registry/health/none", allowed: ["admin"] }],
 };
 
 function expected(c: Case, role: Role): Outcome {
@@ -113,6 +130,7 @@ describe("auth on", () => {
       reader: [{ prefix: "app/", read: true }],
       provider: [{ prefix: "dev/", write: true, provide: true }],
       requester: [{ prefix: "dev/", read: true, request: true }],
+      svc: [{ prefix: "services/web/", read: true, write: true }],
     };
     for (const [name, rules] of Object.entries(policies)) {
       expect((await call("admin", "PUT", `/acl/policies/${name}`, { rules })).status).toBe(200);

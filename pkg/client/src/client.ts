@@ -7,6 +7,8 @@ import { ProviderHub } from "./provider-hub.js";
 import { type Provision, ProvisionImpl } from "./provision.js";
 import { defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
 import {
+  type DiscoverFilter,
+  matchesFilter,
   type Service,
   type ServiceOptions,
   type ServiceRegistration,
@@ -234,14 +236,17 @@ export class SwitchboardClient implements SubscriptionHost {
     return { name, provision, close: (o) => provision.close(o) };
   }
 
-  /** The services of a type that are registered now. */
-  async discover(type: string, options: CallSignal = {}): Promise<Service[]> {
+  /**
+   * The services of a type that are registered now; `healthy: true` keeps those whose last
+   * health verdict is passing, `tags` those that carry every tag.
+   */
+  async discover(type: string, options: CallSignal & DiscoverFilter = {}): Promise<Service[]> {
     const prefix = servicePrefix(type);
     const answer = await this.call<ConsumerAnswer>("GET", "/consumer", options.signal, {
       query: [["prefix", prefix]],
     });
     const items = answer.registers.flatMap((r): FoundItem[] => (r.found ? [toItem(r, answer.index)] : []));
-    return toServices(type, items);
+    return toServices(type, items).filter((svc) => matchesFilter(svc, options));
   }
 
   /**

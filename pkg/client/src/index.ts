@@ -4,7 +4,7 @@ export { type CallSignal, type ProvideOptions, SwitchboardClient } from "./clien
 export { ClientError, ConnectionError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
-export type { Service, ServiceOptions, ServiceRegistration } from "./services.js";
+export type { DiscoverFilter, Service, ServiceHealth, ServiceOptions, ServiceRegistration } from "./services.js";
 export type { NameSubscription, PrefixSubscription } from "./subscription.js";
 export type {
   ChangeRequest,

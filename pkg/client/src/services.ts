@@ -39,6 +39,52 @@ export interface Service {
   readonly value: JsonObject;
   readonly metadata: JsonObject;
   readonly expiresAt: string | null;
+  /** The server's last health verdict (metadata.health), null until the service was first checked. */
+  readonly health: ServiceHealth | null;
+}
+
+/** A health verdict as the server publishes it in metadata.health (checkedAt in epoch ms). */
+export interface ServiceHealth {
+  readonly status: "passing" | "warning" | "critical";
+  readonly checkedAt: number;
+  readonly latencyMs: number;
+  readonly output: string;
+}
+
+/** Which services discover() returns. */
+export interface DiscoverFilter {
+  /** Only services whose last health verdict is passing (unchecked ones are left out). */
+  readonly healthy?: boolean | undefined;
+  /** Only services whose value lists every one of these tags. */
+  readonly tags?: readonly string[] | undefined;
+}
+
+function healthOf(metadata: JsonObject): ServiceHealth | null {
+  const h = metadata.health;
+  if (
+    h === undefined ||
+    !isObject(h) ||
+    typeof h.status !== "string" ||
+    !["passing", "warning", "critical"].includes(h.status)
+  ) {
+    return null;
+  }
+  return {
+    status: h.status as ServiceHealth["status"],
+    checkedAt: typeof h.checkedAt === "number" ? h.checkedAt : 0,
+    latencyMs: typeof h.latencyMs === "number" ? h.latencyMs : 0,
+    output: typeof h.output === "string" ? h.output : "",
+  };
+}
+
+/** True when a service passes the filter. */
+export function matchesFilter(s: Service, filter: DiscoverFilter): boolean {
+  if (filter.healthy && s.health?.status !== "passing") return false;
+  if (filter.tags && filter.tags.length > 0) {
+    const tags = Array.isArray(s.value.tags) ? s.value.tags : [];
+    if (!filter.tags.every((t) => tags.includes(t))) return false;
+  }
+  return true;
 }
 
 export function servicePrefix(type: string): string {
@@ -80,6 +126,7 @@ export function toServices(type: string, items: readonly FoundItem[]): Service[]
       value: v,
       metadata: item.metadata,
       expiresAt: item.expiresAt,
+      health: healthOf(item.metadata),
     };
     out.push(typeof v.protocol === "string" ? { ...base, protocol: v.protocol } : base);
   }

@@ -17,7 +17,7 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
 
   app.get("/readyz", (c) => {
     const s = services.readiness.assertReady();
-    return c.json({ status: "ready", revision: core.revision, storage: s.storage });
+    return c.json({ status: "ready", revision: core.revision, storage: s.storage, healthCache: s.healthCache });
   });
 
   app.get("/status", (c) => {
@@ -33,6 +33,7 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
       queuedRequests: stats.queuedRequests,
       waiters: stats.waiters,
       storage: { name: ready.storage, healthy: ready.storageHealthy },
+      healthCache: ready.healthCache,
       listeners: listeners(),
     });
   });

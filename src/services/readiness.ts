@@ -6,15 +6,19 @@ export interface Readiness {
   readonly ready: boolean;
   readonly storage: string;
   readonly storageHealthy: boolean;
+  /** The health cache: a backend that is down degrades checks to live probes, it does not make the server unready. */
+  readonly healthCache: { readonly backend: string; readonly reachable: boolean };
 }
 
 export class ReadinessCheck {
   readonly #core: Switchboard;
   readonly #started: () => boolean;
+  readonly #healthCache: () => Readiness["healthCache"];
 
-  constructor(core: Switchboard, started: () => boolean) {
+  constructor(core: Switchboard, started: () => boolean, healthCache: () => Readiness["healthCache"]) {
     this.#core = core;
     this.#started = started;
+    this.#healthCache = healthCache;
   }
 
   status(): Readiness {
@@ -23,6 +27,7 @@ export class ReadinessCheck {
       ready: this.#started() && !this.#core.closing && storageHealthy,
       storage: this.#core.storageName,
       storageHealthy,
+      healthCache: this.#healthCache(),
     };
   }
 
