@@ -29,6 +29,8 @@ export async function startTestServer(
     port: options.port ?? 0,
     dataDir,
     logLevel: "silent",
+    // Dialects with a fixed default port get an ephemeral one, so test servers never collide.
+    rpycPort: 0,
     ...options.config,
   });
   const server = await startServer(config, {
