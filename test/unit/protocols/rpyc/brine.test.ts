@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { type Brine, decode, encode } from "../../../../src/protocols/rpyc/brine.js";
-import { arbitraryBrine, hex, normalise, random } from "./arbitrary.js";
+import { arbitraryBrine, hex, normalise, random } from "../../../helpers/brine-arbitrary.js";
 
 const bytes = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

@@ -1,6 +1,6 @@
 // Seeded random brine values for the codec's property tests (and the Python cross-check).
 
-import type { Brine } from "../../../../src/protocols/rpyc/brine.js";
+import type { Brine } from "../../src/protocols/rpyc/brine.js";
 
 /** mulberry32: a small deterministic PRNG, so a failing case can be replayed from its seed. */
 export function random(seed: number): () => number {
