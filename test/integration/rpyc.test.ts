@@ -156,4 +156,14 @@ describe("rpyc registry: bad input gets no reply, is counted, and changes nothin
     expect((await tcpExchange(port, [data], { halfClose: true })).length).toBe(0);
     expect(await malformedCount()).toBe(count + 1);
   });
+
+  it("closes and counts a connection that never completes its request", async () => {
+    const count = await malformedCount();
+    const t0 = Date.now();
+    const partial = CAPTURED_REGISTER.subarray(0, 10);
+    // No half-close: the server must give up on its own (after its 3 s idle timeout).
+    expect((await tcpExchange(port, [partial])).length).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
+    expect(await malformedCount()).toBe(count + 1);
+  });
 });

@@ -36,9 +36,13 @@ export function listenTcp(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", (err) => log.debug({ err }, "rpyc tcp connection error"));
-    socket.setTimeout(IDLE_MS, () => socket.destroy());
     const address = socket.remoteAddress ?? "";
     let buffered: Buffer = Buffer.alloc(0);
+    let complete = false;
+    socket.setTimeout(IDLE_MS, () => {
+      if (complete) socket.destroy();
+      else malformed(socket, `no whole request within ${IDLE_MS} ms`);
+    });
     // The stock client sends its request in one send(); it may still arrive in pieces, so bytes are
     // gathered until they decode to a whole value, up to the 1,500 bytes the stock server reads.
     const onData = (chunk: Buffer) => {
@@ -46,6 +50,7 @@ export function listenTcp(
       if (buffered.length > MAX_MESSAGE_BYTES) return malformed(socket, "request larger than 1,500 bytes");
       const decoded = decode(buffered);
       if (!decoded.ok && decoded.reason === "truncated") return;
+      complete = true;
       socket.off("data", onData);
       socket.off("end", onEnd);
       socket.pause();
