@@ -9,6 +9,9 @@ import { type Command, parseCommand } from "./commands.js";
 
 export const PROTOCOL = "rpyc";
 
+/** A handler's "send nothing" (None is a reply: LIST answers it when listing is off). */
+const NO_REPLY = Symbol("no reply");
+
 /** The largest datagram the stock server and clients read. */
 export const MAX_MESSAGE_BYTES = 1500;
 
@@ -76,10 +79,12 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
     }
     // The stock server always acknowledges; here a registration that stored nothing is not
     // acknowledged, so the client's own "no registry acknowledged" warning tells the truth.
-    return failed > 0 && failed === types.length ? null : "OK";
+    return failed > 0 && failed === types.length ? NO_REPLY : "OK";
   };
 
   const unregister = async (port: number, host: string) => {
+    // One scan of the services: the id is the same under every type, and unregistering is rare
+    // (a server closing), so no index by id is kept (a protocol keeps no state of its own).
     const id = `${host}:${port}`;
     const mine = discovery.list().filter((s) => s.id === id && s.endpoint.host === host && s.endpoint.port === port);
     await Promise.all(mine.map((s) => discovery.deregister(s.type, s.id)));
@@ -116,7 +121,7 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
     return fitTuple([...names], maxBytes);
   };
 
-  const execute = async (command: Command, from: RequestSource): Promise<Brine | null> => {
+  const execute = async (command: Command, from: RequestSource): Promise<Brine | typeof NO_REPLY> => {
     const host = normalizeHost(from.address);
     switch (command.op) {
       case "register":
@@ -137,7 +142,7 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
     if (!parsed.ok) return drop("MALFORMED", from, parsed.detail);
     try {
       const reply = await execute(parsed.command, from);
-      if (reply === null && parsed.command.op !== "list") return null;
+      if (reply === NO_REPLY) return null;
       metrics.operations.labels(PROTOCOL, parsed.command.op).inc();
       return encode(reply);
     } catch (err) {
