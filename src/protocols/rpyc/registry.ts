@@ -50,9 +50,11 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
   const { core, services, metrics, log } = deps;
   const discovery = services.discovery;
 
-  const drop = (code: string, from: RequestSource, detail: string, level: "debug" | "warn" = "debug") => {
+  // Debug, not warn: anyone who can reach the port can send bad requests, and the counter already
+  // tells an operator that drops happen; the log says which sender and why when asked for.
+  const drop = (code: string, from: RequestSource, detail: string) => {
     metrics.errors.labels(PROTOCOL, code).inc();
-    log[level]({ transport: from.transport, from: from.address, code, detail }, "rpyc request dropped");
+    log.debug({ transport: from.transport, from: from.address, code, detail }, "rpyc request dropped");
     return null;
   };
 
@@ -75,7 +77,7 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
       if (r.status === "fulfilled") continue;
       failed++;
       const code = isSwitchboardError(r.reason) ? r.reason.code : "INTERNAL";
-      drop(code, from, `REGISTER ${types[i]}: ${(r.reason as Error).message}`, "warn");
+      drop(code, from, `REGISTER ${types[i]}: ${(r.reason as Error).message}`);
     }
     // The stock server always acknowledges; here a registration that stored nothing is not
     // acknowledged, so the client's own "no registry acknowledged" warning tells the truth.
@@ -146,7 +148,7 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
       metrics.operations.labels(PROTOCOL, parsed.command.op).inc();
       return encode(reply);
     } catch (err) {
-      if (isSwitchboardError(err)) return drop(err.code, from, err.message, "warn");
+      if (isSwitchboardError(err)) return drop(err.code, from, err.message);
       log.error({ err, transport: from.transport, from: from.address }, "rpyc request failed");
       metrics.errors.labels(PROTOCOL, "INTERNAL").inc();
       return null;
