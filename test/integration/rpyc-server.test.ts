@@ -3,6 +3,7 @@
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decode } from "../../src/protocols/rpyc/brine.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { request, rpycPort, tcpExchange, udpExchange } from "./rpyc-wire.js";
@@ -117,6 +118,34 @@ describe("rpyc registry: listeners", () => {
       expect(rpycPort(again)).toBe(port);
     } finally {
       await again.dispose();
+    }
+  });
+});
+
+/** Whether this machine has an IPv6 loopback (CI containers may not). */
+const ipv6 = await new Promise<boolean>((resolve) => {
+  const s = createSocket("udp6");
+  s.once("error", () => resolve(false));
+  s.bind(0, "::1", () => s.close(() => resolve(true)));
+});
+
+describe.skipIf(!ipv6)("rpyc registry on the IPv6 loopback", () => {
+  it("binds udp6 and tcp on ::1 and records IPv6 senders as <ip>:<port>", async () => {
+    const srv = await startTestServer({ config: { host: "::1", dataDir: ":memory:" } });
+    try {
+      const port = rpycPort(srv);
+      expect(srv.server.listeners.filter((l) => l.protocol === "rpyc").map((l) => l.host)).toEqual(["::1", "::1"]);
+      const ok = await udpExchange(port, [request("REGISTER", [["six"], 6006])], "::1");
+      expect(ok.data.toString("hex")).toBe("080b4f4b");
+      const answer = decode(await tcpExchange(port, [request("QUERY", ["six"])], { host: "::1" }));
+      expect(answer).toMatchObject({ ok: true, value: [["::1", 6006]] });
+      expect(srv.server.core.get("services/SIX/::1:6006")?.value).toEqual({
+        host: "::1",
+        port: 6006,
+        protocol: "rpyc",
+      });
+    } finally {
+      await srv.dispose();
     }
   });
 });

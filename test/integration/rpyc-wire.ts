@@ -26,23 +26,27 @@ export interface UdpReply {
  * Sends every datagram from one socket and resolves with the first reply. Sending garbage first
  * and a valid request last proves the garbage got no reply without waiting for a silence.
  */
-export function udpExchange(port: number, datagrams: Buffer[], timeoutMs = 3000): Promise<UdpReply> {
-  const socket = createSocket("udp4");
+export function udpExchange(port: number, datagrams: Buffer[], host = "127.0.0.1"): Promise<UdpReply> {
+  const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
   return new Promise<UdpReply>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no UDP reply")), timeoutMs);
+    const timer = setTimeout(() => reject(new Error("no UDP reply")), 3000);
     socket.once("message", (data, rinfo) => {
       clearTimeout(timer);
       resolve({ data, fromPort: rinfo.port });
     });
     socket.once("error", reject);
-    for (const d of datagrams) socket.send(d, port, "127.0.0.1");
+    for (const d of datagrams) socket.send(d, port, host);
   }).finally(() => socket.close());
 }
 
 /** One TCP exchange: writes the chunks (optionally half-closing), resolves with all bytes read until the server closes. */
-export function tcpExchange(port: number, chunks: Buffer[], options: { halfClose?: boolean } = {}): Promise<Buffer> {
+export function tcpExchange(
+  port: number,
+  chunks: Buffer[],
+  options: { halfClose?: boolean; host?: string } = {},
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    const socket = connect({ port, host: options.host ?? "127.0.0.1", allowHalfOpen: true });
     const got: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();

@@ -1,8 +1,9 @@
-// Registry requests: the shapes rpyc's client sends become commands; every other shape is dropped with a reason.
+// Registry requests: the shapes rpyc's client sends become commands (others are dropped with a reason); sender addresses.
 
 import { describe, expect, it } from "vitest";
 import type { Brine } from "../../../../src/protocols/rpyc/brine.js";
 import { parseCommand } from "../../../../src/protocols/rpyc/commands.js";
+import { normalizeHost } from "../../../../src/protocols/rpyc/registry.js";
 
 describe("parseCommand", () => {
   it.each<[Brine, unknown]>([
@@ -40,5 +41,17 @@ describe("parseCommand", () => {
     ["LIST filter as an int", ["RPYC", "LIST", [[7]]]],
   ])("drops %s", (_, msg) => {
     expect(parseCommand(msg)).toMatchObject({ ok: false, detail: expect.any(String) });
+  });
+});
+
+describe("normalizeHost", () => {
+  it.each([
+    ["::ffff:127.0.0.1", "127.0.0.1"],
+    ["::FFFF:10.1.2.3", "10.1.2.3"],
+    ["127.0.0.1", "127.0.0.1"],
+    ["::1", "::1"],
+    ["::ffff:1", "::ffff:1"],
+  ])("%s → %s", (address, host) => {
+    expect(normalizeHost(address)).toBe(host);
   });
 });
