@@ -157,6 +157,13 @@ describe("rpyc registry: bad input gets no reply, is counted, and changes nothin
     expect(await malformedCount()).toBe(count + 1);
   });
 
+  it("closes a connection that sends nothing without counting it", async () => {
+    const count = await malformedCount();
+    expect((await tcpExchange(port, [], { halfClose: true })).length).toBe(0);
+    expect(await tcp("QUERY", ["echo"])).toEqual([["127.0.0.1", 39281]]);
+    expect(await malformedCount()).toBe(count);
+  });
+
   it("closes and counts a connection that never completes its request", async () => {
     const count = await malformedCount();
     const t0 = Date.now();

@@ -40,7 +40,7 @@ export function listenTcp(
     let buffered: Buffer = Buffer.alloc(0);
     let complete = false;
     socket.setTimeout(IDLE_MS, () => {
-      if (complete) socket.destroy();
+      if (complete || buffered.length === 0) socket.destroy();
       else malformed(socket, `no whole request within ${IDLE_MS} ms`);
     });
     // The stock client sends its request in one send(); it may still arrive in pieces, so bytes are
@@ -62,7 +62,9 @@ export function listenTcp(
         else socket.destroy();
       });
     };
-    const onEnd = () => malformed(socket, "connection ended inside a request");
+    // A connection that sent nothing (a port probe, a TCP health check) is not a bad request.
+    const onEnd = () =>
+      buffered.length === 0 ? socket.destroy() : malformed(socket, "connection ended inside a request");
     socket.on("data", onData);
     socket.on("end", onEnd);
   });
