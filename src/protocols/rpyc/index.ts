@@ -2,7 +2,7 @@
 
 import { lookup } from "node:dns/promises";
 import { z } from "zod";
-import { SwitchboardError } from "../../core/index.js";
+import { DEFAULT_LIMITS, SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
 import { defineProtocol, type Listener, portOption, switchOption } from "../protocol.js";
 import { createRegistryHandler, PROTOCOL } from "./registry.js";
@@ -12,14 +12,15 @@ import { listenUdp, type UdpRegistry } from "./udp.js";
 /** With port 0, UDP takes the port TCP got; if another socket holds that UDP port, try a new pair. */
 const EPHEMERAL_ATTEMPTS = 20;
 
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+/** A lease: positive, and no longer than the core accepts as a TTL (else every REGISTER would fail). */
+const lease = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
     const ms = parseDuration(v);
-    if (ms >= 1) return ms;
+    if (ms >= 1 && ms <= DEFAULT_LIMITS.maxTtlMs) return ms;
   } catch {
     // reported below
   }
-  ctx.addIssue({ code: "custom", message: `not a positive duration: ${JSON.stringify(v)}` });
+  ctx.addIssue({ code: "custom", message: `not a duration between 1ms and 366 days: ${JSON.stringify(v)}` });
   return z.NEVER;
 });
 
@@ -27,9 +28,7 @@ export const rpycProtocol = defineProtocol({
   name: PROTOCOL,
   options: z.object({
     rpycPort: portOption(18811, "RPyC registry port, UDP and TCP (0 = any free port, off = no RPyC registry)"),
-    rpycPrune: duration
-      .default(240_000)
-      .describe("an RPyC registration not renewed within this is dropped (its lease)"),
+    rpycPrune: lease.default(240_000).describe("an RPyC registration not renewed within this is dropped (its lease)"),
     rpycAllowList: switchOption(true, "answer RPyC LIST requests (off: LIST answers None)"),
   }),
   create({ core, services, metrics, log, host }, options) {
