@@ -2,8 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../helpers/fake-clock.js";
+import { rpycPort } from "../helpers/rpyc-wire.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { rpycPort } from "../integration/rpyc-wire.js";
 import { type RpycDriver, startRpycDriver } from "./rpyc/driver.js";
 
 type Transport = "udp" | "tcp";

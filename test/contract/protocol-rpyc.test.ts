@@ -2,8 +2,8 @@
 
 import { decode } from "../../src/protocols/rpyc/brine.js";
 import { FakeClock } from "../helpers/fake-clock.js";
+import { request, rpycPort, tcpExchange, udpExchange } from "../helpers/rpyc-wire.js";
 import { startTestServer } from "../helpers/server.js";
-import { request, rpycPort, tcpExchange, udpExchange } from "../integration/rpyc-wire.js";
 import { describeRegistryAudit, type RegistryDialectDriver } from "./registry-audit.js";
 
 /*

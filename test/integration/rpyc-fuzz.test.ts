@@ -6,8 +6,8 @@ import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode } from "../../src/protocols/rpyc/brine.js";
 import { random } from "../helpers/brine-arbitrary.js";
+import { request, rpycPort, tcpExchange, udpExchange } from "../helpers/rpyc-wire.js";
 import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
-import { request, rpycPort, tcpExchange, udpExchange } from "./rpyc-wire.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -5,8 +5,8 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode } from "../../src/protocols/rpyc/brine.js";
 import { FakeClock } from "../helpers/fake-clock.js";
+import { request, rpycPort, tcpExchange, udpExchange } from "../helpers/rpyc-wire.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { request, rpycPort, tcpExchange, udpExchange } from "./rpyc-wire.js";
 
 const consumer = async (srv: TestServer, query: string) =>
   (await (await fetch(`${srv.url}/consumer?${query}`)).json()) as any;

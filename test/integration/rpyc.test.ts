@@ -2,8 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode, encode } from "../../src/protocols/rpyc/brine.js";
+import { hex, request, rpycPort, tcpExchange, udpExchange } from "../helpers/rpyc-wire.js";
 import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
-import { hex, request, rpycPort, tcpExchange, udpExchange } from "./rpyc-wire.js";
 
 const CAPTURED_REGISTER = hex(
   "12 08 0d 52 50 59 43 08 0e 08 52 45 47 49 53 54 45 52 11 10 08 0d 45 43 48 4f 16 05 33 39 32 38 31",

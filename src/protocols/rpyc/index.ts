@@ -64,7 +64,7 @@ export const rpycProtocol = defineProtocol({
             if (port === 0 && code === "EADDRINUSE" && attempt < EPHEMERAL_ATTEMPTS) continue;
             throw new SwitchboardError(
               "INVALID_CONFIG",
-              `--rpyc-port ${port}: cannot listen on ${address}:${port} (UDP and TCP): ${describe(code, err)}`,
+              `--rpyc-port ${port}: cannot listen on ${address}:${port} (UDP and TCP): ${listenError(code, err)}`,
               { details: { setting: "rpycPort", address, port, cause: typeof code === "string" ? code : null } },
             );
           }
@@ -82,7 +82,7 @@ export const rpycProtocol = defineProtocol({
   },
 });
 
-function describe(code: unknown, err: unknown): string {
+function listenError(code: unknown, err: unknown): string {
   if (code === "EADDRINUSE") return "the address is already in use";
   if (code === "EACCES") return "permission denied";
   if (code === "EADDRNOTAVAIL") return "no such local address";

@@ -3,7 +3,7 @@
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { type Brine, encode } from "../../src/protocols/rpyc/brine.js";
-import type { TestServer } from "../helpers/server.js";
+import type { TestServer } from "./server.js";
 
 export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
