@@ -1,4 +1,4 @@
-// Raw RPyC registry requests over real UDP and TCP sockets, for the integration and fuzz tests.
+// Raw RPyC registry requests over real UDP and TCP sockets, for the tests that speak the wire themselves.
 
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
