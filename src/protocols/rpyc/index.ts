@@ -55,6 +55,7 @@ export const rpycProtocol = defineProtocol({
         const port = options.rpycPort;
         const { address, family } = await lookup(host);
         const v = family === 6 ? 6 : 4;
+        const where = v === 6 ? `[${address}]` : address;
         for (let attempt = 1; ; attempt++) {
           try {
             ({ tcp, udp } = await bindBoth(address, v, port));
@@ -64,7 +65,7 @@ export const rpycProtocol = defineProtocol({
             if (port === 0 && code === "EADDRINUSE" && attempt < EPHEMERAL_ATTEMPTS) continue;
             throw new SwitchboardError(
               "INVALID_CONFIG",
-              `--rpyc-port ${port}: cannot listen on ${address}:${port} (UDP and TCP): ${listenError(code, err)}`,
+              `--rpyc-port ${port}: cannot listen on ${where}:${port} (UDP and TCP): ${listenError(code, err)}`,
               { details: { setting: "rpycPort", address, port, cause: typeof code === "string" ? code : null } },
             );
           }
