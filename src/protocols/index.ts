@@ -3,6 +3,12 @@
 import { discoveryApiProtocol } from "./discovery-api/index.js";
 import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
+import { rpycProtocol } from "./rpyc/index.js";
 import { tcpProxyProtocol } from "./tcp-proxy/index.js";
 
-export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol, discoveryApiProtocol, tcpProxyProtocol];
+export const PROTOCOLS: readonly ProtocolModule[] = [
+  restProtocol,
+  discoveryApiProtocol,
+  tcpProxyProtocol,
+  rpycProtocol,
+];

@@ -4,10 +4,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveConfig } from "../../src/config.js";
+import { resolveConfig, SETTINGS } from "../../src/config.js";
 import type { Clock } from "../../src/core/index.js";
 import { silentLogger } from "../../src/logger.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+
+/**
+ * Every protocol port that is on by default (rpyc 18811, jsonrpc 4445 …) made ephemeral, so test
+ * servers running side by side never collide; ports that default to off stay off.
+ */
+export const TEST_PROTOCOL_DEFAULTS: Record<string, unknown> = Object.fromEntries(
+  SETTINGS.filter(
+    ({ key, schema }) => key !== "port" && key.endsWith("Port") && schema.safeParse(undefined).data !== null,
+  ).map(({ key }) => [key, 0]),
+);
 
 export interface TestServer {
   readonly url: string;
@@ -30,6 +40,7 @@ export async function startTestServer(
     port: options.port ?? 0,
     dataDir,
     logLevel: "silent",
+    ...TEST_PROTOCOL_DEFAULTS,
     ...options.config,
   });
   const server = await startServer(config, {
