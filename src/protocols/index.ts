@@ -2,5 +2,6 @@
 
 import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
+import { zmqProtocol } from "./zmq/index.js";
 
-export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol];
+export const PROTOCOLS: readonly ProtocolModule[] = [restProtocol, zmqProtocol];

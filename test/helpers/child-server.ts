@@ -7,7 +7,13 @@ import { startServer } from "../../src/server.js";
 
 const [dataDir, durability = "strict"] = process.argv.slice(2);
 if (!dataDir) throw new Error("usage: child-server.ts DATA_DIR [strict|relaxed]");
-const config = resolveConfig({ dataDir, durability }, configFromEnv(process.env), { port: 0, logLevel: "silent" });
+const config = resolveConfig({ dataDir, durability }, configFromEnv(process.env), {
+  port: 0,
+  logLevel: "silent",
+  zmqReqPort: 0,
+  zmqPubPort: 0,
+  zmqHbPort: 0,
+});
 const server = await startServer(config, { logger: silentLogger() });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.on("SIGTERM", () => {

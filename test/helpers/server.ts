@@ -29,6 +29,10 @@ export async function startTestServer(
     port: options.port ?? 0,
     dataDir,
     logLevel: "silent",
+    // Protocols with their own sockets default to fixed ports; tests run in parallel, so any free port.
+    zmqReqPort: 0,
+    zmqPubPort: 0,
+    zmqHbPort: 0,
     ...options.config,
   });
   const server = await startServer(config, {

@@ -82,7 +82,9 @@ let server: TestServer;
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SWITCHBOARD_") && k !== "MONGO_URI") env[k] = v;
-  return { ...env, SWITCHBOARD_URL: server.url, ...extra };
+  // Servers it starts take any free ZeroMQ ports: the fixed defaults would collide between test files.
+  const ports = { SWITCHBOARD_ZMQ_REQ_PORT: "0", SWITCHBOARD_ZMQ_PUB_PORT: "0", SWITCHBOARD_ZMQ_HB_PORT: "0" };
+  return { ...env, ...ports, SWITCHBOARD_URL: server.url, ...extra };
 }
 
 function startCli(args: string[], env: Record<string, string> = {}): Cli {
