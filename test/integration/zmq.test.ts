@@ -1,5 +1,7 @@
 // The CGSE registry dialect over real ZeroMQ sockets (npm zeromq as the client): every action, its frames, messages and events.
 
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CgseClient as Client, CgseClient, cgseEndpoints } from "../helpers/cgse-client.js";
 import { FakeClock } from "../helpers/fake-clock.js";
@@ -220,6 +222,217 @@ describe("heartbeats and expiry", () => {
     } finally {
       await c.close();
       await slow.dispose();
+    }
+  });
+});
+
+describe("lookups", () => {
+  it("lists by type (tags or metadata.type), discovers a random passing one, and says when there is none", async () => {
+    const ids: string[] = [];
+    for (const [i, type] of ["LB", "LB", "OTHER"].entries()) {
+      const r = await register({
+        name: `lb${i}`,
+        host: "h",
+        port: 100 + i,
+        type,
+        allow_duplicate_service_type: true,
+        tags: ["shared"],
+      });
+      ids.push(r.service_id);
+    }
+    const lb = await client.request({ action: "list", service_type: "LB" });
+    expect(lb.success).toBe(true);
+    expect(lb.services.map((s: any) => s.id).sort()).toEqual(ids.slice(0, 2).sort());
+    const byTag = await client.request({ action: "list", service_type: "shared" });
+    expect(byTag.services).toHaveLength(3);
+    const all = await client.request({ action: "list" });
+    expect(all.services.map((s: any) => s.id)).toEqual(expect.arrayContaining(ids));
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const d = await client.request({ action: "discover", service_type: "LB" });
+      expect(d.success).toBe(true);
+      expect(d.service).toMatchObject({ health: "passing", host: "h" });
+      seen.add(d.service.id);
+    }
+    // Random among the passing ones: 40 draws from two miss one with probability 2^-39.
+    expect([...seen].sort()).toEqual(ids.slice(0, 2).sort());
+    expect(await client.request({ action: "discover", service_type: "NOPE" })).toEqual({
+      success: false,
+      error: "No healthy service of type NOPE found",
+    });
+    for (const id of ids) {
+      expect(await client.request({ action: "deregister", service_id: id })).toEqual({
+        success: true,
+        message: "Service deregistered successfully",
+      });
+    }
+    expect((await client.request({ action: "list", service_type: "LB" })).services).toEqual([]);
+  });
+
+  it("deregisters with a deregister event carrying the record, then says the service is gone", async () => {
+    const { service_id: id } = await register({ name: "bye", host: "h", port: 7, type: "BYE" }, 10);
+    expect(await client.request({ action: "deregister", service_id: id })).toEqual({
+      success: true,
+      message: "Service deregistered successfully",
+    });
+    const e = await client.waitForEvent((x) => x.topic === "deregister" && x.body.data.service_id === id);
+    expect(e.body.data.service_info).toEqual({
+      id,
+      name: "bye",
+      host: "h",
+      port: 7,
+      metadata: { type: "BYE" },
+      ttl: 10,
+      last_heartbeat: nowSeconds(),
+      tags: ["BYE"],
+      health: "passing",
+    });
+    expect(await client.request({ action: "deregister", service_id: id })).toEqual({
+      success: false,
+      error: "Service not found or could not be deregistered",
+    });
+    expect(await client.request({ action: "renew", service_id: id })).toEqual({
+      success: false,
+      error: "Service not found or could not be renewed",
+    });
+  });
+
+  it("answers health, info with the bound ports, and refuses terminate by default", async () => {
+    expect(await client.request({ action: "health" })).toEqual({ success: true, status: "ok", timestamp: nowSeconds() });
+    const port = (p: string) => srv.server.listeners.find((l) => l.protocol === p)!.port;
+    const info = await client.request({ action: "info" });
+    expect(info).toEqual({
+      success: true,
+      status: "ok",
+      req_port: port("zmq-req"),
+      pub_port: port("zmq-pub"),
+      hb_port: port("zmq-hb"),
+      enforce_unique_service_types: true,
+      services: expect.any(Array),
+    });
+    const t = await client.request({ action: "terminate" });
+    expect(t).toEqual({ success: false, error: expect.stringContaining("--zmq-allow-terminate") });
+    expect((await rest("GET", "/healthz")).status).toBe(200);
+  });
+});
+
+describe("errors", () => {
+  it("answers every malformed request with CGSE's message", async () => {
+    const cases: [unknown, string][] = [
+      ["{not json", "Invalid JSON format"],
+      ["[1,2]", "Invalid JSON format"],
+      [{}, "Missing required field: action"],
+      [{ action: "" }, "Missing required field: action"],
+      [{ action: "fly" }, "Unknown action: fly"],
+      [{ action: "register" }, "Missing required field: service_info"],
+      [{ action: "register", service_info: { host: "h", port: 1 } }, "Missing required field in service_info: name"],
+      [{ action: "register", service_info: { name: "n", port: 1 } }, "Missing required field in service_info: host"],
+      [{ action: "register", service_info: { name: "n", host: "h" } }, "Missing required field in service_info: port"],
+      [{ action: "deregister" }, "Missing required field: service_id"],
+      [{ action: "renew" }, "Missing required field: service_id"],
+      [{ action: "get" }, "Missing required field: service_id"],
+      [{ action: "get", service_id: "nobody" }, "Service not found"],
+      [{ action: "discover" }, "Missing required field: service_type"],
+    ];
+    for (const [body, error] of cases) {
+      expect(await client.request(body), JSON.stringify(body)).toEqual({ success: false, error });
+    }
+  });
+
+  it("refuses what discovery cannot hold with a message, and applies nothing", async () => {
+    const before = (await rest("GET", "/registers?prefix=services/")).body.registers.length;
+    const bad: [Record<string, unknown>, number | undefined, RegExp][] = [
+      [{ name: "n", host: "h", port: "80" }, undefined, /^Invalid field in service_info: port/],
+      [{ name: "n", host: "h", port: 1, id: "has space" }, undefined, /^Invalid service id/],
+      [{ name: "n", host: "h", port: 1, type: "a/b" }, undefined, /^Invalid service type/],
+      [{ name: "n", host: "h", port: 1, tags: "x" }, undefined, /^Invalid field in service_info: tags/],
+      [{ name: "n", host: "h", port: 1 }, -1, /^Invalid ttl/],
+      [{ name: "n", host: "h", port: 1, metadata: { big: "x".repeat(20_000) } }, undefined, /^Failed to register/],
+    ];
+    for (const [info, ttl, error] of bad) {
+      const reply = await register(info, ttl);
+      expect(reply.success, JSON.stringify(info)).toBe(false);
+      expect(reply.error).toMatch(error);
+    }
+    expect((await rest("GET", "/registers?prefix=services/")).body.registers).toHaveLength(before);
+  });
+});
+
+describe("across dialects", () => {
+  it("sees services registered over REST, and publishes their register and deregister", async () => {
+    await rest("PUT", "/provider", { name: "services/web/w1", value: { host: "10.1.1.1", port: 80 }, ttl: "20s" });
+    const e = await client.waitForEvent((x) => x.topic === "register" && x.body.data.service_id === "w1");
+    expect(e.body.data.service_info).toEqual({
+      name: "w1",
+      host: "10.1.1.1",
+      port: 80,
+      id: "w1",
+      type: "web",
+      metadata: {},
+      tags: [],
+    });
+    const d = await client.request({ action: "discover", service_type: "web" });
+    expect(d.service).toMatchObject({ id: "w1", host: "10.1.1.1", port: 80, ttl: 20, health: "passing" });
+    expect(await client.heartbeat("w1")).toMatchObject({ success: true });
+    await rest("DELETE", "/provider?name=services/web/w1");
+    const gone = await client.waitForEvent((x) => x.topic === "deregister" && x.body.data.service_id === "w1");
+    expect(gone.body.data.service_info).toEqual({ id: "w1", type: "web" });
+  });
+});
+
+describe("ports", () => {
+  it("lists its three sockets in /status; off binds nothing; a port in use is a start-up error naming the flag", async () => {
+    const status = await rest("GET", "/status");
+    expect(status.body.listeners.map((l: any) => l.protocol)).toEqual(
+      expect.arrayContaining(["zmq-req", "zmq-pub", "zmq-hb"]),
+    );
+    const off = await startTestServer({
+      dataDir: ":memory:",
+      config: { zmqReqPort: "off", zmqPubPort: "off", zmqHbPort: "off" },
+    });
+    try {
+      expect(off.server.listeners.map((l) => l.protocol)).toEqual(["http"]);
+    } finally {
+      await off.dispose();
+    }
+    const taken = srv.server.listeners.find((l) => l.protocol === "zmq-hb")!.port;
+    await expect(startTestServer({ dataDir: ":memory:", config: { zmqHbPort: taken } })).rejects.toMatchObject({
+      code: "LISTEN_FAILED",
+      message: `cannot listen on 127.0.0.1:${taken} (--zmq-hb-port): the address is already in use`,
+    });
+  });
+});
+
+describe("terminate", () => {
+  it("stops the whole server gracefully when --zmq-allow-terminate is on", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/helpers/child-server.ts", ":memory:"], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, SWITCHBOARD_ZMQ_ALLOW_TERMINATE: "true" },
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const c = await (async () => {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
+        createInterface({ input: child.stdout! }).once("line", resolve);
+      });
+      const url = (JSON.parse(line) as { url: string }).url;
+      const status = (await (await fetch(`${url}/status`)).json()) as { listeners: any[] };
+      return new CgseClient(cgseEndpoints(status.listeners));
+    })().catch((err: unknown) => {
+      child.kill("SIGKILL");
+      throw err;
+    });
+    try {
+      expect(await c.request({ action: "terminate" })).toEqual({
+        success: true,
+        status: "terminating",
+        timestamp: expect.any(Number),
+      });
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await c.close();
     }
   });
 });
