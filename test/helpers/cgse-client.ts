@@ -39,11 +39,12 @@ export class CgseClient {
     this.req.connect(endpoints.req);
     this.hb = new zmq.Dealer({ routingId: this.identity, linger: 0, receiveTimeout: 5000 });
     this.hb.connect(endpoints.hb);
-    this.sub = new zmq.Subscriber({ linger: 0 });
-    this.sub.connect(endpoints.pub);
-    this.sub.subscribe();
+    const sub = new zmq.Subscriber({ linger: 0 });
+    sub.connect(endpoints.pub);
+    sub.subscribe();
+    this.sub = sub;
     this.#reading = (async () => {
-      for await (const [topic, body] of this.sub) {
+      for await (const [topic, body] of sub) {
         this.#events.push({ topic: topic!.toString(), body: JSON.parse(body!.toString()) });
         for (const w of [...this.#waiting]) w();
       }

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CgseClient as Client, CgseClient, cgseEndpoints } from "../helpers/cgse-client.js";
+import { CgseClient, type CgseClient as Client, cgseEndpoints } from "../helpers/cgse-client.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -45,7 +45,11 @@ describe("register", () => {
       { name: "CM CS", host: "127.0.0.1", port: 6110, type: "CM_CS", metadata: { service_port: 6112 }, tags: [] },
       30,
     );
-    expect(reply).toEqual({ success: true, service_id: expect.any(String), message: "Service registered successfully" });
+    expect(reply).toEqual({
+      success: true,
+      service_id: expect.any(String),
+      message: "Service registered successfully",
+    });
     const id: string = reply.service_id;
     expect(id).toMatch(/^cm-cs-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
@@ -132,7 +136,14 @@ describe("register", () => {
     });
     expect(allowed).toMatchObject({ success: true, service_id: "uniq-2" });
     expect(
-      await register({ name: "x", host: "h", port: 1, type: "UNIQ", singleton: true, allow_duplicate_service_type: true }),
+      await register({
+        name: "x",
+        host: "h",
+        port: 1,
+        type: "UNIQ",
+        singleton: true,
+        allow_duplicate_service_type: true,
+      }),
     ).toEqual({
       success: false,
       error: "invalid_service_type_policy",
@@ -150,7 +161,11 @@ describe("register", () => {
     ]);
     await client.waitForEvent((e) => e.topic === "register" && e.body.data.service_id === "quiet-1");
     // The next reply on the socket belongs to the next REQ: the no-reply request got none.
-    expect(await client.request({ action: "health" })).toEqual({ success: true, status: "ok", timestamp: nowSeconds() });
+    expect(await client.request({ action: "health" })).toEqual({
+      success: true,
+      status: "ok",
+      timestamp: nowSeconds(),
+    });
     expect((await client.request({ action: "get", service_id: "quiet-1" })).service.metadata).toEqual({});
     await client.request({ action: "deregister", service_id: "quiet-1" });
   });
@@ -171,7 +186,8 @@ describe("heartbeats and expiry", () => {
     expect(client.events.filter((e) => e.body.data.service_id === id).map((e) => e.topic)).toEqual(["register"]);
 
     // Each sweep runs when its timer fires and schedules the next one once it has committed.
-    const isExpiry = (e: { topic: string; body: { data: any } }) => e.topic === "expire" && e.body.data.service_id === id;
+    const isExpiry = (e: { topic: string; body: { data: any } }) =>
+      e.topic === "expire" && e.body.data.service_id === id;
     for (let i = 0; i < 10 && !client.events.some(isExpiry); i++) {
       clock.advance(1000);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -299,7 +315,11 @@ describe("lookups", () => {
   });
 
   it("answers health, info with the bound ports, and refuses terminate by default", async () => {
-    expect(await client.request({ action: "health" })).toEqual({ success: true, status: "ok", timestamp: nowSeconds() });
+    expect(await client.request({ action: "health" })).toEqual({
+      success: true,
+      status: "ok",
+      timestamp: nowSeconds(),
+    });
     const port = (p: string) => srv.server.listeners.find((l) => l.protocol === p)!.port;
     const info = await client.request({ action: "info" });
     expect(info).toEqual({
