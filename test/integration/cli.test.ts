@@ -8,11 +8,12 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, flagName } from "../../src/config.js";
+import { CgseClient, cgseEndpoints } from "../helpers/cgse-client.js";
 import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 import { makeTempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete"];
+const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete", "services"];
 
 /** Lines of a child's output stream, with a wait for the first line that matches. */
 class Lines {
@@ -295,6 +296,42 @@ describe("client commands", SLOW, () => {
       expect.stringMatching(/^page\/00000\s+1\s+\d+\s+-\s+"page\/00000"$/),
       expect.stringMatching(/^page\/00001\s+1\s+\d+\s+-\s+"page\/00001"$/),
     ]);
+  });
+
+  it("services list shows services of every protocol, all or of one type", async () => {
+    await put(server.url, { name: "services/web/w1", value: { host: "10.0.0.1", port: 80 }, ttl: "1h" });
+    const cgse = new CgseClient(cgseEndpoints(server.server.listeners));
+    try {
+      const reply = await cgse.request({
+        action: "register",
+        service_info: { name: "cm", id: "cm-1", host: "10.0.0.2", port: 6110, type: "CM_CS" },
+      });
+      expect(reply.success).toBe(true);
+    } finally {
+      await cgse.close();
+    }
+    const [all, typed, json, none, bad] = await cliAll([
+      ["services", "list"],
+      ["services", "list", "--type", "CM_CS"],
+      ["services", "list", "--json"],
+      ["services", "list", "--type", "NOBODY"],
+      ["services", "list", "--type", "a/b"],
+    ]);
+    expect(all.code).toBe(0);
+    expect(all.stdout.split("\n")).toEqual([
+      expect.stringMatching(/^TYPE\s+ID\s+ENDPOINT\s+EXPIRES\s+METADATA$/),
+      expect.stringMatching(/^CM_CS\s+cm-1\s+10\.0\.0\.2:6110\s+\S+Z\s+\{"type":"CM_CS","leaseMs":30000\}$/),
+      expect.stringMatching(/^web\s+w1\s+10\.0\.0\.1:80\s+\S+Z\s+\{\}$/),
+    ]);
+    expect(typed.stdout.split("\n")).toHaveLength(2);
+    expect(typed.stdout).toContain("cm-1");
+    expect(JSON.parse(json.stdout).services).toEqual([
+      expect.objectContaining({ type: "CM_CS", id: "cm-1", host: "10.0.0.2", port: 6110 }),
+      expect.objectContaining({ type: "web", id: "w1", host: "10.0.0.1", port: 80 }),
+    ]);
+    expect(none).toEqual({ code: 0, stdout: "", stderr: "no services of type NOBODY" });
+    expect(bad.code).toBe(2);
+    await fetch(`${server.url}/provider?name=services/web/w1&name=services/CM_CS/cm-1`, { method: "DELETE" });
   });
 
   it("request prints the request id, which the provider's GET /provider then returns", async () => {
