@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CgseClient, type CgseClient as Client, cgseEndpoints } from "../helpers/cgse-client.js";
 import { FakeClock } from "../helpers/fake-clock.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 let client: Client;
@@ -168,6 +168,18 @@ describe("register", () => {
     });
     expect((await client.request({ action: "get", service_id: "quiet-1" })).service.metadata).toEqual({});
     await client.request({ action: "deregister", service_id: "quiet-1" });
+  });
+
+  it("runs one peer's requests in order: a no-reply deregister is not overtaken by the next request", async () => {
+    const body = (action: string) =>
+      JSON.stringify({ action, service_id: "order-1", service_info: { name: "o", id: "order-1", host: "h", port: 1 } });
+    await client.sendRaw(["REQ_NO_REPLY", body("register")]);
+    await client.sendRaw(["REQ_NO_REPLY", body("deregister")]);
+    expect(await client.request({ action: "get", service_id: "order-1" })).toEqual({
+      success: false,
+      error: "Service not found",
+    });
+    await client.waitForEvent((e) => e.topic === "deregister" && e.body.data.service_id === "order-1");
   });
 });
 
@@ -358,6 +370,12 @@ describe("errors", () => {
     for (const [body, error] of cases) {
       expect(await client.request(body), JSON.stringify(body)).toEqual({ success: false, error });
     }
+    // Label values are the known actions only: what a client makes up is counted as "unknown".
+    const ops = (operation: string) =>
+      metricValue(srv.url, "switchboard_protocol_operations_total", { protocol: "zmq", operation });
+    expect(await ops("fly")).toBeNaN();
+    expect(await ops("unknown")).toBeGreaterThanOrEqual(3);
+    expect(await ops("register")).toBeGreaterThan(0);
   });
 
   it("refuses what discovery cannot hold with a message, and applies nothing", async () => {

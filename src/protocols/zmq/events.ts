@@ -26,6 +26,7 @@ export class EventFeed {
   /** Records of deregistrations in flight, by register name: handed over by the action, taken by the feed. */
   readonly #leaving = new Map<string, JsonObject>();
   #running: Promise<void> | undefined;
+  #live = false;
 
   constructor(core: Switchboard, log: Logger, send: (e: CgseEvent) => void) {
     this.#core = core;
@@ -34,7 +35,11 @@ export class EventFeed {
   }
 
   start(): void {
-    this.#running = this.#run();
+    this.#live = true;
+    this.#running = this.#run().finally(() => {
+      this.#live = false;
+      this.#leaving.clear();
+    });
   }
 
   async stop(): Promise<void> {
@@ -45,6 +50,8 @@ export class EventFeed {
 
   /** Registers what a deregistration removes; the returned function withdraws it when no delete follows. */
   expect(name: string, record: JsonObject): () => void {
+    // Only a running feed takes entries out again; a stopped one must not collect them.
+    if (!this.#live) return () => undefined;
     this.#leaving.set(name, record);
     return () => {
       if (this.#leaving.get(name) === record) this.#leaving.delete(name);

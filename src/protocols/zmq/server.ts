@@ -11,6 +11,7 @@ const REQ_NO_REPLY = "REQ_NO_REPLY";
 const RESPONSE = "RESPONSE";
 /** Requests handled at once per socket; beyond that, zeromq's queues hold the rest. */
 const CONCURRENCY = 256;
+const ACTIONS = new Set(["register", "deregister", "renew", "get", "list", "discover", "health", "info", "terminate"]);
 
 interface Ports {
   readonly req: number | null;
@@ -38,6 +39,8 @@ export class ZmqSockets {
   readonly #open: Zmq.Socket[] = [];
   readonly #loops: Promise<void>[] = [];
   #publisher: SerialSender | undefined;
+  /** The last request in progress per peer identity; gone when the peer has nothing in flight. */
+  readonly #tails = new Map<string, Promise<void>>();
 
   constructor(ctx: ProtocolContext, actions: Actions, ports: Ports) {
     this.#ctx = ctx;
@@ -106,8 +109,26 @@ export class ZmqSockets {
       this.#ctx.metrics.errors.labels("zmq", "MALFORMED").inc();
       return;
     }
-    const result = await this.#answer(body, (request) => this.#actions.handle(request));
-    if (kind === REQ) out.send([identity, RESPONSE, JSON.stringify(result.body)]);
+    await this.#inOrder(identity, async () => {
+      const result = await this.#answer(body, (request) => this.#actions.handle(request));
+      if (kind === REQ) out.send([identity, RESPONSE, JSON.stringify(result.body)]);
+    });
+  }
+
+  /**
+   * Runs one peer's requests in the order they arrived (a REQ_NO_REPLY deregister followed by a
+   * register must not be overtaken), while different peers' requests run concurrently.
+   */
+  async #inOrder(identity: Buffer, work: () => Promise<void>): Promise<void> {
+    const key = identity.toString("latin1");
+    const previous = this.#tails.get(key);
+    const run = previous ? previous.then(work) : work();
+    this.#tails.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (this.#tails.get(key) === run) this.#tails.delete(key);
+    }
   }
 
   /** Frames [identity, json] with {"action": "renew", "service_id"}; the reply is [identity, json]. */
@@ -133,7 +154,9 @@ export class ZmqSockets {
         this.#ctx.log.error({ err, action: request.action }, "zmq request failed");
         result = { body: { success: false, error: "Internal error", code: "INTERNAL" }, code: "INTERNAL" };
       }
-      this.#ctx.metrics.operations.labels("zmq", typeof request.action === "string" ? request.action : "unknown").inc();
+      // Only the known actions become label values: a client must not be able to grow the metric without bound.
+      const action = typeof request.action === "string" && ACTIONS.has(request.action) ? request.action : "unknown";
+      this.#ctx.metrics.operations.labels("zmq", action).inc();
     }
     if (result.code) this.#ctx.metrics.errors.labels("zmq", result.code).inc();
     return result;
