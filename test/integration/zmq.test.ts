@@ -417,6 +417,39 @@ describe("across dialects", () => {
     const gone = await client.waitForEvent((x) => x.topic === "deregister" && x.body.data.service_id === "w1");
     expect(gone.body.data.service_info).toEqual({ id: "w1", type: "web" });
   });
+
+  it("wakes REST long-polls on services/ with its registrations, deregistrations and expiries", async () => {
+    const poll = async (index: number) =>
+      (await rest("GET", `/consumer?prefix=services/POLL/&index=${index}&wait=10s`)).body as {
+        index: number;
+        registers: { name: string; found: boolean; value?: unknown }[];
+      };
+    const start = (await rest("GET", "/consumer?prefix=services/POLL/")).body.index as number;
+    const woken = poll(start);
+    const { service_id: id } = await register({ name: "poll", host: "h", port: 3, type: "POLL" }, 2);
+    const first = await woken;
+    expect(first.registers).toEqual([
+      expect.objectContaining({
+        name: `services/POLL/${id}`,
+        found: true,
+        value: expect.objectContaining({ port: 3 }),
+      }),
+    ]);
+    // A renewal changes nothing: a poll from here is woken by the deregistration, not by the beat.
+    const second = poll(first.index);
+    expect(await client.heartbeat(id)).toMatchObject({ success: true });
+    await client.request({ action: "deregister", service_id: id });
+    expect((await second).registers).toEqual([{ name: `services/POLL/${id}`, found: false }]);
+
+    const again = await register({ name: "poll", id, host: "h", port: 3, type: "POLL" }, 2);
+    expect(again.success).toBe(true);
+    const third = poll((await rest("GET", "/consumer?prefix=services/POLL/")).body.index);
+    for (let i = 0; i < 10 && !client.events.some((e) => e.topic === "expire" && e.body.data.service_id === id); i++) {
+      clock.advance(1000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await third).registers).toEqual([{ name: `services/POLL/${id}`, found: false }]);
+  });
 });
 
 describe("ports", () => {
