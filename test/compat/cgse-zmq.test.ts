@@ -16,10 +16,12 @@ it("serves a pyzmq client in CGSE's patterns: register, events, heartbeats past 
   const srv = await startTestServer({ dataDir: ":memory:", config: { sweepInterval: "100ms" } });
   try {
     const e = cgseEndpoints(srv.server.listeners);
+    const startedAt = Math.floor(Date.now() / 1000);
     const { stdout } = await run(PYTHON, [SCRIPT, e.req, e.hb, e.pub], { timeout: 20_000 });
     const out = JSON.parse(stdout);
     expect(out.health).toEqual({ success: true, status: "ok", timestamp: expect.any(Number) });
-    expect(Math.abs(out.health.timestamp - Date.now() / 1000)).toBeLessThan(5);
+    expect(out.health.timestamp).toBeGreaterThanOrEqual(startedAt);
+    expect(out.health.timestamp).toBeLessThanOrEqual(Date.now() / 1000);
 
     const sid: string = out.register.service_id;
     expect(out.register).toEqual({ success: true, service_id: sid, message: "Service registered successfully" });
@@ -36,7 +38,7 @@ it("serves a pyzmq client in CGSE's patterns: register, events, heartbeats past 
       port: 6110,
       metadata: { service_port: 6112, monitoring_port: 6111, type: "CM_CS" },
       tags: ["CM_CS"],
-      ttl: 1,
+      ttl: 2,
       health: "passing",
     });
     expect(out.list.services.map((s: { id: string }) => s.id)).toEqual([sid]);

@@ -89,7 +89,7 @@ out["register"] = request({
     "action": "register",
     "service_info": {"name": "cm_cs", "host": "127.0.0.1", "port": 6110, "type": "CM_CS",
                      "metadata": {"service_port": 6112, "monitoring_port": 6111}, "tags": ["CM_CS"]},
-    "ttl": 1,
+    "ttl": 2,
 })
 sid = out["register"]["service_id"]
 out["register_event"] = wait_event("register", sid)
@@ -98,10 +98,10 @@ out["duplicate"] = request({"action": "register",
 out["discover"] = request({"action": "discover", "service_type": "CM_CS"})
 out["list"] = request({"action": "list", "service_type": "CM_CS"})
 
-# Beat every 0.3 s for 1.8 s: well past the 1 s TTL.
+# Beat every 0.5 s for 3 s: well past the 2 s TTL (and with room for a slow machine between beats).
 out["beats"] = []
 for _ in range(6):
-    time.sleep(0.3)
+    time.sleep(0.5)
     out["beats"].append(heartbeat(sid))
 out["after_beats"] = request({"action": "get", "service_id": sid})
 
