@@ -6,6 +6,7 @@ import { describeError } from "./cli/client.js";
 import { type Command, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, UsageError, wantsHelp } from "./cli/command.js";
 import { deleteCommand, getCommand, listCommand, putCommand, requestCommand } from "./cli/commands.js";
 import { serveCommand } from "./cli/serve.js";
+import { servicesCommand } from "./cli/services.js";
 import { statusCommand } from "./cli/status.js";
 import { watchCommand } from "./cli/watch.js";
 
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   requestCommand,
   watchCommand,
   deleteCommand,
+  servicesCommand,
 ];
 
 function usage(): string {

@@ -128,6 +128,11 @@ export const ERROR_CODES = {
   },
   SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
   NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },
+  LISTEN_FAILED: {
+    kind: "unavailable",
+    description:
+      "A protocol's socket could not be bound (address in use, permission denied); the message names the flag to change and the server does not start.",
+  },
   STORAGE_UNAVAILABLE: {
     kind: "unavailable",
     description: "The storage did not accept a write within its bound; nothing was applied.",

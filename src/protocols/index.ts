@@ -5,10 +5,12 @@ import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
 import { rpycProtocol } from "./rpyc/index.js";
 import { tcpProxyProtocol } from "./tcp-proxy/index.js";
+import { zmqProtocol } from "./zmq/index.js";
 
 export const PROTOCOLS: readonly ProtocolModule[] = [
   restProtocol,
   discoveryApiProtocol,
   tcpProxyProtocol,
   rpycProtocol,
+  zmqProtocol,
 ];

@@ -13,11 +13,16 @@ import { type RunningServer, startServer } from "../../src/server.js";
  * Every protocol port that is on by default (rpyc 18811, jsonrpc 4445 …) made ephemeral, so test
  * servers running side by side never collide; ports that default to off stay off.
  */
-export const TEST_PROTOCOL_DEFAULTS: Record<string, unknown> = Object.fromEntries(
-  SETTINGS.filter(
-    ({ key, schema }) => key !== "port" && key.endsWith("Port") && schema.safeParse(undefined).data !== null,
-  ).map(({ key }) => [key, 0]),
-);
+export const TEST_PROTOCOL_DEFAULTS: Record<string, unknown> = {
+  // No scheduled health probes unless a test asks: tests register endpoints on made-up addresses,
+  // and a probe must never leave the loopback interface.
+  healthInterval: 0,
+  ...Object.fromEntries(
+    SETTINGS.filter(
+      ({ key, schema }) => key !== "port" && key.endsWith("Port") && schema.safeParse(undefined).data !== null,
+    ).map(({ key }) => [key, 0]),
+  ),
+};
 
 export interface TestServer {
   readonly url: string;
