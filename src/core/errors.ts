@@ -79,6 +79,19 @@ export const ERROR_CODES = {
     kind: "not_found",
     description: "No service of that type and id is registered (or its lease ran out).",
   },
+  BACKEND_NOT_FOUND: {
+    kind: "not_found",
+    description: 'No Plexus backend of that name is registered (JSON-RPC dialect: "Backend not found: NAME").',
+  },
+  BACKEND_EXISTS: {
+    kind: "conflict",
+    description: "A Plexus backend of that name is already registered; update or delete it instead.",
+  },
+  BACKENDS_FILE_INVALID: {
+    kind: "invalid",
+    description:
+      "The TOML backends file cannot be read or does not have the [[backend]] shape; the backends it defined last are kept.",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",
@@ -86,6 +99,10 @@ export const ERROR_CODES = {
   TOO_MANY_WAITERS: {
     kind: "exhausted",
     description: "The server holds the configured maximum of long-polls; retry later.",
+  },
+  RATE_LIMITED: {
+    kind: "exhausted",
+    description: "A connection sent more messages per second than the configured cap; retry after the given seconds.",
   },
   SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
   NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },

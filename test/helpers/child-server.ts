@@ -4,10 +4,15 @@
 import { configFromEnv, resolveConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
+import { TEST_PROTOCOL_DEFAULTS } from "./server.js";
 
 const [dataDir, durability = "strict"] = process.argv.slice(2);
 if (!dataDir) throw new Error("usage: child-server.ts DATA_DIR [strict|relaxed]");
-const config = resolveConfig({ dataDir, durability }, configFromEnv(process.env), { port: 0, logLevel: "silent" });
+const config = resolveConfig({ dataDir, durability }, configFromEnv(process.env), {
+  port: 0,
+  logLevel: "silent",
+  ...TEST_PROTOCOL_DEFAULTS,
+});
 const server = await startServer(config, { logger: silentLogger() });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.on("SIGTERM", () => {

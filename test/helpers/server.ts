@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { resolveConfig } from "../../src/config.js";
 import type { Clock } from "../../src/core/index.js";
 import { silentLogger } from "../../src/logger.js";
+import { PROTOCOLS } from "../../src/protocols/index.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
 export interface TestServer {
@@ -19,6 +20,17 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
+/**
+ * Test servers never take the seed's fixed ports (tests run in parallel) or read the user's own
+ * files: every protocol port is ephemeral and the Plexus backends file is off, unless a test says.
+ */
+export const TEST_PROTOCOL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...Object.fromEntries(
+    PROTOCOLS.flatMap((m) => Object.keys(m.options.shape).filter((k) => k.endsWith("Port"))).map((k) => [k, 0]),
+  ),
+  backendsFile: "off",
+};
+
 export async function startTestServer(
   options: { port?: number; dataDir?: string; config?: Record<string, unknown>; clock?: Clock } = {},
 ): Promise<TestServer> {
@@ -29,6 +41,7 @@ export async function startTestServer(
     port: options.port ?? 0,
     dataDir,
     logLevel: "silent",
+    ...TEST_PROTOCOL_DEFAULTS,
     ...options.config,
   });
   const server = await startServer(config, {
