@@ -79,7 +79,7 @@ export const jsonrpcProtocol = defineProtocol({
       ws.on("message", (data: Buffer) => conn.onFrame(data));
       // Oversized frames and protocol violations surface here; ws closes the socket itself.
       ws.on("error", (err) => {
-        ctx.metrics.errors.labels("jsonrpc", "MESSAGE_REJECTED").inc();
+        ctx.metrics.errors.labels("jsonrpc", "MALFORMED").inc();
         log.debug({ err: err.message }, "websocket error");
       });
       ws.on("close", () => conn.close());
