@@ -383,6 +383,25 @@ describe("limits and connections", () => {
     }
   });
 
+  it("closes every client with 1001 on shutdown, on both endpoints, watches included", async () => {
+    const s = await startTestServer({ dataDir: ":memory:" });
+    const own = await WsClient.connect(wsUrl(s));
+    const onHttp = await WsClient.connect(`${s.url.replace("http", "ws")}/jsonrpc`);
+    await own.call("registry.watch", {});
+    await onHttp.call("registry-hub.call", { method: "registry.watch", params: {} });
+    await s.dispose();
+    expect((await own.closed).code).toBe(1001);
+    expect((await onHttp.closed).code).toBe(1001);
+  });
+
+  it("holds at most 64 watches per connection", async () => {
+    const c = await WsClient.connect(url);
+    for (let i = 0; i < 64; i++) await c.call("registry.watch", { prefix: `backends/cap-${i}` });
+    const r = await c.request("registry.watch", { prefix: "backends/cap-x" });
+    expect(r.error).toMatchObject({ code: -32000, data: { code: "TOO_MANY_WAITERS" } });
+    await c.close();
+  });
+
   it("fails to start with an error naming --jsonrpc-port when the port is taken", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
