@@ -59,6 +59,11 @@ it("serves the seed's session to a Python websockets client, direct and hub styl
   expect(out.parse_error).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
 
   expect(out.hub.info.result.backend).toBe("registry-hub");
+  expect(out.hub.schema.items[0]).toMatchObject({
+    content_type: "registry.schema",
+    content: { namespace: "registry" },
+  });
+  expect(out.hub.schema.items[0].content.methods.map((m: any) => m.name)).toContain("register");
   const contents = out.hub.calls.map(([method, call]: [string, any]) => {
     expect(call.notification_methods).toEqual(["result"]);
     expect(call.items.map((i: any) => i.type)).toEqual(["data", "done"]);

@@ -40,7 +40,10 @@ async def request(ws, method, params=None):
 
 async def hub_call(ws, hub, method, params):
     """Hub style: <hub>.call answers a subscription id, then items arrive until 'done'."""
-    answer, early = await request(ws, f"{hub}.call", {"method": method, "params": params})
+    call = {"method": method}
+    if params is not None:
+        call["params"] = params
+    answer, early = await request(ws, f"{hub}.call", call)
     sub = answer["result"]
     frames = [m for m in early if m.get("params", {}).get("subscription") == sub]
     while not frames or frames[-1]["params"]["result"]["type"] != "done":
@@ -70,6 +73,10 @@ async def main(url):
         info, _ = await request(ws, "_info")
         out["hub"]["info"] = info
         hub = info["result"]["backend"]
+        # As Plexus clients do: the hub's schema first, then the schema of the child they call into.
+        root = await hub_call(ws, hub, f"{hub}.schema", None)
+        child = root["items"][0]["content"]["children"][0]["namespace"]
+        out["hub"]["schema"] = await hub_call(ws, hub, f"{child}.schema", None)
         for method, params in SESSION:
             out["hub"]["calls"].append([method, await hub_call(ws, hub, method, params)])
         out["hub"]["missing"] = await hub_call(ws, hub, "registry.delete", {"name": "test"})

@@ -180,6 +180,37 @@ describe("hub style (what Plexus clients send)", () => {
     await c.close();
   });
 
+  it("serves the schema hub clients fetch before calling: the hub with its child, the registry with its methods", async () => {
+    const c = await WsClient.connect(url);
+    const root = await c.hubCall("registry-hub", "registry-hub.schema");
+    expect(root.items[0]).toMatchObject({
+      type: "data",
+      content_type: "registry-hub.schema",
+      content: {
+        namespace: "registry-hub",
+        methods: [],
+        children: [{ namespace: "registry", hash: expect.any(String) }],
+      },
+    });
+    const registry = (await c.hubCall("registry-hub", "registry.schema")).items[0];
+    expect(registry.content_type).toBe("registry.schema");
+    expect(registry.content.methods.map((m: { name: string }) => m.name)).toEqual([
+      "register",
+      "list",
+      "get",
+      "update",
+      "delete",
+      "ping",
+      "reload",
+      "watch",
+    ]);
+    const one = (await c.hubCall("registry-hub", "registry.schema", { method: "register" })).items[0].content;
+    expect(one).toMatchObject({ name: "register", streaming: false, params: { required: ["name", "host", "port"] } });
+    const none = await c.hubCall("registry-hub", "registry.schema", { method: "fly" });
+    expect(none.items[0]).toMatchObject({ type: "error", code: "INVALID_PARAMS" });
+    await c.close();
+  });
+
   it("streams failures as an error item then done", async () => {
     const c = await WsClient.connect(url);
     const notFound = await c.hubCall("registry-hub", "registry.delete", { name: "ghost" });

@@ -6,9 +6,8 @@ import { z } from "zod";
 import { assertPrefix, isSwitchboardError, type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { WatchItem } from "../../core/watch.js";
 import type { Metrics } from "../../metrics.js";
-import { BACKENDS_PREFIX } from "./backends.js";
 import { HUB_CALL, HUB_UNSUB, info, itemFactory, NOTIFICATION_METHOD, notification, type StreamItem } from "./hub.js";
-import { METHODS, type MethodContext, parseParams } from "./methods.js";
+import { METHODS, type MethodContext, parseParams, WATCH_PARAMS } from "./methods.js";
 import { TokenBucket } from "./rate-limit.js";
 import {
   errorFromSwitchboard,
@@ -21,6 +20,7 @@ import {
   rpcError,
   rpcResult,
 } from "./rpc.js";
+import { isSchemaMethod, schemaContent } from "./schema.js";
 
 export interface ConnectionLimits {
   readonly maxBatch: number;
@@ -47,10 +47,6 @@ const WATCH = "registry.watch";
 const UNWATCH = new Set(["registry.unwatch", "registry.watch_unsub", HUB_UNSUB]);
 
 const hubParams = z.object({ method: z.string().min(1).max(256), params: z.unknown().optional() });
-const watchParams = z.object({
-  prefix: z.string().max(256).default(BACKENDS_PREFIX),
-  after: z.number().int().min(0).optional(),
-});
 const unsubParams = z.union([
   z.tuple([z.number().int()]),
   z.object({ subscription: z.number().int() }).transform((o) => [o.subscription] as const),
@@ -265,6 +261,14 @@ export class RpcConnection {
   async #hubRun(method: string, params: unknown): Promise<StreamItem[]> {
     const items = this.#items;
     if (method === "_info") return [items.data("_info", info(this.#d.version)), items.done()];
+    if (isSchemaMethod(method)) {
+      this.#op("schema");
+      try {
+        return [items.data(method, schemaContent(method, params, this.#d.version)), items.done()];
+      } catch (err) {
+        return this.#errorItems(err);
+      }
+    }
     const def = method.startsWith("registry.") ? METHODS[method.slice("registry.".length)] : undefined;
     if (!def) {
       this.#d.metrics.errors.labels(PROTOCOL, "METHOD_NOT_FOUND").inc();
@@ -298,7 +302,7 @@ export class RpcConnection {
     emit: (change: unknown) => void,
     onCut?: (index: number) => void,
   ): () => void {
-    const p = validated(watchParams, rawParams);
+    const p = validated(WATCH_PARAMS, rawParams);
     assertPrefix(p.prefix);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) {
       throw new SwitchboardError(
@@ -369,6 +373,7 @@ export class RpcConnection {
 
 const METHOD_LABELS = new Set([
   "_info",
+  "schema",
   HUB_CALL,
   WATCH,
   ...UNWATCH,

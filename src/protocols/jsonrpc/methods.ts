@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { SwitchboardError } from "../../core/index.js";
-import { BACKEND_NAME, type BackendPatch, type BackendStore } from "./backends.js";
+import { BACKEND_NAME, BACKENDS_PREFIX, type BackendPatch, type BackendStore } from "./backends.js";
 import type { BackendsFile } from "./backends-file.js";
 
 export interface MethodContext {
@@ -11,6 +11,8 @@ export interface MethodContext {
 }
 
 interface MethodDef<S extends z.ZodType> {
+  /** One line, served in the method's schema. */
+  readonly description: string;
   readonly schema: S;
   /** Parameter names in declaration order, for positional (array) params. */
   readonly order: readonly string[];
@@ -48,6 +50,7 @@ function patchOf(p: {
 
 export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
   register: define({
+    description: "Register a new Plexus backend for discovery",
     schema: z.object({
       name,
       host,
@@ -67,16 +70,19 @@ export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
     },
   }),
   list: define({
+    description: "List all registered backends",
     schema: z.object({ active_only: opt(z.boolean()) }),
     order: ["active_only"],
     run: ({ store }, p) => ({ type: "backends", backends: store.list(p.active_only ?? true) }),
   }),
   get: define({
+    description: "Get information about a specific backend by name",
     schema: z.object({ name: z.string().max(1024) }),
     order: ["name"],
     run: ({ store }, p) => ({ type: "backend", backend: store.get(p.name) }),
   }),
   update: define({
+    description: "Update an existing backend's connection information",
     schema: z.object({
       name: z.string().max(1024),
       host: opt(host),
@@ -91,6 +97,7 @@ export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
     },
   }),
   delete: define({
+    description: "Remove a backend from the registry",
     schema: z.object({ name: z.string().max(1024) }),
     order: ["name"],
     async run({ store }, p) {
@@ -99,6 +106,7 @@ export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
     },
   }),
   ping: define({
+    description: "Update the health check timestamp for a backend",
     schema: z.object({ name: z.string().max(1024) }),
     order: ["name"],
     async run({ store }, p) {
@@ -109,6 +117,7 @@ export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
     },
   }),
   reload: define({
+    description: "Reload backends from the configuration file",
     schema: z.object({}),
     order: [],
     async run({ file }) {
@@ -118,6 +127,12 @@ export const METHODS: Readonly<Record<string, MethodDef<z.ZodType>>> = {
 };
 
 export const METHOD_NAMES = Object.keys(METHODS);
+
+/** `registry.watch` streams instead of answering once, so the connection runs it; its params live here with the rest. */
+export const WATCH_PARAMS = z.object({
+  prefix: z.string().max(256).default(BACKENDS_PREFIX),
+  after: z.number().int().min(0).optional(),
+});
 
 /**
  * Params as the method's object: named params as they are, positional ones mapped by declaration
