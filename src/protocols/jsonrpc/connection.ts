@@ -3,11 +3,10 @@
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { z } from "zod";
-import { assertPrefix, isSwitchboardError, type Switchboard, SwitchboardError } from "../../core/index.js";
-import type { WatchItem } from "../../core/watch.js";
+import { isSwitchboardError, type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import { HUB_CALL, HUB_UNSUB, info, itemFactory, NOTIFICATION_METHOD, notification, type StreamItem } from "./hub.js";
-import { METHODS, type MethodContext, parseParams, WATCH_PARAMS } from "./methods.js";
+import { METHODS, type MethodContext, parseParams, validateParams } from "./methods.js";
 import { TokenBucket } from "./rate-limit.js";
 import {
   errorFromSwitchboard,
@@ -21,6 +20,7 @@ import {
   rpcResult,
 } from "./rpc.js";
 import { isSchemaMethod, schemaContent } from "./schema.js";
+import { Watches } from "./watches.js";
 
 export interface ConnectionLimits {
   readonly maxBatch: number;
@@ -58,42 +58,12 @@ interface Outcome {
   readonly after?: () => Promise<void> | void;
 }
 
-/** A register change as watch notifications carry it. */
-function changeOf(item: WatchItem): unknown {
-  if (item.type !== "event") return { type: item.type, index: item.index };
-  const e = item.event;
-  if (e.type === "set") {
-    const r = e.register;
-    return {
-      type: "set",
-      name: e.name,
-      revision: e.revision,
-      value: r.value,
-      metadata: r.metadata,
-      version: r.version,
-    };
-  }
-  if (e.type === "delete" || e.type === "expire") return { type: e.type, name: e.name, revision: e.revision };
-  return null;
-}
-
-function validated<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const r = schema.safeParse(raw ?? {});
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-  throw new SwitchboardError(
-    "INVALID_BODY",
-    `Invalid params: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
-    { details: issues },
-  );
-}
-
 export class RpcConnection {
   readonly #ws: WebSocket;
   readonly #d: ConnectionDeps;
   readonly #bucket: TokenBucket;
   readonly #items: ReturnType<typeof itemFactory>;
-  readonly #subs = new Map<number, AbortController>();
+  readonly #watches: Watches;
   #nextSub = 1;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
@@ -104,10 +74,7 @@ export class RpcConnection {
     this.#d = deps;
     this.#bucket = new TokenBucket(deps.limits.rateLimit, () => deps.core.clock.now());
     this.#items = itemFactory(() => deps.core.clock.now());
-  }
-
-  get subscriptions(): number {
-    return this.#subs.size;
+    this.#watches = new Watches(deps.core, deps.limits.maxSubscriptions);
   }
 
   /** One frame: parsed and rate-checked now, handled after every earlier frame of this client. */
@@ -137,8 +104,7 @@ export class RpcConnection {
   /** Ends every subscription; called when the socket closes. */
   close(): void {
     this.#closed = true;
-    for (const ac of this.#subs.values()) ac.abort();
-    this.#subs.clear();
+    this.#watches.endAll();
   }
 
   /** Spends a token on a request; without one it becomes a RATE_LIMITED answer (or nothing, for a notification). */
@@ -190,16 +156,14 @@ export class RpcConnection {
       if (req.method === HUB_CALL) return this.#hubCall(req);
       if (UNWATCH.has(req.method)) {
         this.#op(req.method);
-        const [sub] = validated(unsubParams, req.params);
-        const ac = this.#subs.get(sub);
-        ac?.abort();
-        return { response: rpcResult(id, ac !== undefined) };
+        const [sub] = validateParams(unsubParams, req.params);
+        return { response: rpcResult(id, this.#watches.end(sub)) };
       }
       if (req.method === WATCH) {
         this.#op(WATCH);
         if (req.id === undefined) return {};
         const sub = this.#nextSub++;
-        const start = this.#watch(sub, req.params, (change) => this.#send(notification(WATCH, sub, change)));
+        const start = this.#watches.open(sub, req.params, (change) => this.#send(notification(WATCH, sub, change)));
         return { response: rpcResult(id, sub), after: start };
       }
       const def = req.method.startsWith("registry.") ? METHODS[req.method.slice("registry.".length)] : undefined;
@@ -219,7 +183,7 @@ export class RpcConnection {
   /** Hub style: answer the subscription id at once, then stream the inner call's items. */
   #hubCall(req: RpcRequest): Outcome {
     this.#op(HUB_CALL);
-    const { method, params } = validated(hubParams, req.params);
+    const { method, params } = validateParams(hubParams, req.params);
     if (req.id === undefined) {
       // No id, no subscription to report to: run it for its effect only.
       return { after: () => this.#hubRun(method, params).then(() => undefined) };
@@ -228,7 +192,7 @@ export class RpcConnection {
     if (method === WATCH) {
       let start: () => void;
       try {
-        start = this.#watch(
+        start = this.#watches.open(
           sub,
           params,
           (change) => this.#push(sub, this.#items.data(WATCH, change)),
@@ -290,49 +254,6 @@ export class RpcConnection {
     const code = e.code === "INVALID_BODY" ? "INVALID_PARAMS" : e.code;
     const recoverable = e.kind === "exhausted" || e.kind === "unavailable";
     return [this.#items.error(e.message, code, recoverable), this.#items.done()];
-  }
-
-  /**
-   * Opens a watch now (so no change between the answer and the first item is lost, and a
-   * full server is refused before an id is handed out); returns the loop that delivers it.
-   */
-  #watch(
-    sub: number,
-    rawParams: unknown,
-    emit: (change: unknown) => void,
-    onCut?: (index: number) => void,
-  ): () => void {
-    const p = validated(WATCH_PARAMS, rawParams);
-    assertPrefix(p.prefix);
-    if (this.#subs.size >= this.#d.limits.maxSubscriptions) {
-      throw new SwitchboardError(
-        "TOO_MANY_WAITERS",
-        `at most ${this.#d.limits.maxSubscriptions} watches per connection`,
-        {
-          retryAfter: 1,
-        },
-      );
-    }
-    const ac = new AbortController();
-    const stream = this.#d.core.watch({
-      prefixes: [p.prefix],
-      signal: ac.signal,
-      ...(p.after === undefined ? {} : { after: p.after }),
-    });
-    this.#subs.set(sub, ac);
-    return () => {
-      void (async () => {
-        try {
-          for await (const item of stream) {
-            const change = changeOf(item);
-            if (change !== null) emit(change);
-            if (item.type === "cut") onCut?.(item.index);
-          }
-        } finally {
-          this.#subs.delete(sub);
-        }
-      })();
-    };
   }
 
   #push(sub: number, item: StreamItem): void {

@@ -134,21 +134,9 @@ export const WATCH_PARAMS = z.object({
   after: z.number().int().min(0).optional(),
 });
 
-/**
- * Params as the method's object: named params as they are, positional ones mapped by declaration
- * order, absent ones as {}. Throws INVALID_BODY naming each bad field (answered as -32602).
- */
-export function parseParams<S extends z.ZodType>(def: MethodDef<S>, raw: unknown): z.output<S> {
-  let named: unknown = raw ?? {};
-  if (Array.isArray(raw)) {
-    if (raw.length > def.order.length) {
-      throw new SwitchboardError("INVALID_BODY", `Invalid params: at most ${def.order.length} positional params`, {
-        details: [{ path: "", message: `expected at most ${def.order.length} params, got ${raw.length}` }],
-      });
-    }
-    named = Object.fromEntries(raw.map((v, i) => [def.order[i], v]));
-  }
-  const r = def.schema.safeParse(named);
+/** Validates params against a schema; INVALID_BODY names each bad field (answered as -32602). */
+export function validateParams<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const r = schema.safeParse(raw ?? {});
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
   throw new SwitchboardError(
@@ -156,6 +144,17 @@ export function parseParams<S extends z.ZodType>(def: MethodDef<S>, raw: unknown
     `Invalid params: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
     { details: issues },
   );
+}
+
+/** A method's params: named as they are, positional ones mapped by declaration order, absent ones as {}. */
+export function parseParams<S extends z.ZodType>(def: MethodDef<S>, raw: unknown): z.output<S> {
+  if (!Array.isArray(raw)) return validateParams(def.schema, raw);
+  if (raw.length > def.order.length) {
+    throw new SwitchboardError("INVALID_BODY", `Invalid params: at most ${def.order.length} positional params`, {
+      details: [{ path: "", message: `expected at most ${def.order.length} params, got ${raw.length}` }],
+    });
+  }
+  return validateParams(def.schema, Object.fromEntries(raw.map((v, i) => [def.order[i], v])));
 }
 
 export type { MethodDef };
