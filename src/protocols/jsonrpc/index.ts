@@ -102,7 +102,7 @@ export const jsonrpcProtocol = defineProtocol({
     }
 
     // Keep-alive: a client that did not answer the previous ping is dropped.
-    const keepAlive = setInterval(() => {
+    const ping = () => {
       for (const ws of wss.clients) {
         if (alive.get(ws) === false) {
           ws.terminate();
@@ -111,12 +111,14 @@ export const jsonrpcProtocol = defineProtocol({
         alive.set(ws, false);
         ws.ping();
       }
-    }, options.jsonrpcPingInterval);
-    keepAlive.unref();
+    };
 
     let server: Server | undefined;
+    let keepAlive: NodeJS.Timeout | undefined;
     return {
       async start(): Promise<Listener[]> {
+        keepAlive = setInterval(ping, options.jsonrpcPingInterval);
+        keepAlive.unref();
         await file.start();
         if (options.jsonrpcPort === null) return [];
         const s = createServer((_req, res) => {
