@@ -82,6 +82,17 @@ it("answers 1,000 random frames with well-formed JSON-RPC and keeps serving", as
   await c.close();
 });
 
+it("reads no faster than it answers: 3,000 pipelined requests are all answered in order, none refused", async () => {
+  const c = await WsClient.connect(`ws://127.0.0.1:${port}/`);
+  for (let i = 0; i < 3000; i++) c.send({ jsonrpc: "2.0", id: `p${i}`, method: "registry.get", params: { name: "x" } });
+  await c.next((m) => m.id === "p2999");
+  const answers = c.received.filter((m) => typeof m.id === "string" && m.id.startsWith("p"));
+  expect(answers.map((m) => m.id)).toEqual(Array.from({ length: 3000 }, (_, i) => `p${i}`));
+  expect(answers.every((m) => m.result?.type === "backend")).toBe(true);
+  expect(c.ws.readyState).toBe(c.ws.OPEN);
+  await c.close();
+});
+
 it("survives raw garbage, truncated WebSocket frames and invalid UTF-8 text frames", async () => {
   const raw = (bytes: Buffer) =>
     new Promise<string>((resolve) => {

@@ -27,7 +27,7 @@ export interface ConnectionLimits {
   /** Messages per second (batch entries count one each); 0 = no cap. */
   readonly rateLimit: number;
   readonly maxSubscriptions: number;
-  /** Frames parsed but not yet handled; past this the client is not reading its answers. */
+  /** Frames parsed but not yet handled before the socket stops being read (four times this: disconnect). */
   readonly maxPendingFrames: number;
   /** Bytes queued for a client that does not read; past this it is disconnected. */
   readonly maxBufferedBytes: number;
@@ -86,18 +86,21 @@ export class RpcConnection {
       this.#send(frame.response);
       return;
     }
-    if (this.#pending >= this.#d.limits.maxPendingFrames) {
+    const max = this.#d.limits.maxPendingFrames;
+    // Frames already read when the socket paused still arrive; far past the mark, the client is cut.
+    if (this.#pending >= 4 * max) {
       this.#d.metrics.errors.labels(PROTOCOL, "RATE_LIMITED").inc();
       this.#ws.close(1008, "too many unanswered messages");
       return;
     }
     const entries = (frame.kind === "single" ? [frame.entry] : frame.entries).map((e) => this.#admit(e));
-    this.#pending++;
+    // Backpressure: stop reading from a client that is ahead of its answers, resume once it is not.
+    if (++this.#pending >= max && !this.#ws.isPaused) this.#ws.pause();
     this.#chain = this.#chain
       .then(() => this.#process(frame.kind === "batch", entries))
       .catch((err: unknown) => this.#d.log.error({ err }, "frame handling failed"))
       .finally(() => {
-        this.#pending--;
+        if (--this.#pending <= max / 2 && this.#ws.isPaused && !this.#closed) this.#ws.resume();
       });
   }
 
