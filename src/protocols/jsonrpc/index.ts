@@ -28,6 +28,7 @@ export const jsonrpcProtocol = defineProtocol({
     jsonrpcPort: portOption(4445, "Plexus JSON-RPC WebSocket port (0 = any free port, off = none)"),
     jsonrpcPath: z
       .string()
+      .refine((v) => v === "off" || v === "" || /^\/[\w./-]*$/.test(v), 'a path such as "/jsonrpc", or "off"')
       .default("/jsonrpc")
       .transform(offable)
       .describe("path of the same JSON-RPC WebSocket on the HTTP port (off = none)"),
