@@ -206,6 +206,8 @@ describe("hub style (what Plexus clients send)", () => {
     ]);
     const one = (await c.hubCall("registry-hub", "registry.schema", { method: "register" })).items[0].content;
     expect(one).toMatchObject({ name: "register", streaming: false, params: { required: ["name", "host", "port"] } });
+    const hash = (await c.hubCall("registry-hub", "registry.hash")).items[0];
+    expect(hash).toMatchObject({ content_type: "registry.hash", content: { hash: registry.content.hash } });
     const none = await c.hubCall("registry-hub", "registry.schema", { method: "fly" });
     expect(none.items[0]).toMatchObject({ type: "error", code: "INVALID_PARAMS" });
     await c.close();

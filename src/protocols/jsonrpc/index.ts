@@ -50,7 +50,7 @@ export const jsonrpcProtocol = defineProtocol({
     const file = new BackendsFile(
       options.backendsFile === null ? null : expandHome(options.backendsFile),
       store,
-      ctx.log.child({ backendsFile: true }),
+      ctx.log.child({ component: "backends-file" }),
     );
     const limits: ConnectionLimits = {
       maxBatch: 100,

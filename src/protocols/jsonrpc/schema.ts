@@ -1,4 +1,4 @@
-// Plexus schema introspection: `<hub>.schema` and `registry.schema` answer the shallow PluginSchema hub clients fetch first.
+// Plexus introspection: `<hub>.schema` / `registry.schema` answer the shallow PluginSchema hub clients fetch first, `.hash` its cache key.
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -55,13 +55,16 @@ function hubSchema(serverVersion: string): unknown {
   };
 }
 
+const INTROSPECTION = new Set([HUB_BACKEND, ACTIVATION.namespace].flatMap((ns) => [`${ns}.schema`, `${ns}.hash`]));
+
 /** True for the inner methods this file answers. */
 export function isSchemaMethod(method: string): boolean {
-  return method === `${HUB_BACKEND}.schema` || method === `${ACTIVATION.namespace}.schema`;
+  return INTROSPECTION.has(method);
 }
 
-/** The schema content: the whole plugin, or one method's schema when params name one. */
+/** `.hash`: the cache key; `.schema`: the whole plugin, or one method's schema when params name one. */
 export function schemaContent(method: string, params: unknown, serverVersion: string): unknown {
+  if (method.endsWith(".hash")) return { hash: PLEXUS_HASH };
   if (method === `${HUB_BACKEND}.schema`) return hubSchema(serverVersion);
   const wanted = (params as { method?: unknown } | null | undefined)?.method;
   if (wanted === undefined || wanted === null) return REGISTRY_SCHEMA;
