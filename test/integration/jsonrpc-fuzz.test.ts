@@ -2,7 +2,7 @@
 
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 import { WsClient } from "../helpers/ws-client.js";
 
 let srv: TestServer;
@@ -91,6 +91,35 @@ it("reads no faster than it answers: 3,000 pipelined requests are all answered i
   expect(answers.every((m) => m.result?.type === "backend")).toBe(true);
   expect(c.ws.readyState).toBe(c.ws.OPEN);
   await c.close();
+});
+
+it("disconnects a client that stops reading once 16 MiB of answers are queued for it", async () => {
+  const c = await WsClient.connect(`ws://127.0.0.1:${port}/`);
+  const names = Array.from({ length: 1000 }, (_, i) => `slow-${i}`);
+  for (let i = 0; i < names.length; i += 100) {
+    c.send(
+      names.slice(i, i + 100).map((name) => ({
+        jsonrpc: "2.0",
+        method: "registry.register",
+        params: { name, host: "h".repeat(200), port: 1 },
+      })),
+    );
+  }
+  await c.call("registry.list", {});
+  const socket = (c.ws as unknown as { _socket: import("node:net").Socket })._socket;
+  socket.pause();
+  // Each answer lists 1,000 backends (~400 KB): 120 of them cannot all fit into socket buffers.
+  for (let i = 0; i < 120; i++) c.send({ jsonrpc: "2.0", id: `big${i}`, method: "registry.list", params: {} });
+  const cut = () =>
+    metricValue(srv.url, "switchboard_protocol_errors_total", { protocol: "jsonrpc", code: "SLOW_CONSUMER" });
+  const deadline = Date.now() + 10_000;
+  while (!((await cut()) >= 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(await cut()).toBe(1);
+  socket.resume();
+  expect((await c.closed).code).toBe(1006);
+  const other = await WsClient.connect(`ws://127.0.0.1:${port}/`);
+  await other.call("registry.delete", { name: "slow-0" });
+  await other.close();
 });
 
 it("survives raw garbage, truncated WebSocket frames and invalid UTF-8 text frames", async () => {

@@ -288,6 +288,7 @@ export class RpcConnection {
     // A client that does not read its answers is cut, rather than buffered without end.
     if (ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
       this.#d.log.warn({ buffered: ws.bufferedAmount }, "client not reading; disconnecting");
+      this.#d.metrics.errors.labels(PROTOCOL, "SLOW_CONSUMER").inc();
       ws.terminate();
       return;
     }
