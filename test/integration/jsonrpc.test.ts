@@ -213,6 +213,23 @@ describe("hub style (what Plexus clients send)", () => {
     await c.close();
   });
 
+  it("takes a method path that names the hub first, and runs an id-less call for its effect only", async () => {
+    const c = await WsClient.connect(url);
+    const { items } = await c.hubCall("registry-hub", "registry-hub.registry.list", { active_only: false });
+    expect(items[0]).toMatchObject({ type: "data", content_type: "registry.list", content: { type: "backends" } });
+    const before = c.received.length;
+    c.send({
+      jsonrpc: "2.0",
+      method: "registry-hub.call",
+      params: { method: "registry.register", params: { name: "quiet", host: "h", port: 1 } },
+    });
+    const got = await c.request("registry.get", { name: "quiet" });
+    expect(got.result.backend).toMatchObject({ name: "quiet" });
+    expect(c.received.slice(before)).toEqual([got]);
+    await c.call("registry.delete", { name: "quiet" });
+    await c.close();
+  });
+
   it("streams failures as an error item then done", async () => {
     const c = await WsClient.connect(url);
     const notFound = await c.hubCall("registry-hub", "registry.delete", { name: "ghost" });
@@ -475,6 +492,20 @@ describe("registry.watch", () => {
     await writer.call("registry.delete", { name: "other" });
     await c.close();
     await writer.close();
+  });
+
+  it("replays changes after a given revision, and asks for a resync when that revision is unknown", async () => {
+    const c = await WsClient.connect(url);
+    const before = srv.server.core.revision;
+    await c.call("registry.register", { name: "replayed", host: "h", port: 1 });
+    const sub = await c.call("registry.watch", { prefix: "backends/replayed", after: before });
+    const replay = await c.next((m) => m.method === "registry.watch" && m.params.subscription === sub);
+    expect(replay.params.result).toMatchObject({ type: "set", name: "backends/replayed", revision: before + 1 });
+    const ahead = await c.call("registry.watch", { prefix: "backends/replayed", after: before + 1_000_000 });
+    const resync = await c.next((m) => m.method === "registry.watch" && m.params.subscription === ahead);
+    expect(resync.params.result).toEqual({ type: "resync", index: srv.server.core.revision });
+    await c.call("registry.delete", { name: "replayed" });
+    await c.close();
   });
 
   it("streams changes as data items in the hub style", async () => {

@@ -5,7 +5,17 @@ import type { WebSocket } from "ws";
 import { z } from "zod";
 import { isSwitchboardError, type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
-import { HUB_CALL, HUB_UNSUB, info, itemFactory, NOTIFICATION_METHOD, notification, type StreamItem } from "./hub.js";
+import {
+  ACTIVATION,
+  HUB_BACKEND,
+  HUB_CALL,
+  HUB_UNSUB,
+  info,
+  itemFactory,
+  NOTIFICATION_METHOD,
+  notification,
+  type StreamItem,
+} from "./hub.js";
 import { METHODS, type MethodContext, parseParams, validateParams } from "./methods.js";
 import { TokenBucket } from "./rate-limit.js";
 import {
@@ -46,6 +56,7 @@ const PROTOCOL = "jsonrpc";
 const WATCH = "registry.watch";
 const UNWATCH = new Set(["registry.unwatch", "registry.watch_unsub", HUB_UNSUB]);
 
+const HUB_CHILD_PREFIX = `${HUB_BACKEND}.${ACTIVATION.namespace}.`;
 const hubParams = z.object({ method: z.string().min(1).max(256), params: z.unknown().optional() });
 const unsubParams = z.union([
   z.tuple([z.number().int()]),
@@ -186,7 +197,9 @@ export class RpcConnection {
   /** Hub style: answer the subscription id at once, then stream the inner call's items. */
   #hubCall(req: RpcRequest): Outcome {
     this.#op(HUB_CALL);
-    const { method, params } = validateParams(hubParams, req.params);
+    const { method: named, params } = validateParams(hubParams, req.params);
+    // A path may name the hub first (`registry-hub.registry.list`): the activation path is the same.
+    const method = named.startsWith(HUB_CHILD_PREFIX) ? named.slice(HUB_BACKEND.length + 1) : named;
     if (req.id === undefined) {
       // No id, no subscription to report to: run it for its effect only.
       return { after: () => this.#hubRun(method, params).then(() => undefined) };
