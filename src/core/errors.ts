@@ -118,6 +118,19 @@ export const ERROR_CODES = {
     kind: "too_large",
     description: "A proxy client's first line (the target id) is longer than 256 bytes.",
   },
+  BACKEND_NOT_FOUND: {
+    kind: "not_found",
+    description: 'No Plexus backend of that name is registered (JSON-RPC dialect: "Backend not found: NAME").',
+  },
+  BACKEND_EXISTS: {
+    kind: "conflict",
+    description: "A Plexus backend of that name is already registered; update or delete it instead.",
+  },
+  BACKENDS_FILE_INVALID: {
+    kind: "invalid",
+    description:
+      "The TOML backends file cannot be read or does not have the [[backend]] shape; the backends it defined last are kept.",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

@@ -1,6 +1,7 @@
 // The protocol modules the server runs, one line each, started in this order and stopped in reverse.
 
 import { discoveryApiProtocol } from "./discovery-api/index.js";
+import { jsonrpcProtocol } from "./jsonrpc/index.js";
 import type { ProtocolModule } from "./protocol.js";
 import { restProtocol } from "./rest/index.js";
 import { rpycProtocol } from "./rpyc/index.js";
@@ -13,4 +14,5 @@ export const PROTOCOLS: readonly ProtocolModule[] = [
   tcpProxyProtocol,
   rpycProtocol,
   zmqProtocol,
+  jsonrpcProtocol,
 ];

@@ -17,6 +17,8 @@ export const TEST_PROTOCOL_DEFAULTS: Record<string, unknown> = {
   // No scheduled health probes unless a test asks: tests register endpoints on made-up addresses,
   // and a probe must never leave the loopback interface.
   healthInterval: 0,
+  // Nor read the user's own files: the Plexus backends file is off unless a test names one.
+  backendsFile: "off",
   ...Object.fromEntries(
     SETTINGS.filter(
       ({ key, schema }) => key !== "port" && key.endsWith("Port") && schema.safeParse(undefined).data !== null,
