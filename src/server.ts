@@ -87,6 +87,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
+    ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => log.error({ err, context }, "background task failed"),
   });
   let ready = false;
@@ -101,6 +102,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxHeaderBytes: 16 * 1024 + config.maxNames * 270,
       corsOrigin: config.corsOrigin,
       maxHoldMs: config.maxWait + config.maxWait / 16,
+      epoch: core.epoch,
     },
     log.child({ protocol: "http" }),
     metrics,

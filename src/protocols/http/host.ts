@@ -8,7 +8,7 @@ import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import type { HttpMount, Listener, UpgradeHandler } from "../protocol.js";
 import { errorResponse } from "./errors.js";
-import { bodyCapMiddleware, corsMiddleware, metricsMiddleware, routeLabeler } from "./middleware.js";
+import { bodyCapMiddleware, corsMiddleware, epochMiddleware, metricsMiddleware, routeLabeler } from "./middleware.js";
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -21,6 +21,8 @@ export interface HttpHostOptions {
   readonly corsOrigin: string;
   /** Longest a long-poll may be held, ms: the request timeout is set past it. */
   readonly maxHoldMs: number;
+  /** The data set's history id, sent on every answer as X-Switchboard-Epoch. */
+  readonly epoch?: string;
 }
 
 export interface HttpHost extends HttpMount {
@@ -34,6 +36,7 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const upgrades = new Map<string, UpgradeHandler>();
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
+  if (options.epoch !== undefined) app.use("*", epochMiddleware(options.epoch));
   if (options.corsOrigin) app.use("*", corsMiddleware(options.corsOrigin));
   app.use("*", bodyCapMiddleware(options.maxBodyBytes));
   app.notFound(() => {

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
-import { indexed, observeWake, pollOptions } from "./respond.js";
+import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
 export function consumerRoutes(ctx: RestContext): Hono {
@@ -14,7 +14,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
   app.get("/", async (c) => {
     const result = await core.consumerPoll(selectorFromQuery(c), intParam(c, "index"), pollOptions(c, ctx));
     observeWake(ctx, "consumer", result.changedAt);
-    return indexed(c, result.index, {
+    return indexed(c, result, {
       ...(result.resync ? { resync: true } : {}),
       registers: result.registers.map(formatView),
     });
@@ -29,7 +29,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
         ...(r.requester === undefined ? {} : { requester: r.requester }),
       })),
     );
-    return indexed(c, core.revision, { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);
+    return indexed(c, now(core), { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);
   });
 
   return app;

@@ -5,7 +5,7 @@ import { SwitchboardError } from "../../core/index.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
-import { indexed, observeWake, pollOptions } from "./respond.js";
+import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
 
 export function providerRoutes(ctx: RestContext): Hono {
@@ -22,7 +22,7 @@ export function providerRoutes(ctx: RestContext): Hono {
         ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
       })),
     );
-    return indexed(c, core.revision, {
+    return indexed(c, now(core), {
       registers: results.map(({ register: r, changed }) => ({
         name: r.name,
         version: r.version,
@@ -36,14 +36,18 @@ export function providerRoutes(ctx: RestContext): Hono {
   app.get("/", async (c) => {
     const result = await core.providerPoll(selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
     observeWake(ctx, "provider", result.changedAt);
-    return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
+    return indexed(c, result, {
+      ...(result.resync ? { resync: true } : {}),
+      requests: result.requests.map(formatRequest),
+      ...(result.missing.length > 0 ? { missing: result.missing } : {}),
+    });
   });
 
   app.delete("/", async (c) => {
     const names = c.req.queries("name") ?? [];
     if (names.length === 0) throw new SwitchboardError("NO_SELECTOR", "name the registers to delete with name=…");
     const deleted = await core.delete(names);
-    return indexed(c, core.revision, { deleted });
+    return indexed(c, now(core), { deleted });
   });
 
   return app;

@@ -6,7 +6,7 @@ import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } fr
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
-import { indexed } from "./respond.js";
+import { epochParam, indexed, now } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -41,7 +41,7 @@ export function registerRoutes({ core, http }: RestContext): Hono {
     const limit = intParam(c, "limit") ?? 100;
     const cursor = c.req.query("cursor");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
-    return indexed(c, core.revision, {
+    return indexed(c, now(core), {
       registers: page.registers.map(formatRegister),
       cursor: page.next === null ? null : encodeCursor(page.next),
     });
@@ -57,9 +57,14 @@ export function registerRoutes({ core, http }: RestContext): Hono {
       if (!/^\d{1,15}$/.test(lastId)) throw new SwitchboardError("INVALID_INDEX", "Last-Event-ID must be a revision");
       after = Number(lastId);
     }
+    const epoch = epochParam(c);
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
-    const watch = core.watch({ prefixes: [prefix], ...(after === undefined ? {} : { after }) });
+    const watch = core.watch({
+      prefixes: [prefix],
+      ...(after === undefined ? {} : { after }),
+      ...(epoch === undefined ? {} : { epoch }),
+    });
     return streamSSE(c, async (stream) => {
       const end = () => void watch.return();
       const unregister = http.onStop(end);
@@ -75,11 +80,12 @@ export function registerRoutes({ core, http }: RestContext): Hono {
             await stream.writeSSE({
               event: "resync",
               id: String(item.index),
-              data: JSON.stringify({ index: item.index }),
+              data: JSON.stringify({ index: item.index, epoch: core.epoch }),
             });
           } else if (item.type === "event") {
             const e = item.event;
-            await stream.writeSSE({ event: e.type, id: String(e.revision), data: JSON.stringify(eventPayload(e)) });
+            const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
+            await stream.writeSSE({ event: e.type, id: String(e.revision), data });
           }
           // A cut ends the stream: the client resumes with Last-Event-ID.
         }
