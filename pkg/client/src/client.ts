@@ -1,11 +1,18 @@
 // SwitchboardClient: typed REST calls, shared-poll subscriptions and provisions, service helpers, and close().
 
+import {
+  Connection,
+  type ConnectionState,
+  type ConnectionStatus,
+  type EpochListener,
+  type StateListener,
+} from "./connection.js";
 import { ConsumerHub } from "./consumer-hub.js";
 import { abortError, checkName, checkPrefix } from "./errors.js";
 import { Transport } from "./http.js";
 import { ProviderHub } from "./provider-hub.js";
 import { type Provision, ProvisionImpl } from "./provision.js";
-import { defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
+import { AbortFanout, defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
 import {
   type Service,
   type ServiceOptions,
@@ -35,6 +42,7 @@ import type {
   JsonObject,
   ListPage,
   RegisterWrite,
+  RequestInput,
   RequestReceipt,
   WriteAnswer,
   WriteResult,
@@ -53,6 +61,8 @@ export interface ProvideOptions extends CallSignal {
 
 export class SwitchboardClient implements SubscriptionHost {
   private readonly root = new AbortController();
+  private readonly fanout = new AbortFanout(this.root.signal);
+  private readonly connection: Connection;
   private readonly transport: Transport;
   private readonly rt: Runtime;
   private readonly consumers: ConsumerHub;
@@ -68,17 +78,23 @@ export class SwitchboardClient implements SubscriptionHost {
       random: options.random ?? Math.random,
     };
     const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.transport = new Transport(options.url, options.token, fetchFn, this.rt);
+    this.connection = new Connection(this.rt);
+    this.transport = new Transport(options.url, options.token, fetchFn, this.rt, this.connection);
     const common = {
       transport: this.transport,
       runtime: this.rt,
       closed: this.root.signal,
       debounceMs: options.debounceMs ?? 10,
       retry: options.retry,
+      connection: this.connection,
     };
     this.writer = new Writer(common);
     this.consumers = new ConsumerHub({ ...common, waitMs: durationMs(options.consumerWait ?? "30s") });
-    this.providers = new ProviderHub({ ...common, waitMs: durationMs(options.providerWait ?? "30s") }, this.writer);
+    this.providers = new ProviderHub(
+      { ...common, waitMs: durationMs(options.providerWait ?? "30s") },
+      this.writer,
+      this.connection,
+    );
     const signal = options.signal;
     if (signal) {
       const onAbort = (): void => void this.close();
@@ -92,6 +108,72 @@ export class SwitchboardClient implements SubscriptionHost {
 
   get closed(): boolean {
     return this.root.signal.aborted;
+  }
+
+  // ── connection state ──────────────────────────────────────────────────────────────────────────
+
+  /** `connecting` (no answer yet), `connected`, `reconnecting` (the server cannot be reached) or `closed`. */
+  get state(): ConnectionState {
+    return this.connection.status.state;
+  }
+
+  /** The state with the server's epoch, the last error and when the next attempt goes out. */
+  get status(): ConnectionStatus {
+    return this.connection.status;
+  }
+
+  /** @internal SubscriptionHost */
+  get connected(): boolean {
+    return this.connection.status.state === "connected";
+  }
+
+  /** Calls `listener` on every change of state, last error or next attempt time. Returns the unsubscribe function. */
+  onStateChange(listener: StateListener): () => void {
+    return this.connection.onStateChange(listener);
+  }
+
+  /**
+   * Calls `listener` when the server's epoch changes: it lost its data (restart on an empty data dir,
+   * another database). The client has already reset its indexes and re-creates its provisions;
+   * subscriptions get the full current state again.
+   */
+  onEpochChange(listener: EpochListener): () => void {
+    return this.connection.onEpochChange(listener);
+  }
+
+  /**
+   * Resolves when the server has answered (state `connected`); rejects with the signal's reason if it
+   * aborts first (`AbortSignal.timeout(5000)` bounds the wait) or with an AbortError on close().
+   */
+  ready(options: CallSignal = {}): Promise<void> {
+    const { signal } = options;
+    if (this.state === "connected") return Promise.resolve();
+    if (this.closed) return Promise.reject(abortError(this.root.signal.reason));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        off();
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal?.reason);
+      };
+      const off = this.connection.onStateChange((s) => {
+        if (s.state === "connected") {
+          done();
+          resolve();
+        } else if (s.state === "closed") {
+          done();
+          reject(abortError());
+        }
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      // Nothing may be running that would reach the server: ask it once.
+      if (this.state === "connecting") {
+        this.call("GET", "/healthz", signal, {}).catch(() => {});
+      }
+    });
   }
 
   // ── thin calls ────────────────────────────────────────────────────────────────────────────────
@@ -143,12 +225,24 @@ export class SwitchboardClient implements SubscriptionHost {
   }
 
   /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */
-  async request(name: string, value: Json, options: CallSignal = {}): Promise<RequestReceipt> {
-    checkName(name);
+  async request(
+    name: string,
+    value: Json,
+    options: CallSignal & { requester?: string | undefined } = {},
+  ): Promise<RequestReceipt> {
+    const input: RequestInput =
+      options.requester === undefined ? { name, value } : { name, value, requester: options.requester };
+    const [receipt] = await this.requestMany([input], options);
+    return receipt!;
+  }
+
+  /** Several change requests in one PUT /consumer, all or nothing (one 404 or 429 refuses them all). */
+  async requestMany(inputs: readonly RequestInput[], options: CallSignal = {}): Promise<RequestReceipt[]> {
+    for (const i of inputs) checkName(i.name);
     const answer = await this.call<{ requests: RequestReceipt[] }>("PUT", "/consumer", options.signal, {
-      body: { requests: [{ name, value }] },
+      body: { requests: inputs },
     });
-    return answer.requests[0]!;
+    return answer.requests;
   }
 
   /** One page of registers (GET /registers). */
@@ -226,6 +320,7 @@ export class SwitchboardClient implements SubscriptionHost {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.root.abort(abortError());
+      this.connection.close();
       this.detach();
       await Promise.all([this.consumers.close(), this.providers.close(), this.writer.close()]);
     })();
@@ -245,7 +340,7 @@ export class SwitchboardClient implements SubscriptionHost {
   ): Promise<T> {
     if (this.closed) throw abortError(this.root.signal.reason);
     const controller = new AbortController();
-    const unlinkRoot = linkAbort(this.root.signal, controller);
+    const unlinkRoot = this.fanout.link(controller);
     const unlinkUser = signal ? linkAbort(signal, controller) : () => {};
     try {
       return await this.transport.call<T>(method, path, { ...rest, signal: controller.signal });

@@ -1,11 +1,12 @@
 // Entry point of @switchboard/client: re-exports only.
 
 export { type CallSignal, type ProvideOptions, SwitchboardClient } from "./client.js";
+export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
 export { ClientError, ConnectionError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
 export type { Service, ServiceOptions, ServiceRegistration } from "./services.js";
-export type { NameSubscription, PrefixSubscription } from "./subscription.js";
+export type { NameSubscription, Observer, PrefixSubscription, Unsubscribable } from "./subscription.js";
 export type {
   ChangeRequest,
   ClientOptions,
@@ -17,6 +18,7 @@ export type {
   ListPage,
   MissingItem,
   RegisterWrite,
+  RequestInput,
   RequestReceipt,
   RetryOptions,
   Timers,

@@ -1,7 +1,6 @@
 // A provide() handle: the register's value, its TTL refresh schedule and its stream of change requests.
 
 import { abortError } from "./errors.js";
-import { ItemQueue } from "./queue.js";
 import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
 
 export interface Provision {
@@ -16,6 +15,8 @@ export interface Provision {
    * The change requests for this register, oldest first. A request counts as handled when the iterator
    * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
    * while requests are buffered here, the register is left out of the provider poll (backpressure).
+   * Leaving a loop (`break`, a throw) does not handle the request in hand: iterating again gives it
+   * first (at least once). One reader at a time.
    */
   readonly requests: AsyncIterableIterator<ChangeRequest>;
   /** Stops refreshing and ends `requests`; deletes the register unless `keep` is true. */
@@ -42,12 +43,15 @@ export class ProvisionImpl implements Provision {
   /** When the next TTL refresh is due (epoch ms), if the register has a TTL and no write is under way. */
   dueAt: number | undefined;
   lastModRevision: number | undefined;
+  /** When (client clock) the last write that the server acknowledged was sent: the TTL runs from about then. */
+  lastWriteAt: number | undefined;
   readonly ready: Promise<void>;
   readonly requests: AsyncIterableIterator<ChangeRequest>;
-  private readonly queue: ItemQueue<ChangeRequest>;
-  /** Received and not yet handled, oldest first (the head may be the one the reader holds). */
+  /** Received and not yet handled, oldest first (the head is the one the reader holds, if `handedOut`). */
   private readonly unhandled: ChangeRequest[] = [];
   private handedOut = false;
+  private reader: { resolve: (r: IteratorResult<ChangeRequest>) => void; reject: (e: unknown) => void } | undefined;
+  private failure: { error: unknown } | undefined;
   private done = false;
   private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private detach: () => void = () => {};
@@ -65,12 +69,12 @@ export class ProvisionImpl implements Provision {
       this.settleReady = { resolve, reject };
     });
     this.ready.catch(() => {});
-    this.queue = new ItemQueue<ChangeRequest>();
     this.requests = {
       next: () => this.nextRequest(),
       return: () => {
-        // Leaving the loop does not acknowledge the request in hand: it will come again (at least once).
-        this.queue.close();
+        // Leaving the loop does not handle the request in hand: the next iteration starts with it.
+        this.handedOut = false;
+        this.settleReader({ value: undefined, done: true });
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
@@ -132,8 +136,21 @@ export class ProvisionImpl implements Provision {
           ? { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt }
           : { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt, requester: r.requester };
       this.unhandled.push(item);
-      this.queue.push(item);
     }
+    if (this.reader && this.unhandled.length > 0) {
+      this.handedOut = true;
+      this.settleReader({ value: this.unhandled[0]!, done: false });
+    }
+  }
+
+  /**
+   * The server's history changed (it lost its data): ids received so far mean nothing there, so the
+   * next poll acknowledges nothing and every request the new server holds is taken, whatever its id.
+   * Requests received from the old history and not yet handled are still given to the reader.
+   */
+  resetCursor(): void {
+    this.watermark = 0;
+    this.maxReceived = 0;
   }
 
   /** Ends the provision with an error (a 4xx on its first write or on the provider poll). */
@@ -141,7 +158,14 @@ export class ProvisionImpl implements Provision {
     if (this.done) return;
     this.settleReady?.reject(err);
     this.settleReady = undefined;
-    this.queue.fail(err);
+    this.unhandled.length = 0;
+    this.failure = { error: err };
+    if (this.reader) {
+      this.failure = undefined;
+      const r = this.reader;
+      this.reader = undefined;
+      r.reject(err);
+    }
     void this.finish(true);
   }
 
@@ -149,8 +173,15 @@ export class ProvisionImpl implements Provision {
     if (this.done) return;
     this.settleReady?.reject(abortError());
     this.settleReady = undefined;
-    this.queue.close();
+    this.unhandled.length = 0;
+    this.settleReader({ value: undefined, done: true });
     await this.finish(options.keep === true);
+  }
+
+  private settleReader(result: IteratorResult<ChangeRequest>): void {
+    const r = this.reader;
+    this.reader = undefined;
+    r?.resolve(result);
   }
 
   private async finish(keep: boolean): Promise<void> {
@@ -161,15 +192,27 @@ export class ProvisionImpl implements Provision {
     await this.host.release(this, keep);
   }
 
-  private async nextRequest(): Promise<IteratorResult<ChangeRequest>> {
+  private nextRequest(): Promise<IteratorResult<ChangeRequest>> {
     if (this.handedOut) {
       this.handedOut = false;
       const handled = this.unhandled.shift();
       if (handled) this.lastHandled = handled.id;
       if (this.unhandled.length === 0) this.host.changed(this);
     }
-    const r = await this.queue.next();
-    if (!r.done) this.handedOut = true;
-    return r;
+    const head = this.unhandled[0];
+    if (head) {
+      this.handedOut = true;
+      return Promise.resolve({ value: head, done: false });
+    }
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      return Promise.reject(error);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    if (this.reader) return Promise.reject(new Error(`${this.name}: one reader of requests at a time`));
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+    });
   }
 }

@@ -11,6 +11,8 @@ export type Selection =
 export interface SubscriptionHost {
   unsubscribe(sub: SubscriptionImpl): void;
   request(name: string, value: Json): Promise<RequestReceipt>;
+  /** False while the client cannot reach the server. */
+  readonly connected: boolean;
 }
 
 interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
@@ -18,6 +20,29 @@ interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
   readonly ready: Promise<void>;
   /** Ends the iteration; buffered items are dropped. */
   close(): void;
+  /**
+   * True when what this subscription holds may be out of date: no first state yet, or the client
+   * cannot reach the server (it is reconnecting) — changes made meanwhile are not known here.
+   */
+  readonly stale: boolean;
+  /**
+   * Calls `listener` after each answer that changed `current` (for React's useSyncExternalStore and
+   * other snapshot readers). Works alongside iteration. Returns the function that removes it.
+   */
+  onChange(listener: () => void): () => void;
+  /** Observable interop (RxJS `from(sub)`, …): unsubscribing closes the subscription at once. */
+  subscribe(observer: Partial<Observer<ConsumeItem>> | ((item: ConsumeItem) => void)): Unsubscribable;
+}
+
+export interface Observer<T> {
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+export interface Unsubscribable {
+  unsubscribe(): void;
+  readonly closed: boolean;
 }
 
 export interface NameSubscription extends BaseSubscription {
@@ -61,6 +86,7 @@ export abstract class SubscriptionImpl implements BaseSubscription {
   private readonly queue: ItemQueue<ConsumeItem>;
   private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private detach: () => void = () => {};
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     readonly selection: Selection,
@@ -84,6 +110,52 @@ export abstract class SubscriptionImpl implements BaseSubscription {
     return this.queue.closed;
   }
 
+  get stale(): boolean {
+    return !this.initialized || !this.host.connected;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  subscribe(observer: Partial<Observer<ConsumeItem>> | ((item: ConsumeItem) => void)): Unsubscribable {
+    const o: Partial<Observer<ConsumeItem>> = typeof observer === "function" ? { next: observer } : observer;
+    let closed = false;
+    const pump = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const r = await this.next();
+          if (closed) return;
+          if (r.done) break;
+          o.next?.(r.value);
+        }
+        if (!closed) o.complete?.();
+      } catch (err) {
+        if (!closed) o.error?.(err);
+      } finally {
+        closed = true;
+      }
+    };
+    void pump();
+    return {
+      unsubscribe: () => {
+        if (closed) return;
+        closed = true;
+        // At once, not at the next item: the name leaves the shared poll now.
+        this.close();
+      },
+      get closed() {
+        return closed;
+      },
+    };
+  }
+
+  /** Observable interop: `from(sub)` in RxJS and other libraries look for this. */
+  ["@@observable"](): this {
+    return this;
+  }
+
   matches(name: string): boolean {
     return this.selection.kind === "name" ? this.selection.name === name : name.startsWith(this.selection.prefix);
   }
@@ -93,15 +165,18 @@ export abstract class SubscriptionImpl implements BaseSubscription {
    * register whose incarnation changed (createRevision) gets a found:false first, so a delete followed by a
    * re-create is never hidden; `resync` answers also report prefix registers that silently disappeared.
    */
-  deliver(entries: readonly (WireRegister | WireMissing)[], index: number, resync: boolean): void {
+  deliver(entries: readonly (WireRegister | WireMissing)[], index: number, resync: boolean, newHistory = false): void {
     if (this.queue.closed) return;
+    const before = this.snapshotKey();
     const seen = resync && this.selection.kind === "prefix" ? new Set<string>() : undefined;
     for (const r of entries) {
       seen?.add(r.name);
       const last = this.known.get(r.name);
       if (r.found) {
         const item = toItem(r, index);
-        if (last?.found && last.createRevision !== r.createRevision) {
+        if (newHistory) {
+          // Revisions of another history cannot be compared: report the state as it is now.
+        } else if (last?.found && last.createRevision !== r.createRevision) {
           this.emitMissing(r.name, index);
         } else if (last?.found && last.modRevision === r.modRevision && last.version === r.version) {
           this.known.set(r.name, item); // e.g. a TTL refresh moved expiresAt: no change to report
@@ -121,6 +196,21 @@ export abstract class SubscriptionImpl implements BaseSubscription {
       this.settleReady?.resolve();
       this.settleReady = undefined;
     }
+    if (newHistory || before !== this.snapshotKey()) {
+      this.currentChanged();
+      for (const l of [...this.changeListeners]) l();
+    }
+  }
+
+  /** Called when `current` holds something new (subclasses drop cached views). */
+  protected currentChanged(): void {}
+
+  /** Identifies what `current` holds, cheaply: names with their revisions. */
+  private snapshotKey(): string {
+    let key = "";
+    for (const [name, item] of this.known)
+      key += `${name}:${item.found ? `${item.createRevision}.${item.modRevision}` : "-"};`;
+    return key;
   }
 
   /** Ends the iteration with `error` (a ClientError from a 4xx answer). */
@@ -191,8 +281,16 @@ export class PrefixSubscriptionImpl extends SubscriptionImpl implements PrefixSu
     super({ kind: "prefix", prefix }, host, signal);
   }
 
+  private view: ReadonlyMap<string, FoundItem> | undefined;
+
+  /** A new Map after each change and the same one otherwise, so snapshot readers can compare by identity. */
   get current(): ReadonlyMap<string, FoundItem> {
     // Only found items are kept for a prefix: a deletion removes the entry.
-    return this.known as ReadonlyMap<string, FoundItem>;
+    this.view ??= new Map(this.known as Map<string, FoundItem>);
+    return this.view;
+  }
+
+  protected override currentChanged(): void {
+    this.view = undefined;
   }
 }
