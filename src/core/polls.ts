@@ -119,7 +119,8 @@ export async function providerPoll(
   if (cursor > 0) await sb.acknowledge(selector, cursor);
   const pending = sb.pendingRequests(selector, cursor);
   const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
-  if (pending.length > 0) return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
+  // A resync answers at once: the provider must learn of the new history before it waits in it.
+  if (pending.length > 0 || resync) return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
   const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
   return {
     epoch,

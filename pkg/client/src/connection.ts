@@ -66,8 +66,9 @@ export class Connection {
   failed(error: unknown, retryAt?: number): void {
     const s = this.current;
     if (s.state === "closed") return;
-    const nextAttemptAt =
-      retryAt === undefined ? s.nextAttemptAt : Math.min(retryAt, s.nextAttemptAt ?? Number.POSITIVE_INFINITY);
+    // The earliest retry still to come: one already past was made (and failed, or this is it).
+    const pending = s.nextAttemptAt !== undefined && s.nextAttemptAt > this.rt.now() ? s.nextAttemptAt : undefined;
+    const nextAttemptAt = retryAt === undefined ? pending : Math.min(retryAt, pending ?? Number.POSITIVE_INFINITY);
     this.update({ state: s.state === "connecting" ? "connecting" : "reconnecting", lastError: error, nextAttemptAt });
   }
 

@@ -81,13 +81,18 @@ describe("epoch", () => {
   });
 
   it("an `after` above every id this server handed out acknowledges nothing, even without an epoch", async () => {
-    const { sb } = await board();
+    const { sb, clock } = await board();
     await sb.set([{ name: "dev", value: 0 }]);
     const reqs = await sb.request([{ name: "dev", value: 1 }]);
     // The client saw ids up to 700 on a server that has since lost its data.
     const res = await providerPoll(sb, { names: ["dev"] }, 700, { waitMs: 0 });
     expect(res).toMatchObject({ resync: true, requests: reqs });
     expect(sb.pendingRequests({ names: ["dev"] })).toEqual(reqs);
+    // Nothing pending: a resync still answers at once, so the provider learns of the new history.
+    const timers = clock.pendingTimers;
+    const empty = await providerPoll(sb, { names: ["other"] }, 700, { waitMs: 30_000, epoch: OTHER });
+    expect(empty).toMatchObject({ resync: true, requests: [], missing: ["other"] });
+    expect(clock.pendingTimers).toBe(timers);
   });
 
   it("a provider poll names the polled registers that do not exist", async () => {
