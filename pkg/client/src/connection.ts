@@ -31,6 +31,9 @@ export class Connection {
   private readonly epochListeners = new Set<EpochListener>();
   /** Sleepers woken when the server answers again, so that every loop retries at once. */
   private readonly upWaiters = new Set<() => void>();
+  /** Exchanges are numbered as they start: a failure of one older than the last answer is stale. */
+  private started = 0;
+  private lastAnswered = 0;
 
   constructor(private readonly rt: Runtime) {
     this.current = {
@@ -46,9 +49,16 @@ export class Connection {
     return this.current;
   }
 
+  /** Numbers an exchange as it starts; pass the number to answered() or failed(). */
+  begin(): number {
+    this.started += 1;
+    return this.started;
+  }
+
   /** The server answered (any status but 5xx); `epoch` is its X-Switchboard-Epoch header, if any. */
-  answered(epoch: string | null): void {
+  answered(epoch: string | null, exchange: number): void {
     if (this.current.state === "closed") return;
+    if (exchange > this.lastAnswered) this.lastAnswered = exchange;
     if (epoch !== null && epoch !== "" && epoch !== this.current.epoch) {
       const previous = this.current.epoch;
       this.current = { ...this.current, epoch };
@@ -62,14 +72,23 @@ export class Connection {
     }
   }
 
-  /** An exchange failed in a way a retry may heal; `retryAt` is when the caller will try again. */
-  failed(error: unknown, retryAt?: number): void {
+  /**
+   * An exchange got no usable answer (no connection, 5xx). One that started before the server's
+   * latest answer says nothing new about the server and leaves the state alone.
+   */
+  failed(error: unknown, exchange: number): void {
     const s = this.current;
-    if (s.state === "closed") return;
+    if (s.state === "closed" || exchange < this.lastAnswered) return;
+    this.update({ state: s.state === "connecting" ? "connecting" : "reconnecting", lastError: error });
+  }
+
+  /** A loop will try again at `retryAt` (epoch ms): kept as the earliest attempt to come while not connected. */
+  retrying(retryAt: number): void {
+    const s = this.current;
+    if (s.state === "closed" || s.state === "connected") return;
     // The earliest retry still to come: one already past was made (and failed, or this is it).
     const pending = s.nextAttemptAt !== undefined && s.nextAttemptAt > this.rt.now() ? s.nextAttemptAt : undefined;
-    const nextAttemptAt = retryAt === undefined ? pending : Math.min(retryAt, pending ?? Number.POSITIVE_INFINITY);
-    this.update({ state: s.state === "connecting" ? "connecting" : "reconnecting", lastError: error, nextAttemptAt });
+    this.update({ nextAttemptAt: Math.min(retryAt, pending ?? Number.POSITIVE_INFINITY) });
   }
 
   close(): void {

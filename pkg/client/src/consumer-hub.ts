@@ -92,6 +92,7 @@ export class ConsumerHub {
         continue;
       }
       const resyncAll = this.resyncAll;
+      const recovering = backoff.failures > 0;
       const fresh = resyncAll ? [...this.subs] : [...this.subs].filter((s) => !s.initialized);
       const batch = fresh.length > 0 ? fresh : [...this.subs];
       try {
@@ -108,12 +109,13 @@ export class ConsumerHub {
           if (resyncAll) this.resyncAll = false;
         } else {
           const sent = { index: this.index ?? 0, at: this.o.runtime.now() };
-          const answer = await this.get(batch, this.index, this.o.waitMs);
+          // After a failure the first poll is not held, so that an answer (and the server's epoch) comes at once.
+          const answer = await this.get(batch, this.index, recovering ? 0 : this.o.waitMs);
           if (this.newHistory(answer.epoch)) continue;
           this.dispatch(answer, batch);
           this.index = answer.index;
           this.servedGeneration = this.generation;
-          const quick = this.o.runtime.now() - sent.at < this.o.waitMs / 2;
+          const quick = !recovering && this.o.runtime.now() - sent.at < this.o.waitMs / 2;
           const pause = spin.pause(answer.index > sent.index, quick);
           if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
         }
@@ -123,7 +125,7 @@ export class ConsumerHub {
         if (err === RESTART) continue;
         if (isRetryable(err)) {
           const delay = backoff.next((err as { retryAfterMs?: number }).retryAfterMs);
-          this.o.connection.failed(err, this.o.runtime.now() + delay);
+          this.o.connection.retrying(this.o.runtime.now() + delay);
           await this.o.connection.sleep(delay, this.o.closed);
           continue;
         }

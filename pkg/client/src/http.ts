@@ -94,16 +94,17 @@ export class Transport {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
+    const exchange = this.connection.begin();
     try {
       const token = typeof this.token === "function" ? await this.token() : this.token;
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
       const res = await this.fetchFn(`${this.base}${path}${buildQuery(options.query)}`, init);
       if (res.status >= 500) {
         const err = await errorFrom(res, this.rt.now());
-        this.connection.failed(err);
+        this.connection.failed(err, exchange);
         throw err;
       }
-      this.connection.answered(res.headers.get(EPOCH_HEADER));
+      this.connection.answered(res.headers.get(EPOCH_HEADER), exchange);
       if (!res.ok) throw await errorFrom(res, this.rt.now());
       try {
         return (await res.json()) as T;
@@ -117,7 +118,7 @@ export class Transport {
       const failure = timedOut
         ? new ConnectionError(`${method} ${path}: no answer within ${options.timeoutMs} ms`)
         : new ConnectionError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      this.connection.failed(failure);
+      this.connection.failed(failure, exchange);
       throw failure;
     } finally {
       if (guard !== undefined) this.rt.timers.clearTimeout(guard);

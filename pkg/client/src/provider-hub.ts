@@ -227,9 +227,11 @@ export class ProviderHub implements ProvisionHost {
       }
       let after = Number.POSITIVE_INFINITY;
       for (const p of batch) after = Math.min(after, p.watermark);
+      const recovering = backoff.failures > 0;
       try {
         const sentAt = this.o.runtime.now();
-        const answer = await this.get(batch, after);
+        // After a failure the first poll is not held, so that an answer (and the server's epoch) comes at once.
+        const answer = await this.get(batch, after, recovering ? 0 : this.o.waitMs);
         if (answer.epoch !== undefined && answer.epoch !== this.epoch) {
           if (this.epoch !== undefined) {
             this.maxSeen = 0;
@@ -257,7 +259,7 @@ export class ProviderHub implements ProvisionHost {
         }
         backoff.reset();
         // Requests already received come back until acknowledged: one such quick answer is expected.
-        const quick = this.o.runtime.now() - sentAt < this.o.waitMs / 2;
+        const quick = !recovering && this.o.runtime.now() - sentAt < this.o.waitMs / 2;
         const pause = spin.pause(this.maxSeen > seenBefore, quick);
         if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
       } catch (err) {
@@ -265,7 +267,7 @@ export class ProviderHub implements ProvisionHost {
         if (err === RESTART) continue;
         if (isRetryable(err)) {
           const delay = backoff.next((err as { retryAfterMs?: number }).retryAfterMs);
-          this.connection.failed(err, this.o.runtime.now() + delay);
+          this.connection.retrying(this.o.runtime.now() + delay);
           await this.connection.sleep(delay, this.o.closed);
           continue;
         }
@@ -274,9 +276,9 @@ export class ProviderHub implements ProvisionHost {
     }
   }
 
-  private async get(batch: readonly ProvisionImpl[], after: number): Promise<ProviderAnswer> {
+  private async get(batch: readonly ProvisionImpl[], after: number, waitMs: number): Promise<ProviderAnswer> {
     const query: (readonly [string, string | number | undefined])[] = batch.map((p) => ["name", p.name] as const);
-    query.push(["after", after > 0 ? after : undefined], ["wait", `${this.o.waitMs}ms`]);
+    query.push(["after", after > 0 ? after : undefined], ["wait", `${waitMs}ms`]);
     if (after > 0 && this.epoch !== undefined) query.push(["epoch", this.epoch]);
     const controller = new AbortController();
     const unlink = linkAbort(this.o.closed, controller);
@@ -286,7 +288,7 @@ export class ProviderHub implements ProvisionHost {
       return await this.o.transport.call<ProviderAnswer>("GET", "/provider", {
         query: query as Query,
         signal: controller.signal,
-        timeoutMs: guardMs(this.o.waitMs),
+        timeoutMs: guardMs(waitMs),
       });
     } finally {
       this.polling.clear();

@@ -162,7 +162,7 @@ export class Writer {
     let deadline: number | undefined;
     for (const b of batch) deadline = earliest(deadline, b.deadline);
     if (deadline !== undefined && deadline > now) delay = Math.min(delay, deadline - now);
-    this.o.connection.failed(err, now + delay);
+    this.o.connection.retrying(now + delay);
     await this.o.connection.sleep(delay, this.o.closed);
   }
 
