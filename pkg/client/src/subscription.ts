@@ -30,6 +30,10 @@ interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
    * other snapshot readers). Works alongside iteration. Returns the function that removes it.
    */
   onChange(listener: () => void): () => void;
+  /** True once the subscription ended (close(), its signal, a 4xx, or the client closed). */
+  readonly closed: boolean;
+  /** Observable interop: RxJS `from(sub)` and other libraries look for this (and for Symbol.observable). */
+  "@@observable"(): BaseSubscription;
   /** Observable interop (RxJS `from(sub)`, …): unsubscribing closes the subscription at once. */
   subscribe(observer: Partial<Observer<ConsumeItem>> | ((item: ConsumeItem) => void)): Unsubscribable;
 }
@@ -97,6 +101,9 @@ export abstract class SubscriptionImpl implements BaseSubscription {
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
+    // Where a library defined Symbol.observable, interop looks for it rather than "@@observable".
+    const observable = (Symbol as { observable?: symbol }).observable;
+    if (observable !== undefined) Object.defineProperty(this, observable, { value: () => this });
     // A caller that never awaits `ready` must not get an unhandled rejection; awaiting it still rejects.
     this.ready.catch(() => {});
     if (signal) {
@@ -152,7 +159,7 @@ export abstract class SubscriptionImpl implements BaseSubscription {
   }
 
   /** Observable interop: `from(sub)` in RxJS and other libraries look for this. */
-  ["@@observable"](): this {
+  "@@observable"(): this {
     return this;
   }
 

@@ -2,8 +2,8 @@
 
 import { afterEach, expect, it, vi } from "vitest";
 import { type Provision, SwitchboardClient } from "#client";
+import { type Relay, startRelay } from "../../../test/helpers/child-servers.js";
 import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { type Relay, startRelay } from "./child.js";
 
 let srv: TestServer | undefined;
 let relay: Relay | undefined;

@@ -2,8 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ConnectionStatus, SwitchboardClient } from "#client";
+import { startRelay } from "../../../test/helpers/child-servers.js";
 import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
-import { startRelay } from "./child.js";
 
 let srv: TestServer;
 let app: SwitchboardClient;

@@ -2,8 +2,8 @@
 
 import { afterEach, expect, it, vi } from "vitest";
 import { type ConnectionState, SwitchboardClient } from "#client";
+import { killChildren, type Relay, startChild, startRelay } from "../../../test/helpers/child-servers.js";
 import { makeTempDir, type TempDir } from "../../../test/helpers/temp-dir.js";
-import { killChildren, type Relay, startChild, startRelay } from "./child.js";
 
 const dirs: TempDir[] = [];
 let client: SwitchboardClient | undefined;

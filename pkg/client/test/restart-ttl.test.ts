@@ -2,8 +2,8 @@
 
 import { afterEach, expect, it, vi } from "vitest";
 import { type Provision, SwitchboardClient } from "#client";
+import { killChildren, startChild } from "../../../test/helpers/child-servers.js";
 import { makeTempDir, type TempDir } from "../../../test/helpers/temp-dir.js";
-import { killChildren, startChild } from "./child.js";
 
 let dir: TempDir | undefined;
 let client: SwitchboardClient | undefined;

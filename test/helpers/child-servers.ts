@@ -1,4 +1,4 @@
-// A real Switchboard in a child process on a chosen port, so a test can SIGKILL it and start another where clients point.
+// Real Switchboards in child processes on chosen ports (SIGKILL-able) and a TCP relay that keeps one URL across them.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
