@@ -10,11 +10,11 @@ export const EPOCH_FILE = "epoch";
 /**
  * The directory's epoch. Made on first use and written before any commit can be acknowledged
  * (temp file, fsync, rename, directory fsync), so an acknowledged write never belongs to an epoch
- * that a crash could replace. A directory from before epochs existed gets one now (its clients
- * resync once). snapshot.json repeats the epoch: a missing file is restored from it, and a snapshot
- * of another data set is refused rather than mixed in.
+ * that a crash could replace. A directory without the file — new, from before epochs existed, or
+ * restored from a backup with the file deleted on purpose — gets a new one: its clients resync.
+ * (snapshot.json repeats the epoch for whoever reads it; loading does not use that copy.)
  */
-export async function loadEpoch(fs: FileSystem, dir: string, snapshotEpoch: string | undefined): Promise<string> {
+export async function loadEpoch(fs: FileSystem, dir: string): Promise<string> {
   const path = join(dir, EPOCH_FILE);
   let text: string | null = null;
   try {
@@ -24,12 +24,9 @@ export async function loadEpoch(fs: FileSystem, dir: string, snapshotEpoch: stri
   }
   if (text !== null) {
     if (!EPOCH_PATTERN.test(text)) throw corrupt(`${path} does not hold an epoch`, path);
-    if (snapshotEpoch !== undefined && snapshotEpoch !== text) {
-      throw corrupt(`snapshot.json belongs to another data set (epoch ${snapshotEpoch}, not ${text})`, path);
-    }
     return text;
   }
-  const epoch = snapshotEpoch !== undefined && EPOCH_PATTERN.test(snapshotEpoch) ? snapshotEpoch : newEpoch();
+  const epoch = newEpoch();
   const tmp = `${path}.tmp`;
   const handle = await fs.open(tmp, "w");
   try {

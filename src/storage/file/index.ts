@@ -92,7 +92,7 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   async function recover(): Promise<LoadResult> {
     await unlinkIfExists(fs, tmpPath);
     const snap = await readSnapshotFile(fs, snapshotPath);
-    const epoch = await loadEpoch(fs, dir, snap?.snapshot.epoch);
+    const epoch = await loadEpoch(fs, dir);
     const all = await listSegments(fs, dir);
     const first = snap?.segment ?? all[0] ?? 1;
     if (snap === null && first !== 1) {

@@ -609,6 +609,29 @@ describe("file store", () => {
     });
   });
 
+  describe("epoch", () => {
+    it("is made once, kept across restarts, and made anew when the epoch file is removed", async () => {
+      const first = create();
+      const { epoch } = await first.load();
+      await first.commit([new Script().set("a", 1)]);
+      await first.close();
+      expect((await readFile(join(tmp.path, EPOCH_FILE), "utf8")).trim()).toBe(epoch);
+      const again = await loadAfterRestart();
+      expect(again.loaded.epoch).toBe(epoch);
+      await again.store.close();
+      // A restored backup whose history must not be mistaken for the one clients saw.
+      await unlink(join(tmp.path, EPOCH_FILE));
+      const restored = await loadAfterRestart();
+      expect(restored.loaded.epoch).not.toBe(epoch);
+      expect(restored.loaded.tail).toHaveLength(1); // the data itself is kept
+    });
+
+    it("a damaged epoch file is STORAGE_CORRUPT", async () => {
+      await writeFile(join(tmp.path, EPOCH_FILE), "not an epoch!\n");
+      await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
+    });
+  });
+
   describe("lock", () => {
     it("refuses a second store on the same directory until the first closes", async () => {
       const first = create();
