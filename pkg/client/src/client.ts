@@ -12,6 +12,7 @@ import { abortError, checkName, checkPrefix } from "./errors.js";
 import { Transport } from "./http.js";
 import { ProviderHub } from "./provider-hub.js";
 import { type Provision, ProvisionImpl } from "./provision.js";
+import { type StandardSchemaV1, validate } from "./schema.js";
 import { AbortFanout, defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
 import {
   type Service,
@@ -53,10 +54,20 @@ export interface CallSignal {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface ProvideOptions extends CallSignal {
+export interface ProvideOptions<T extends Json = Json> extends CallSignal {
   readonly metadata?: JsonObject | undefined;
   /** Kept alive by refreshes at half the TTL, batched with the client's other refreshes. */
   readonly ttl?: Duration | undefined;
+  /** A Standard Schema (zod, valibot, arktype …) every value given to provide() and set() must match. */
+  readonly schema?: StandardSchemaV1<unknown, T> | undefined;
+}
+
+export interface ConsumeOptions<T> extends CallSignal {
+  /**
+   * A Standard Schema (zod, valibot, arktype …) for the register values: items carry its output, and a
+   * value that does not match ends the subscription with a ClientError `INVALID_VALUE` (status 0).
+   */
+  readonly schema?: StandardSchemaV1<unknown, T> | undefined;
 }
 
 export class SwitchboardClient implements SubscriptionHost {
@@ -266,9 +277,12 @@ export class SwitchboardClient implements SubscriptionHost {
    * change in order; if the reader falls behind, unread values of a register are replaced by its latest
    * (a found:false is never dropped). All subscriptions of this client share one long-poll.
    */
-  consume(name: string, options?: CallSignal): NameSubscription;
-  consume(selector: { prefix: string }, options?: CallSignal): PrefixSubscription;
-  consume(selector: string | { prefix: string }, options: CallSignal = {}): NameSubscription | PrefixSubscription {
+  consume<T = Json>(name: string, options?: ConsumeOptions<T>): NameSubscription<T>;
+  consume<T = Json>(selector: { prefix: string }, options?: ConsumeOptions<T>): PrefixSubscription<T>;
+  consume<T = Json>(
+    selector: string | { prefix: string },
+    options: ConsumeOptions<T> = {},
+  ): NameSubscription<T> | PrefixSubscription<T> {
     let sub: SubscriptionImpl & (NameSubscription | PrefixSubscription);
     if (typeof selector === "string") {
       checkName(selector);
@@ -277,19 +291,23 @@ export class SwitchboardClient implements SubscriptionHost {
       checkPrefix(selector.prefix);
       sub = new PrefixSubscriptionImpl(selector.prefix, this, options.signal);
     }
+    sub.schema = options.schema;
     if (this.closed || options.signal?.aborted) sub.close();
     else this.consumers.add(sub);
-    return sub;
+    return sub as unknown as NameSubscription<T> | PrefixSubscription<T>;
   }
 
   /** Publishes a register and keeps it: TTL refresh, change requests, set(), close(). */
-  provide(name: string, value: Json, options: ProvideOptions = {}): Provision {
+  provide<T extends Json = Json>(name: string, value: NoInfer<T>, options: ProvideOptions<T> = {}): Provision<T> {
     checkName(name);
+    const { schema } = options;
+    if (schema !== undefined) validate(schema, name, value);
     const ttlMs = options.ttl === undefined ? undefined : durationMs(options.ttl);
     const p = new ProvisionImpl(name, value, options.metadata, options.ttl, ttlMs, this.providers, options.signal);
+    if (schema !== undefined) p.check = (v) => validate(schema, name, v);
     if (this.closed || options.signal?.aborted) void p.close({ keep: true });
     else this.providers.add(p);
-    return p;
+    return p as unknown as Provision<T>;
   }
 
   /** Registers services/<type>/<id> with value {host, port, …}, refreshed until closed. */

@@ -1,10 +1,11 @@
 // Entry point of @switchboard/client: re-exports only.
 
-export { type CallSignal, type ProvideOptions, SwitchboardClient } from "./client.js";
+export { type CallSignal, type ConsumeOptions, type ProvideOptions, SwitchboardClient } from "./client.js";
 export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
 export { ClientError, ConnectionError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
+export type { StandardSchemaV1 } from "./schema.js";
 export type { Service, ServiceOptions, ServiceRegistration } from "./services.js";
 export type { NameSubscription, Observer, PrefixSubscription, Unsubscribable } from "./subscription.js";
 export type {

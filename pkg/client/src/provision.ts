@@ -3,14 +3,14 @@
 import { abortError } from "./errors.js";
 import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
 
-export interface Provision {
+export interface Provision<T extends Json = Json> {
   readonly name: string;
   /** The value last given to provide() or set(). */
-  readonly value: Json;
+  readonly value: T;
   /** Resolves once the register has been written the first time; rejects on a 4xx or if closed before. */
   readonly ready: Promise<void>;
   /** Writes a new value (and, if given, new metadata); resolves when the server has it. */
-  set(value: Json, metadata?: JsonObject): Promise<WriteResult>;
+  set(value: T, metadata?: JsonObject): Promise<WriteResult>;
   /**
    * The change requests for this register, oldest first. A request counts as handled when the iterator
    * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
@@ -45,6 +45,8 @@ export class ProvisionImpl implements Provision {
   lastModRevision: number | undefined;
   /** When (client clock) the last write that the server acknowledged was sent: the TTL runs from about then. */
   lastWriteAt: number | undefined;
+  /** The provide() schema's check: throws ClientError INVALID_VALUE before anything is sent. */
+  check: ((value: Json) => unknown) | undefined;
   readonly ready: Promise<void>;
   readonly requests: AsyncIterableIterator<ChangeRequest>;
   /** Received and not yet handled, oldest first (the head is the one the reader holds, if `handedOut`). */
@@ -115,6 +117,11 @@ export class ProvisionImpl implements Provision {
 
   set(value: Json, metadata?: JsonObject): Promise<WriteResult> {
     if (this.done) return Promise.reject(abortError());
+    try {
+      this.check?.(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // Taken at once so that a TTL refresh queued meanwhile carries the new value, not the old one.
     const previous = { value: this.value, metadata: this.metadata };
     this.value = value;

@@ -1,6 +1,7 @@
 // A consume() subscription: turns the shared poll's answers into an ordered, coalescing stream of register states.
 
 import { ItemQueue } from "./queue.js";
+import { type StandardSchemaV1, validate } from "./schema.js";
 import type { ConsumeItem, FoundItem, Json, MissingItem, RequestReceipt, WireMissing, WireRegister } from "./types.js";
 
 export type Selection =
@@ -15,7 +16,7 @@ export interface SubscriptionHost {
   readonly connected: boolean;
 }
 
-interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
+interface BaseSubscription<T = Json> extends AsyncIterableIterator<ConsumeItem<T>> {
   /** Resolves once the first state has been received (rejects if the subscription failed before that). */
   readonly ready: Promise<void>;
   /** Ends the iteration; buffered items are dropped. */
@@ -33,9 +34,9 @@ interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
   /** True once the subscription ended (close(), its signal, a 4xx, or the client closed). */
   readonly closed: boolean;
   /** Observable interop: RxJS `from(sub)` and other libraries look for this (and for Symbol.observable). */
-  "@@observable"(): BaseSubscription;
+  "@@observable"(): BaseSubscription<T>;
   /** Observable interop (RxJS `from(sub)`, …): unsubscribing closes the subscription at once. */
-  subscribe(observer: Partial<Observer<ConsumeItem>> | ((item: ConsumeItem) => void)): Unsubscribable;
+  subscribe(observer: Partial<Observer<ConsumeItem<T>>> | ((item: ConsumeItem<T>) => void)): Unsubscribable;
 }
 
 export interface Observer<T> {
@@ -49,18 +50,18 @@ export interface Unsubscribable {
   readonly closed: boolean;
 }
 
-export interface NameSubscription extends BaseSubscription {
+export interface NameSubscription<T = Json> extends BaseSubscription<T> {
   readonly name: string;
   /** The latest state received from the server (possibly not yet read from the iterator). */
-  readonly current: ConsumeItem | undefined;
+  readonly current: ConsumeItem<T> | undefined;
   /** Asks the register's provider to change the value (PUT /consumer); resolves with the request id. */
   request(value: Json): Promise<RequestReceipt>;
 }
 
-export interface PrefixSubscription extends BaseSubscription {
+export interface PrefixSubscription<T = Json> extends BaseSubscription<T> {
   readonly prefix: string;
   /** The registers under the prefix as last received, by name. */
-  readonly current: ReadonlyMap<string, FoundItem>;
+  readonly current: ReadonlyMap<string, FoundItem<T>>;
 }
 
 export function toItem(r: WireRegister, index: number): FoundItem {
@@ -91,6 +92,9 @@ export abstract class SubscriptionImpl implements BaseSubscription {
   private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private detach: () => void = () => {};
   private readonly changeListeners = new Set<() => void>();
+
+  /** Checks (and may transform) every found value; an invalid one fails the subscription (INVALID_VALUE). */
+  schema: StandardSchemaV1<unknown, unknown> | undefined;
 
   constructor(
     readonly selection: Selection,
@@ -180,7 +184,15 @@ export abstract class SubscriptionImpl implements BaseSubscription {
       seen?.add(r.name);
       const last = this.known.get(r.name);
       if (r.found) {
-        const item = toItem(r, index);
+        let item = toItem(r, index);
+        if (this.schema !== undefined) {
+          try {
+            item = { ...item, value: validate(this.schema, r.name, r.value) as Json };
+          } catch (err) {
+            this.fail(err);
+            return;
+          }
+        }
         if (newHistory) {
           // Revisions of another history cannot be compared: report the state as it is now.
         } else if (last?.found && last.createRevision !== r.createRevision) {

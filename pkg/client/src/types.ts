@@ -94,11 +94,11 @@ export interface ListPage {
   readonly cursor: string | null;
 }
 
-/** A register that exists, as a subscription yields it. */
-export interface FoundItem {
+/** A register that exists, as a subscription yields it (`T`: the value's type, checked by a schema if given). */
+export interface FoundItem<T = Json> {
   readonly name: string;
   readonly found: true;
-  readonly value: Json;
+  readonly value: T;
   readonly metadata: JsonObject;
   readonly version: number;
   readonly createRevision: number;
@@ -118,7 +118,7 @@ export interface MissingItem {
   readonly index: number;
 }
 
-export type ConsumeItem = FoundItem | MissingItem;
+export type ConsumeItem<T = Json> = FoundItem<T> | MissingItem;
 
 /** A change request as a provider receives it. */
 export interface ChangeRequest {
