@@ -12,8 +12,8 @@ import { abortError, checkName, checkPrefix } from "./errors.js";
 import { Transport } from "./http.js";
 import { ProviderHub } from "./provider-hub.js";
 import { type Provision, ProvisionImpl } from "./provision.js";
-import { type StandardSchemaV1, validate } from "./schema.js";
 import { AbortFanout, defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
+import { type StandardSchemaV1, validate } from "./schema.js";
 import {
   type Service,
   type ServiceOptions,

@@ -1,6 +1,7 @@
 // A provide() handle: the register's value, its TTL refresh schedule and its stream of change requests.
 
 import { abortError } from "./errors.js";
+import { durationMs } from "./runtime.js";
 import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
 
 export interface Provision<T extends Json = Json> {
@@ -19,6 +20,30 @@ export interface Provision<T extends Json = Json> {
    * first (at least once). One reader at a time.
    */
   readonly requests: AsyncIterableIterator<ChangeRequest>;
+  /**
+   * Marks the request in hand (the last one `requests` gave) handled now, without asking for the
+   * next: the next provider poll acknowledges it. Returns false when no request is in hand.
+   */
+  ack(): boolean;
+  /**
+   * Gives the request in hand back: the next read of `requests` returns it again (at least once).
+   * Returns false when no request is in hand.
+   */
+  nack(): boolean;
+  /**
+   * Runs `fn` for each request, one at a time, until the provision closes or `signal` aborts. A
+   * request is handled when `fn` resolves; when it throws or passes `timeout` (its signal aborts),
+   * `onError` is told and the same request is tried again after a backoff (0.5 s doubling to 30 s),
+   * so a request is never dropped by a failing handler.
+   */
+  handle(
+    fn: (request: ChangeRequest, signal: AbortSignal) => unknown,
+    options?: {
+      timeout?: Duration | undefined;
+      signal?: AbortSignal | undefined;
+      onError?: ((err: unknown, request: ChangeRequest) => void) | undefined;
+    },
+  ): Promise<void>;
   /** Stops refreshing and ends `requests`; deletes the register unless `keep` is true. */
   close(options?: { keep?: boolean | undefined }): Promise<void>;
 }
@@ -133,6 +158,66 @@ export class ProvisionImpl implements Provision {
     });
   }
 
+  ack(): boolean {
+    if (!this.handedOut) return false;
+    this.handedOut = false;
+    const handled = this.unhandled.shift();
+    if (handled) this.lastHandled = handled.id;
+    if (this.unhandled.length === 0) this.host.changed(this);
+    return true;
+  }
+
+  nack(): boolean {
+    if (!this.handedOut) return false;
+    this.handedOut = false;
+    return true;
+  }
+
+  async handle(
+    fn: (request: ChangeRequest, signal: AbortSignal) => unknown,
+    options: {
+      timeout?: Duration | undefined;
+      signal?: AbortSignal | undefined;
+      onError?: ((err: unknown, request: ChangeRequest) => void) | undefined;
+    } = {},
+  ): Promise<void> {
+    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    const stop = options.signal;
+    let failures = 0;
+    const stopped = abortedResult(stop); // one listener for the whole loop
+    while (!this.done && !stop?.aborted) {
+      const next = await Promise.race([this.nextRequest(), stopped]);
+      if (next.done) {
+        // Stopped while waiting: leave as a `break` would, so that `requests` can be read again.
+        if (stop?.aborted) await this.requests.return?.();
+        return;
+      }
+      const request = next.value;
+      const controller = new AbortController();
+      const onStop = (): void => controller.abort(stop?.reason);
+      stop?.addEventListener("abort", onStop, { once: true });
+      const timer =
+        timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeoutError(timeoutMs)), timeoutMs);
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => fn(request, controller.signal)),
+          rejectOnAbort(controller.signal),
+        ]);
+        this.ack();
+        failures = 0;
+      } catch (err) {
+        this.nack();
+        if (stop?.aborted || this.done) return;
+        options.onError?.(err, request);
+        failures += 1;
+        await pause(Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 10)), stop);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+        stop?.removeEventListener("abort", onStop);
+      }
+    }
+  }
+
   /** Takes requests from a provider poll answer (skipping those already received). */
   receive(requests: readonly WireChangeRequest[]): void {
     for (const r of requests) {
@@ -222,4 +307,36 @@ export class ProvisionImpl implements Provision {
       this.reader = { resolve, reject };
     });
   }
+}
+
+function timeoutError(ms: number): DOMException {
+  return new DOMException(`the handler took longer than ${ms} ms`, "TimeoutError");
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Resolves `{done: true}` when `signal` aborts (never, without one). */
+function abortedResult(signal: AbortSignal | undefined): Promise<IteratorResult<never>> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve({ value: undefined, done: true });
+    signal.addEventListener("abort", () => resolve({ value: undefined, done: true }), { once: true });
+  });
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -164,3 +164,64 @@ describe("interop", () => {
     expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
   });
 });
+
+describe("handle()", () => {
+  it("acknowledges what the handler finished, retries what it failed or timed out on, in order", async () => {
+    const device = new SwitchboardClient({ url: srv.url });
+    const p = device.provide("erg/handled", 0);
+    await p.ready;
+    await app.requestMany([
+      { name: "erg/handled", value: "ok-1" },
+      { name: "erg/handled", value: "fail-once" },
+      { name: "erg/handled", value: "slow-once" },
+      { name: "erg/handled", value: "ok-2" },
+    ]);
+    const done: unknown[] = [];
+    const errors: string[] = [];
+    const tried = new Set<unknown>();
+    const stop = new AbortController();
+    const loop = p.handle(
+      async (req, signal) => {
+        const first = !tried.has(req.value);
+        tried.add(req.value);
+        if (req.value === "fail-once" && first) throw new Error("flaky");
+        if (req.value === "slow-once" && first)
+          await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+        done.push(req.value);
+        // Stopping inside the handler would give this request back; stop once it is handled.
+        if (done.length === 4) setTimeout(() => stop.abort(), 0);
+      },
+      { timeout: "100ms", signal: stop.signal, onError: (err) => errors.push(String(err)) },
+    );
+    await loop;
+    expect(done).toEqual(["ok-1", "fail-once", "slow-once", "ok-2"]);
+    expect(errors).toEqual([expect.stringContaining("flaky"), expect.stringContaining("TimeoutError")]);
+    // Every one was acknowledged by the next poll.
+    await vi.waitFor(
+      async () => {
+        const res = await fetch(`${srv.url}/provider?name=erg/handled&wait=0`);
+        expect(((await res.json()) as { requests: unknown[] }).requests).toEqual([]);
+      },
+      { timeout: 3_000, interval: 25 },
+    );
+    await device.close();
+  });
+
+  it("ack() marks the request in hand handled; nack() gives it back", async () => {
+    const device = new SwitchboardClient({ url: srv.url });
+    const p = device.provide("erg/acks", 0);
+    await p.ready;
+    expect(p.ack()).toBe(false);
+    await app.requestMany([
+      { name: "erg/acks", value: 1 },
+      { name: "erg/acks", value: 2 },
+    ]);
+    const first = await p.requests.next();
+    expect(first.value).toMatchObject({ value: 1 });
+    expect(p.nack()).toBe(true);
+    expect((await p.requests.next()).value).toMatchObject({ value: 1 });
+    expect(p.ack()).toBe(true);
+    expect((await p.requests.next()).value).toMatchObject({ value: 2 });
+    await device.close();
+  });
+});

@@ -41,7 +41,9 @@ describe("schemas", () => {
     const err = await sub.next().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err).toMatchObject({ status: 0, code: "INVALID_VALUE", details: { name: "typed/bad" } });
-    expect((err as ClientError).details).toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: "on" })]) });
+    expect((err as ClientError).details).toMatchObject({
+      issues: expect.arrayContaining([expect.objectContaining({ path: "on" })]),
+    });
     expect(sub.closed).toBe(true);
   });
 
