@@ -1,9 +1,10 @@
-// Browser smoke test: the package bundled by esbuild runs in headless Chromium against the real server (CORS).
+// Browser smoke test: the built package (dist), bundled by esbuild, runs in headless Chromium against the real server (CORS).
 
 import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SwitchboardClient } from "#client";
+import { buildClientDist, findChromium } from "../../../test/helpers/browser.js";
 import { startTestServer, type TestServer } from "../../../test/helpers/server.js";
 import { take } from "./helpers.js";
 
@@ -24,9 +25,10 @@ let page: Page;
 let bundle: string;
 
 beforeAll(async () => {
-  srv = await startTestServer();
+  const [server, entry] = await Promise.all([startTestServer(), buildClientDist()]);
+  srv = server;
   const out = await build({
-    entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -35,7 +37,7 @@ beforeAll(async () => {
     logLevel: "silent",
   });
   bundle = out.outputFiles[0]!.text;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
   page = await browser.newPage();
   // A real document from the server (so Chromium places it in the loopback address space), on another
   // origin (localhost vs 127.0.0.1): every call of the client is then a cross-origin, CORS-checked request.
