@@ -2,6 +2,7 @@
 
 export { type CallSignal, type ConsumeOptions, type ProvideOptions, SwitchboardClient } from "./client.js";
 export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
+export { SwitchboardConsumer } from "./consumer-client.js";
 export { ClientError, ConnectionError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
