@@ -99,7 +99,10 @@ export class Switchboard {
     this.#nextRequestId = state.lastRequestId;
   }
 
-  /** Loads the persisted state, expires what expired while the server was down, and starts the TTL sweep. */
+  /**
+   * Loads the persisted state, grants the lease grace to deadlines that passed (or are near) while
+   * the server was down, expires what is still due, and starts the TTL sweep.
+   */
   static async open(options: SwitchboardOptions): Promise<Switchboard> {
     const loaded = await options.persistence.load();
     if (typeof loaded.epoch !== "string" || loaded.epoch.length === 0) {
