@@ -2,7 +2,7 @@
 
 import type { Connection } from "./connection.js";
 import { guardMs, type HubOptions } from "./consumer-hub.js";
-import { abortError, isRetryable } from "./errors.js";
+import { abortError, ClientError, isRetryable } from "./errors.js";
 import type { Query } from "./http.js";
 import type { ProvisionHost, ProvisionImpl } from "./provision.js";
 import { Backoff, Latch, linkAbort, SpinGuard, sleep } from "./runtime.js";
@@ -54,7 +54,15 @@ export class ProviderHub implements ProvisionHost {
   }
 
   add(p: ProvisionImpl): void {
-    if (this.provisions.has(p.name)) throw new TypeError(`${p.name} is already provided by this client`);
+    if (this.provisions.has(p.name)) {
+      // One provision per name: two would split one register's requests between two readers.
+      throw new ClientError(
+        0,
+        "ALREADY_PROVIDED",
+        `${p.name} is already provided by this client: close that provision first, or read its requests again`,
+        { details: { name: p.name } },
+      );
+    }
     this.provisions.set(p.name, p);
     this.loop ??= this.run();
     p.start();

@@ -108,6 +108,18 @@ describe("provider ergonomics", () => {
     await device.close();
   });
 
+  it("providing a name twice is a ClientError ALREADY_PROVIDED; after close() it may be provided again", async () => {
+    const device = new SwitchboardClient({ url: srv.url });
+    const p = device.provide("erg/twice", 1);
+    await p.ready;
+    expect(() => device.provide("erg/twice", 2)).toThrow(expect.objectContaining({ code: "ALREADY_PROVIDED" }));
+    await p.close({ keep: true });
+    const again = device.provide("erg/twice", 3);
+    await again.ready;
+    expect(await app.get("erg/twice")).toMatchObject({ value: 3 });
+    await device.close();
+  });
+
   it("a token function is asked for every request", async () => {
     let calls = 0;
     const client = new SwitchboardClient({
