@@ -70,6 +70,9 @@ export const configSchema = z.object({
   logPretty: bool.optional().describe("pretty logs instead of JSON lines (default: when stdout is a terminal)"),
   sweepInterval: duration.default(1000).describe("TTL sweep period (expiry precision)"),
   eventRingSize: int(1).default(100_000).describe("events kept for resuming watches"),
+  ttlGrace: duration
+    .optional()
+    .describe("on start, TTL deadlines become at least now + min(ttl, this) (default: the register's TTL; 0 = none)"),
   compactAfterBytes: int(1024)
     .default(64 * 1024 * 1024)
     .describe("log size that triggers a snapshot"),

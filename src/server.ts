@@ -106,6 +106,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
+    ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => log.error({ err, context }, "background task failed"),
   });
   let ready = false;
@@ -160,6 +161,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         .filter(Boolean),
       auth: services.auth,
       maxHoldMs: config.maxWait + config.maxWait / 16,
+      epoch: core.epoch,
     },
     log.child({ protocol: "http" }),
     metrics,

@@ -11,9 +11,16 @@ export interface PollOptions {
   readonly signal?: AbortSignal | undefined;
   /** Random in [0, 1) for the wait jitter (injectable for tests). */
   readonly random?: () => number;
+  /**
+   * The epoch the caller's index/after came from. Another epoch than the server's makes them
+   * meaningless here: consumers get the full state flagged resync, providers acknowledge nothing.
+   */
+  readonly epoch?: string | undefined;
 }
 
 export interface ConsumerPollResult {
+  /** The history the index belongs to; pass it back with the index. */
+  readonly epoch: string;
   /** Global revision to pass as `index` next time. */
   readonly index: number;
   readonly resync: boolean;
@@ -23,8 +30,13 @@ export interface ConsumerPollResult {
 }
 
 export interface ProviderPollResult {
+  readonly epoch: string;
   readonly index: number;
+  /** True when `after` was ignored (another epoch, or an id this server never handed out). */
+  readonly resync: boolean;
   readonly requests: ChangeRequest[];
+  /** Named registers of the selection that do not exist (a provider may want to re-create them). */
+  readonly missing: string[];
   readonly changedAt?: number;
 }
 
@@ -65,15 +77,21 @@ export async function consumerPoll(
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
   // As in Consul, index 0 (or none) is a plain read — except on a server that has had no change
   // yet (revision 0), where answering at once would make a looping client spin.
+  const epoch = sb.epoch;
+  // An index from another history is like one from the future: the full state, flagged resync.
+  if (index !== undefined && sb.isForeignEpoch(options.epoch)) {
+    return { epoch, index: sb.revision, resync: true, registers: sb.read(selector) };
+  }
   if (index === undefined || (index === 0 && sb.revision > 0)) {
-    return { index: sb.revision, resync: false, registers: sb.read(selector) };
+    return { epoch, index: sb.revision, resync: false, registers: sb.read(selector) };
   }
   const before = sb.changesSince(selector, index);
   if (before.changed)
-    return { index: sb.revision, resync: before.resync, registers: sb.read(selector, before.removed) };
+    return { epoch, index: sb.revision, resync: before.resync, registers: sb.read(selector, before.removed) };
   const outcome = await sb.wait("consumer", selector, { timeoutMs: waitMs, signal: options.signal });
   const after = sb.changesSince(selector, index);
   return {
+    epoch,
     index: sb.revision,
     resync: after.resync,
     registers: sb.read(selector, after.removed),
@@ -83,7 +101,9 @@ export async function consumerPoll(
 
 /**
  * Acknowledges the selection's requests with id <= after, then answers the pending ones at once,
- * or holds up to the wait for a new one.
+ * or holds up to the wait for a new one. An `after` from another epoch, or above every id this
+ * server handed out (the caller saw another history), acknowledges nothing: dropping requests
+ * the provider never saw would lose them.
  */
 export async function providerPoll(
   sb: Switchboard,
@@ -93,14 +113,21 @@ export async function providerPoll(
 ): Promise<ProviderPollResult> {
   const selector = checkSelector(sb, rawSelector);
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
-  const cursor = after ?? 0;
+  const epoch = sb.epoch;
+  const resync = after !== undefined && (sb.isForeignEpoch(options.epoch) || after > sb.lastRequestId);
+  const cursor = resync ? 0 : (after ?? 0);
   if (cursor > 0) await sb.acknowledge(selector, cursor);
   const pending = sb.pendingRequests(selector, cursor);
-  if (pending.length > 0) return { index: sb.revision, requests: pending };
+  const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
+  // A resync answers at once: the provider must learn of the new history before it waits in it.
+  if (pending.length > 0 || resync) return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
   const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
   return {
+    epoch,
     index: sb.revision,
+    resync,
     requests: sb.pendingRequests(selector, cursor),
+    missing: missing(),
     ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
   };
 }

@@ -4,6 +4,12 @@ import type { Mutation, Snapshot } from "./types.js";
 
 /** What a store hands back on start: the last snapshot (if any) and every mutation logged after it. */
 export interface LoadResult {
+  /**
+   * The history id of this data set: made (at random) when the store was first initialised and
+   * kept for as long as its data is. A store that lost or never had its data answers a new one, so
+   * an index, `after` or cursor from another epoch is recognised as meaningless here.
+   */
+  readonly epoch: string;
   readonly snapshot: Snapshot | null;
   /** Mutations newer than the snapshot, in commit order. Events at or below snapshot.revision may appear and are skipped. */
   readonly tail: readonly Mutation[];

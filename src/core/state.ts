@@ -11,6 +11,8 @@ export class RegisterState {
   /** Last applied revision and request id. */
   revision = 0;
   lastRequestId = 0;
+  /** The data set's history id, as the store loaded it (see LoadResult.epoch). */
+  epoch = "";
   queuedRequests = 0;
   #sorted: string[] | null = [];
 
@@ -32,6 +34,7 @@ export class RegisterState {
     const requests: ChangeRequest[] = [];
     for (const q of this.queues.values()) requests.push(...q);
     return {
+      epoch: this.epoch,
       revision: this.revision,
       lastRequestId: this.lastRequestId,
       registers: [...this.registers.values()],
@@ -77,7 +80,12 @@ export class RegisterState {
       case "refresh": {
         const r = this.registers.get(m.name);
         if (!r) return;
-        this.registers.set(m.name, { ...r, expiresAt: m.expiresAt });
+        const { ttlMs: _old, ...rest } = r;
+        const ttlMs = m.expiresAt === null ? undefined : (m.ttlMs ?? r.ttlMs);
+        this.registers.set(
+          m.name,
+          ttlMs === undefined ? { ...rest, expiresAt: m.expiresAt } : { ...rest, expiresAt: m.expiresAt, ttlMs },
+        );
         if (m.expiresAt === null) this.deadlines.delete(m.name);
         else this.deadlines.set(m.name, m.expiresAt);
         return;

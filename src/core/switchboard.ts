@@ -42,6 +42,12 @@ export interface SwitchboardOptions {
   readonly sweepIntervalMs?: number;
   /** Told about failures that have no caller to answer (background sweeps, compactions, listeners). */
   readonly onError?: (err: unknown, context: string) => void;
+  /**
+   * Lease grace on start, ms: every TTL deadline becomes at least now + min(the register's TTL,
+   * this), so registers whose deadline passed while the server was down get a chance to be
+   * refreshed before they expire. Omitted: the register's own TTL. 0: no grace.
+   */
+  readonly ttlGraceMs?: number;
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
@@ -95,15 +101,38 @@ export class Switchboard {
     this.#nextRequestId = state.lastRequestId;
   }
 
-  /** Loads the persisted state, expires what expired while the server was down, and starts the TTL sweep. */
+  /**
+   * Loads the persisted state, grants the lease grace to deadlines that passed (or are near) while
+   * the server was down, expires what is still due, and starts the TTL sweep.
+   */
   static async open(options: SwitchboardOptions): Promise<Switchboard> {
     const loaded = await options.persistence.load();
+    if (typeof loaded.epoch !== "string" || loaded.epoch.length === 0) {
+      throw new SwitchboardError("STORAGE_CORRUPT", `the ${options.persistence.name} store loaded no epoch`);
+    }
     const state = loaded.snapshot ? RegisterState.fromSnapshot(loaded.snapshot) : new RegisterState();
     for (const m of loaded.tail) state.apply(m);
+    state.epoch = loaded.epoch;
     const sb = new Switchboard(options, state);
+    await sb.#grantGrace(options.ttlGraceMs);
     await sb.sweep();
     sb.#scheduleSweep();
     return sb;
+  }
+
+  /** The history id of the loaded data set: indexes, `after`s and cursors mean something only within it. */
+  get epoch(): string {
+    return this.#state.epoch;
+  }
+
+  /** True when `epoch` was given and names another history than this one. */
+  isForeignEpoch(epoch: string | undefined): boolean {
+    return epoch !== undefined && epoch !== "" && epoch !== this.#state.epoch;
+  }
+
+  /** The highest change-request id handed out so far. */
+  get lastRequestId(): number {
+    return this.#nextRequestId;
   }
 
   /** The global revision: the last change applied and visible. */
@@ -174,10 +203,15 @@ export class Switchboard {
         const old = this.#state.registers.get(i.name);
         const expiresAt =
           i.ttlMs === undefined ? (old?.expiresAt ?? null) : i.ttlMs === null || i.ttlMs === 0 ? null : now + i.ttlMs;
+        const ttlMs = expiresAt === null ? undefined : i.ttlMs === undefined ? old?.ttlMs : (i.ttlMs ?? undefined);
+        const ttl = ttlMs === undefined ? {} : { ttlMs };
         const metadata = i.metadata ?? old?.metadata ?? {};
         if (old && jsonEqual(old.value, i.value) && jsonEqual(old.metadata, metadata)) {
-          if (old.expiresAt !== expiresAt) mutations.push({ type: "refresh", name: i.name, expiresAt });
-          results.push({ register: { ...old, expiresAt }, changed: false });
+          if (old.expiresAt !== expiresAt || old.ttlMs !== ttlMs) {
+            mutations.push({ type: "refresh", name: i.name, expiresAt, ...ttl });
+          }
+          const { ttlMs: _old, ...rest } = old;
+          results.push({ register: { ...rest, expiresAt, ...ttl }, changed: false });
           continue;
         }
         const revision = ++this.#nextRevision;
@@ -191,6 +225,7 @@ export class Switchboard {
           createdAt: old ? old.createdAt : now,
           updatedAt: now,
           expiresAt,
+          ...ttl,
         };
         mutations.push({ type: "set", name: i.name, revision, register });
         results.push({ register, changed: true });
@@ -488,6 +523,7 @@ export class Switchboard {
     return new Watch(
       {
         revision: this.#state.revision,
+        epoch: this.#state.epoch,
         closing: this.#closing,
         eventsSince: (index) => this.eventsSince(index),
         subscribe: (listener) => this.subscribe(listener),
@@ -636,6 +672,29 @@ export class Switchboard {
         .finally(() => {
           this.#compacting = false;
         });
+    }
+  }
+
+  /**
+   * Lease grace on start (as etcd's lessor extends every lease when a new leader takes over): a
+   * deadline that passed, or is about to, while nobody could refresh it is moved to now +
+   * min(ttl, grace). Registers whose owner is gone still expire, one grace period later.
+   */
+  async #grantGrace(graceMs: number | undefined): Promise<void> {
+    if (graceMs === 0) return;
+    const now = this.clock.now();
+    const mutations: Mutation[] = [];
+    for (const r of this.#state.registers.values()) {
+      if (r.expiresAt === null) continue;
+      // Data written before TTLs were kept: the deadline's distance from the last write is the best guess.
+      const ttl = r.ttlMs ?? Math.max(0, r.expiresAt - r.updatedAt);
+      const floor = now + (graceMs === undefined ? ttl : Math.min(ttl, graceMs));
+      if (r.expiresAt < floor) mutations.push({ type: "refresh", name: r.name, expiresAt: floor });
+    }
+    const chunk = this.limits.maxBatch * 10;
+    for (let i = 0; i < mutations.length; i += chunk) {
+      const part = mutations.slice(i, i + chunk);
+      await this.#committer.submit(part, () => this.#apply(part));
     }
   }
 

@@ -19,6 +19,8 @@ export interface Register {
   readonly updatedAt: number;
   /** Absolute deadline in epoch milliseconds, or null for no TTL. */
   readonly expiresAt: number | null;
+  /** The TTL (ms) that set the deadline, kept so a restart can grant a grace period; absent without TTL. */
+  readonly ttlMs?: number;
 }
 
 export interface ChangeRequest {
@@ -54,10 +56,18 @@ export type EventType = SwitchboardEvent["type"];
  */
 export type Mutation =
   | SwitchboardEvent
-  | { readonly type: "refresh"; readonly name: string; readonly expiresAt: number | null };
+  | {
+      readonly type: "refresh";
+      readonly name: string;
+      readonly expiresAt: number | null;
+      /** The TTL behind the new deadline; absent when the deadline came from a grace period or was removed. */
+      readonly ttlMs?: number;
+    };
 
 /** A point-in-time copy of the whole state, as persisted by compaction. */
 export interface Snapshot {
+  /** The data set's history id (see LoadResult.epoch); stores that keep it elsewhere may ignore it. */
+  readonly epoch?: string;
   /** Highest revision contained. */
   readonly revision: number;
   /** Highest change-request id ever issued. */

@@ -5,7 +5,8 @@ import type { SwitchboardEvent } from "./types.js";
 /**
  * What a watch yields. `event`: one applied change, in revision order. `resync`: the requested
  * `after` is no longer covered by the event ring (or is ahead of the server); the consumer must
- * re-read the state it cares about, and events from `index` on follow. `cut`: the consumer fell
+ * re-read the state it cares about, and events from `index` on follow (also when `after` came from
+ * another epoch). `cut`: the consumer fell
  * `maxBuffer` events behind; the stream ends after this item, and the consumer resumes with
  * `after = index` (every event up to `index` was delivered).
  */
@@ -21,6 +22,8 @@ export interface WatchOptions {
   readonly prefixes?: readonly string[];
   /** Replay events with revision > after first; omitted = only events from now on. */
   readonly after?: number;
+  /** The epoch `after` came from; another epoch than the server's means resync (see LoadResult.epoch). */
+  readonly epoch?: string | undefined;
   /** Ends the stream (the iterator returns). */
   readonly signal?: AbortSignal;
   /** Events buffered before the consumer is cut (default 10,000). */
@@ -30,6 +33,7 @@ export interface WatchOptions {
 /** What the watch needs from the engine; kept narrow so the stream logic is testable alone. */
 export interface WatchSource {
   readonly revision: number;
+  readonly epoch: string;
   readonly closing: boolean;
   eventsSince(index: number): SwitchboardEvent[] | null;
   subscribe(listener: (e: SwitchboardEvent) => void): () => void;
@@ -68,7 +72,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     const untrack = source.track(() => this.#end());
     const match = matcher(options);
     if (options.after !== undefined) {
-      const backlog = options.after > source.revision ? null : source.eventsSince(options.after);
+      const foreign = options.epoch !== undefined && options.epoch !== "" && options.epoch !== source.epoch;
+      const backlog = foreign || options.after > source.revision ? null : source.eventsSince(options.after);
       if (backlog === null) {
         this.#queue.push({ type: "resync", index: source.revision });
       } else {

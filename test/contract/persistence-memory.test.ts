@@ -27,6 +27,10 @@ describe("memory store", () => {
   it("a new instance starts empty", async () => {
     const first = createMemoryPersistence();
     await first.commit(workload(new Script(), 3));
-    expect(await createMemoryPersistence().load()).toStrictEqual({ snapshot: null, tail: [] });
+    expect(await createMemoryPersistence().load()).toStrictEqual({
+      epoch: expect.any(String),
+      snapshot: null,
+      tail: [],
+    });
   });
 });

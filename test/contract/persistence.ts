@@ -22,7 +22,7 @@ export interface ReplayedState {
 }
 
 /** Rebuilds the state from a snapshot and the mutations after it with the core's own state machine (the oracle). */
-export function replay(result: LoadResult): ReplayedState {
+export function replay(result: Pick<LoadResult, "snapshot" | "tail">): ReplayedState {
   const state = result.snapshot ? RegisterState.fromSnapshot(result.snapshot) : new RegisterState();
   for (const m of result.tail) state.apply(m);
   return {
@@ -206,17 +206,59 @@ export function describePersistenceContract(
 
     it("an empty store loads no snapshot and no mutations, also after a restart", async () => {
       const { store, loaded } = await start();
-      expect(loaded).toStrictEqual({ snapshot: null, tail: [] });
+      expect(loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
       if (store.isHealthy) expect(store.isHealthy()).toBe(true);
       const again = await restart(store);
-      expect(again.loaded).toStrictEqual({ snapshot: null, tail: [] });
+      expect(again.loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
+    });
+
+    it("every load answers the data set's epoch: the same across restarts, another for another data set", async () => {
+      const { store, loaded } = await start();
+      expect(loaded.epoch).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+      const s = new Script();
+      await store.commit([s.set("a", 1)]);
+      const again = await restart(store);
+      expect(again.loaded.epoch).toBe(loaded.epoch);
+      await again.store.compact(snapshotOf(replay(again.loaded)));
+      const compacted = await restart(again.store);
+      expect(compacted.loaded.epoch).toBe(loaded.epoch);
+      const other = await makeHarness();
+      try {
+        const fresh = await other.open();
+        try {
+          expect((await fresh.load()).epoch).not.toBe(loaded.epoch);
+        } finally {
+          await fresh.close();
+        }
+      } finally {
+        await other.cleanup();
+      }
+    });
+
+    it("register TTLs (ttlMs) round-trip in sets, refreshes and snapshots", async () => {
+      const { store } = await start();
+      const s = new Script();
+      const set = s.set("dev", 1, { expiresAt: s.now + 10_000 });
+      const withTtl: Mutation = set.type === "set" ? { ...set, register: { ...set.register, ttlMs: 10_000 } } : set;
+      const refresh: Mutation = { type: "refresh", name: "dev", expiresAt: s.now + 20_000, ttlMs: 20_000 };
+      await store.commit([withTtl]);
+      await store.commit([refresh]);
+      const restarted = await restart(store);
+      const state = replay(restarted.loaded);
+      expect(state.registers.dev).toMatchObject({ expiresAt: s.now + 20_000 });
+      if (restarted.loaded.snapshot === null) expect(restarted.loaded.tail).toStrictEqual([withTtl, refresh]);
+      const snapshot = snapshotOf(state);
+      const kept = { ...snapshot, registers: snapshot.registers.map((r) => ({ ...r, ttlMs: 20_000 })) };
+      await restarted.store.compact(kept);
+      const after = await restart(restarted.store);
+      expect(replay(after.loaded).registers.dev).toStrictEqual({ ...state.registers.dev, ttlMs: 20_000 });
     });
 
     it("an empty commit is accepted and stores nothing", async () => {
       const { store } = await start();
       await store.commit([]);
       const { loaded } = await restart(store);
-      expect(loaded).toStrictEqual({ snapshot: null, tail: [] });
+      expect(loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
     });
 
     it("commit then load after a restart returns the same mutations in order", async () => {

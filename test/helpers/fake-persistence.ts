@@ -18,6 +18,8 @@ export class FakePersistence implements Persistence {
   wantCompaction = false;
   loads = 0;
   closed = false;
+  /** The epoch load() answers; a test changes it to simulate a store that lost its data set. */
+  epoch = "fake-epoch-0001";
   #snapshot: Snapshot | null = null;
   #log: Mutation[] = [];
   #failures: unknown[] = [];
@@ -59,7 +61,7 @@ export class FakePersistence implements Persistence {
 
   async load(): Promise<LoadResult> {
     this.loads++;
-    return structuredClone({ snapshot: this.#snapshot, tail: this.#log });
+    return structuredClone({ epoch: this.epoch, snapshot: this.#snapshot, tail: this.#log });
   }
 
   commit(mutations: readonly Mutation[]): Promise<void> {

@@ -86,7 +86,7 @@ describe("mongo persistence: outage and recovery", () => {
     expect(isSwitchboardError(err) && err.code).toBe("STORAGE_UNAVAILABLE");
     expect(p.isHealthy?.()).toBe(false);
     await mongo.server.restart();
-    expect(await p.load()).toEqual({ snapshot: null, tail: [] });
+    expect(await p.load()).toEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
     await waitFor(() => p.isHealthy?.() === true);
   });
 

@@ -203,6 +203,6 @@ describe("mongo persistence: load validation", () => {
   });
 
   it("an empty database loads as no snapshot", async () => {
-    expect(await open().load()).toEqual({ snapshot: null, tail: [] });
+    expect(await open().load()).toEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
   });
 });

@@ -6,6 +6,32 @@ import { metricValue, startTestServer } from "../helpers/server.js";
 
 const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as any });
 
+it("by default, gives a register whose deadline passed while down its TTL again from the start", async () => {
+  const first = await startTestServer();
+  await fetch(`${first.url}/provider`, {
+    method: "PUT",
+    body: JSON.stringify({ registers: [{ name: "g/dev", value: 1, ttl: "2s" }] }),
+  });
+  const epoch = ((await (await fetch(`${first.url}/status`)).json()) as { epoch: string }).epoch;
+  await first.stop();
+  // Back ten seconds later by its clock: the 2 s deadline passed long ago.
+  const later = { ...systemClock, now: () => Date.now() + 10_000 };
+  const again = await startTestServer({ dataDir: first.dataDir, clock: later });
+  try {
+    const res = await fetch(`${again.url}/consumer?name=g/dev`);
+    expect(res.headers.get("x-switchboard-epoch")).toBe(epoch);
+    const body = (await res.json()) as any;
+    expect(body.epoch).toBe(epoch);
+    expect(body.registers[0]).toMatchObject({ name: "g/dev", found: true, value: 1 });
+    const left = Date.parse(body.registers[0].expiresAt) - later.now();
+    expect(left).toBeGreaterThan(1_000);
+    expect(left).toBeLessThanOrEqual(2_000);
+  } finally {
+    await again.stop();
+    await first.dispose();
+  }
+});
+
 it("expires a register on its TTL: wakes the consumer with found:false and drops its requests", async () => {
   const srv = await startTestServer({ config: { sweepInterval: "50ms" } });
   try {
@@ -32,7 +58,7 @@ it("expires a register on its TTL: wakes the consumer with found:false and drops
   }
 });
 
-it("expires at start what expired while the server was down, with its event", async () => {
+it("with --ttl-grace 0, expires at start what expired while the server was down, with its event", async () => {
   const first = await startTestServer();
   const put = await json(
     await fetch(`${first.url}/provider`, {
@@ -48,7 +74,7 @@ it("expires at start what expired while the server was down, with its event", as
   await first.stop();
   // The server comes back one second later (by its injected clock): the 200 ms deadline passed while it was down.
   const oneSecondLater = { ...systemClock, now: () => Date.now() + 1000 };
-  const again = await startTestServer({ dataDir: first.dataDir, clock: oneSecondLater });
+  const again = await startTestServer({ dataDir: first.dataDir, clock: oneSecondLater, config: { ttlGrace: 0 } });
   try {
     const now = await json(await fetch(`${again.url}/consumer?name=d/short&name=d/keep`));
     expect(now.body.registers).toEqual([

@@ -1,119 +1,37 @@
-// SwitchboardClient: typed REST calls, shared-poll subscriptions and provisions, service helpers, and close().
+// SwitchboardClient: everything SwitchboardConsumer does, plus writes, provisions (TTL refresh, change requests) and services.
 
-import { ConsumerHub } from "./consumer-hub.js";
-import { abortError, checkName, checkPrefix } from "./errors.js";
-import { Transport } from "./http.js";
+import { type CallSignal, SwitchboardConsumer } from "./consumer-client.js";
+import { checkName } from "./errors.js";
 import { ProviderHub } from "./provider-hub.js";
 import { type Provision, ProvisionImpl } from "./provision.js";
-import { defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
-import {
-  type DiscoverFilter,
-  matchesFilter,
-  type Service,
-  type ServiceOptions,
-  type ServiceRegistration,
-  serviceName,
-  servicePrefix,
-  serviceValue,
-  toServices,
-} from "./services.js";
-import {
-  missing,
-  type NameSubscription,
-  NameSubscriptionImpl,
-  type PrefixSubscription,
-  PrefixSubscriptionImpl,
-  type SubscriptionHost,
-  type SubscriptionImpl,
-  toItem,
-} from "./subscription.js";
-import type {
-  ClientOptions,
-  ConsumeItem,
-  ConsumerAnswer,
-  Duration,
-  FoundItem,
-  Json,
-  JsonObject,
-  ListPage,
-  RegisterWrite,
-  RequestReceipt,
-  ServerStatus,
-  WriteAnswer,
-  WriteResult,
-} from "./types.js";
+import { durationMs } from "./runtime.js";
+import { type StandardSchemaV1, validate } from "./schema.js";
+import { type ServiceOptions, type ServiceRegistration, serviceName, serviceValue } from "./services.js";
+import type { ClientOptions, Duration, Json, JsonObject, RegisterWrite, WriteAnswer, WriteResult } from "./types.js";
 import { Writer } from "./writer.js";
 
-export interface CallSignal {
-  readonly signal?: AbortSignal | undefined;
-}
+export type { CallSignal, ConsumeOptions } from "./consumer-client.js";
 
-export interface ProvideOptions extends CallSignal {
+export interface ProvideOptions<T extends Json = Json> extends CallSignal {
   readonly metadata?: JsonObject | undefined;
   /** Kept alive by refreshes at half the TTL, batched with the client's other refreshes. */
   readonly ttl?: Duration | undefined;
+  /** A Standard Schema (zod, valibot, arktype …) every value given to provide() and set() must match. */
+  readonly schema?: StandardSchemaV1<unknown, T> | undefined;
 }
 
-export class SwitchboardClient implements SubscriptionHost {
-  private readonly root = new AbortController();
-  private readonly transport: Transport;
-  private readonly rt: Runtime;
-  private readonly consumers: ConsumerHub;
+export class SwitchboardClient extends SwitchboardConsumer {
   private readonly providers: ProviderHub;
   private readonly writer: Writer;
-  private readonly detach: () => void;
-  private closing: Promise<void> | undefined;
 
   constructor(options: ClientOptions) {
-    this.rt = {
-      timers: options.timers ?? defaultTimers,
-      now: options.now ?? (() => Date.now()),
-      random: options.random ?? Math.random,
-    };
-    const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.transport = new Transport(options.url, options.token, fetchFn, this.rt);
-    const common = {
-      transport: this.transport,
-      runtime: this.rt,
-      closed: this.root.signal,
-      debounceMs: options.debounceMs ?? 10,
-      retry: options.retry,
-    };
-    this.writer = new Writer(common);
-    this.consumers = new ConsumerHub({ ...common, waitMs: durationMs(options.consumerWait ?? "30s") });
-    this.providers = new ProviderHub({ ...common, waitMs: durationMs(options.providerWait ?? "30s") }, this.writer);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = (): void => void this.close();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.detach = () => signal.removeEventListener("abort", onAbort);
-      if (signal.aborted) void this.close();
-    } else {
-      this.detach = () => {};
-    }
-  }
-
-  get closed(): boolean {
-    return this.root.signal.aborted;
-  }
-
-  // ── thin calls ────────────────────────────────────────────────────────────────────────────────
-
-  /** Current state of one register, or of several (GET /consumer without index). */
-  get(name: string, options?: CallSignal): Promise<ConsumeItem>;
-  get(names: readonly string[], options?: CallSignal): Promise<ConsumeItem[]>;
-  async get(names: string | readonly string[], options: CallSignal = {}): Promise<ConsumeItem | ConsumeItem[]> {
-    const list = typeof names === "string" ? [names] : names;
-    for (const n of list) checkName(n);
-    const answer = await this.call<ConsumerAnswer>("GET", "/consumer", options.signal, {
-      query: list.map((n) => ["name", n] as const),
-    });
-    const byName = new Map(answer.registers.map((r) => [r.name, r]));
-    const items = list.map((n) => {
-      const r = byName.get(n);
-      return r?.found ? toItem(r, answer.index) : missing(n, answer.index);
-    });
-    return typeof names === "string" ? items[0]! : items;
+    super(options);
+    this.writer = new Writer(this.common);
+    this.providers = new ProviderHub(
+      { ...this.common, waitMs: durationMs(options.providerWait ?? "30s") },
+      this.writer,
+      this.connection,
+    );
   }
 
   /** Writes one register (PUT /provider). `ttl: 0` removes the TTL; omitted keeps the current deadline. */
@@ -145,84 +63,19 @@ export class SwitchboardClient implements SubscriptionHost {
     return answer.deleted;
   }
 
-  /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */
-  async request(name: string, value: Json, options: CallSignal = {}): Promise<RequestReceipt> {
-    checkName(name);
-    const answer = await this.call<{ requests: RequestReceipt[] }>("PUT", "/consumer", options.signal, {
-      body: { requests: [{ name, value }] },
-    });
-    return answer.requests[0]!;
-  }
-
-  /** One page of registers (GET /registers). */
-  list(
-    options: CallSignal & { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined } = {},
-  ): Promise<ListPage> {
-    if (options.prefix !== undefined) checkPrefix(options.prefix);
-    return this.call<ListPage>("GET", "/registers", options.signal, {
-      query: [
-        ["prefix", options.prefix],
-        ["limit", options.limit],
-        ["cursor", options.cursor],
-      ],
-    });
-  }
-
-  /** What runs where: readiness, revision, registers, held long-polls and every listener (GET /status). */
-  status(options: CallSignal = {}): Promise<ServerStatus> {
-    return this.call<ServerStatus>("GET", "/status", options.signal, {});
-  }
-
-  /**
-   * Any call of the HTTP API, answered with the server's JSON as it is (tools that print the wire
-   * shape, like the CLI's --json, use it). Errors are ClientError / ConnectionError like every call.
-   */
-  raw<T = unknown>(
-    method: "GET" | "PUT" | "POST" | "DELETE",
-    path: string,
-    options: CallSignal & {
-      query?: readonly (readonly [string, string | number | undefined])[] | undefined;
-      body?: unknown;
-    } = {},
-  ): Promise<T> {
-    if (!path.startsWith("/")) throw new TypeError(`path must start with "/": ${JSON.stringify(path)}`);
-    const rest: { query?: readonly (readonly [string, string | number | undefined])[]; body?: unknown } = {};
-    if (options.query !== undefined) rest.query = options.query;
-    if (options.body !== undefined) rest.body = options.body;
-    return this.call<T>(method, path, options.signal, rest);
-  }
-
-  // ── subscriptions and provisions ─────────────────────────────────────────────────────────────
-
-  /**
-   * Watches one register, or every register under a prefix. Yields the current state first, then each
-   * change in order; if the reader falls behind, unread values of a register are replaced by its latest
-   * (a found:false is never dropped). All subscriptions of this client share one long-poll.
-   */
-  consume(name: string, options?: CallSignal): NameSubscription;
-  consume(selector: { prefix: string }, options?: CallSignal): PrefixSubscription;
-  consume(selector: string | { prefix: string }, options: CallSignal = {}): NameSubscription | PrefixSubscription {
-    let sub: SubscriptionImpl & (NameSubscription | PrefixSubscription);
-    if (typeof selector === "string") {
-      checkName(selector);
-      sub = new NameSubscriptionImpl(selector, this, options.signal);
-    } else {
-      checkPrefix(selector.prefix);
-      sub = new PrefixSubscriptionImpl(selector.prefix, this, options.signal);
-    }
-    if (this.closed || options.signal?.aborted) sub.close();
-    else this.consumers.add(sub);
-    return sub;
-  }
+  // ── provisions ────────────────────────────────────────────────────────────────────────────────
 
   /** Publishes a register and keeps it: TTL refresh, change requests, set(), close(). */
-  provide(name: string, value: Json, options: ProvideOptions = {}): Provision {
+  provide<T extends Json = Json>(name: string, value: NoInfer<T>, options: ProvideOptions<T> = {}): Provision<T> {
     checkName(name);
+    const { schema } = options;
+    if (schema !== undefined) validate(schema, name, value);
     const ttlMs = options.ttl === undefined ? undefined : durationMs(options.ttl);
     const p = new ProvisionImpl(name, value, options.metadata, options.ttl, ttlMs, this.providers, options.signal);
+    if (schema !== undefined) p.check = (v) => validate(schema, name, v);
     if (this.closed || options.signal?.aborted) void p.close({ keep: true });
     else this.providers.add(p);
-    return p;
+    return p as unknown as Provision<T>;
   }
 
   /** Registers services/<type>/<id> with value {host, port, …}, refreshed until closed. */
@@ -236,52 +89,8 @@ export class SwitchboardClient implements SubscriptionHost {
     return { name, provision, close: (o) => provision.close(o) };
   }
 
-  /**
-   * The services of a type that are registered now; `healthy: true` keeps those whose last
-   * health verdict is passing, `tags` those that carry every tag.
-   */
-  async discover(type: string, options: CallSignal & DiscoverFilter = {}): Promise<Service[]> {
-    const prefix = servicePrefix(type);
-    const answer = await this.call<ConsumerAnswer>("GET", "/consumer", options.signal, {
-      query: [["prefix", prefix]],
-    });
-    const items = answer.registers.flatMap((r): FoundItem[] => (r.found ? [toItem(r, answer.index)] : []));
-    return toServices(type, items).filter((svc) => matchesFilter(svc, options));
-  }
-
-  /**
-   * Ends every subscription and provision (without deregistering: TTLs run out), aborts every request in
-   * flight and clears every timer. Resolves when the client's loops have stopped.
-   */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.root.abort(abortError());
-      this.detach();
-      await Promise.all([this.consumers.close(), this.providers.close(), this.writer.close()]);
-    })();
-    return this.closing;
-  }
-
-  /** @internal SubscriptionHost */
-  unsubscribe(sub: SubscriptionImpl): void {
-    this.consumers.remove(sub);
-  }
-
-  private async call<T>(
-    method: string,
-    path: string,
-    signal: AbortSignal | undefined,
-    rest: { query?: readonly (readonly [string, string | number | undefined])[]; body?: unknown },
-  ): Promise<T> {
-    if (this.closed) throw abortError(this.root.signal.reason);
-    const controller = new AbortController();
-    const unlinkRoot = linkAbort(this.root.signal, controller);
-    const unlinkUser = signal ? linkAbort(signal, controller) : () => {};
-    try {
-      return await this.transport.call<T>(method, path, { ...rest, signal: controller.signal });
-    } finally {
-      unlinkRoot();
-      unlinkUser();
-    }
+  /** Also closes every provision (without deregistering: TTLs run out) and the writer. */
+  protected override closeParts(): Promise<unknown>[] {
+    return [this.providers.close(), this.writer.close()];
   }
 }

@@ -1,5 +1,6 @@
 // The one shared consumer long-poll of a client: every subscription rides on the same GET /consumer.
 
+import type { Connection } from "./connection.js";
 import { isRetryable } from "./errors.js";
 import type { Query, Transport } from "./http.js";
 import { Backoff, Latch, linkAbort, type Runtime, SpinGuard, sleep } from "./runtime.js";
@@ -14,6 +15,7 @@ export interface HubOptions {
   readonly waitMs: number;
   readonly debounceMs: number;
   readonly retry: RetryOptions | undefined;
+  readonly connection: Connection;
 }
 
 /** The abort reason of a long-poll cut short because the set of subscriptions changed. */
@@ -28,6 +30,10 @@ export class ConsumerHub {
   private readonly subs = new Set<SubscriptionImpl>();
   /** Every change after this revision is still to be seen by the initialised subscriptions. */
   private index: number | undefined;
+  /** The history `index` belongs to; sent with it so that the server can tell a foreign index. */
+  private epoch: string | undefined;
+  /** The server's history changed: every subscription reads the full state again. */
+  private resyncAll = false;
   private readonly latch = new Latch();
   private longPoll: AbortController | undefined;
   private debounce: unknown;
@@ -85,24 +91,31 @@ export class ConsumerHub {
         await this.latch.wait();
         continue;
       }
-      const fresh = [...this.subs].filter((s) => !s.initialized);
+      const resyncAll = this.resyncAll;
+      const recovering = backoff.failures > 0;
+      const fresh = resyncAll ? [...this.subs] : [...this.subs].filter((s) => !s.initialized);
       const batch = fresh.length > 0 ? fresh : [...this.subs];
       try {
         if (fresh.length > 0) {
           // New subscriptions first get the current state at once; the long-poll then goes on from the
           // older of the two indexes so the subscriptions already running miss nothing in between.
           const answer = await this.get(batch, undefined, undefined);
+          if (this.newHistory(answer.epoch) && !resyncAll) continue; // read everything again, below
           this.generation += 1;
           for (const sub of batch) sub.generation = this.generation;
-          this.dispatch(answer, batch);
-          this.index = this.index === undefined ? answer.index : Math.min(this.index, answer.index);
+          this.dispatch(answer, batch, resyncAll);
+          this.index = this.index === undefined || resyncAll ? answer.index : Math.min(this.index, answer.index);
+          this.epoch = answer.epoch;
+          if (resyncAll) this.resyncAll = false;
         } else {
           const sent = { index: this.index ?? 0, at: this.o.runtime.now() };
-          const answer = await this.get(batch, this.index, this.o.waitMs);
+          // After a failure the first poll is not held, so that an answer (and the server's epoch) comes at once.
+          const answer = await this.get(batch, this.index, recovering ? 0 : this.o.waitMs);
+          if (this.newHistory(answer.epoch)) continue;
           this.dispatch(answer, batch);
           this.index = answer.index;
           this.servedGeneration = this.generation;
-          const quick = this.o.runtime.now() - sent.at < this.o.waitMs / 2;
+          const quick = !recovering && this.o.runtime.now() - sent.at < this.o.waitMs / 2;
           const pause = spin.pause(answer.index > sent.index, quick);
           if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
         }
@@ -111,8 +124,9 @@ export class ConsumerHub {
         if (this.o.closed.aborted) break;
         if (err === RESTART) continue;
         if (isRetryable(err)) {
-          const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
-          await sleep(this.o.runtime, backoff.next(retryAfter), this.o.closed);
+          const delay = backoff.next((err as { retryAfterMs?: number }).retryAfterMs);
+          this.o.connection.retrying(this.o.runtime.now() + delay);
+          await this.o.connection.sleep(delay, this.o.closed);
           continue;
         }
         // A 4xx is not going to heal by retrying: end the subscriptions of the failed request. When a held
@@ -121,6 +135,19 @@ export class ConsumerHub {
         for (const sub of newcomers.length > 0 ? newcomers : batch) sub.fail(err);
       }
     }
+  }
+
+  /**
+   * True when an answer comes from another history than the hub's index: that index (and every
+   * revision the subscriptions hold) means nothing there, so the next round reads every
+   * subscription's full state again and the poll goes on from that answer's index.
+   */
+  private newHistory(epoch: string | undefined): boolean {
+    if (epoch === undefined || this.epoch === undefined || epoch === this.epoch) return false;
+    this.epoch = undefined;
+    this.index = undefined;
+    this.resyncAll = true;
+    return true;
   }
 
   private async get(
@@ -139,6 +166,7 @@ export class ConsumerHub {
     for (const p of prefixes) query.push(["prefix", p]);
     query.push(["index", index]);
     if (index !== undefined && waitMs !== undefined) query.push(["wait", `${waitMs}ms`]);
+    if (index !== undefined && this.epoch !== undefined) query.push(["epoch", this.epoch]);
     const held = index !== undefined && waitMs !== undefined;
     const controller = new AbortController();
     const unlink = linkAbort(this.o.closed, controller);
@@ -155,7 +183,7 @@ export class ConsumerHub {
     }
   }
 
-  private dispatch(answer: ConsumerAnswer, batch: readonly SubscriptionImpl[]): void {
+  private dispatch(answer: ConsumerAnswer, batch: readonly SubscriptionImpl[], newHistory = false): void {
     const byName = new Map<string, SubscriptionImpl[]>();
     const byPrefix: SubscriptionImpl[] = [];
     const entries = new Map<SubscriptionImpl, ConsumerAnswer["registers"][number][]>();
@@ -173,7 +201,7 @@ export class ConsumerHub {
       for (const s of byName.get(r.name) ?? []) entries.get(s)?.push(r);
       for (const s of byPrefix) if (s.matches(r.name)) entries.get(s)?.push(r);
     }
-    const resync = answer.resync === true;
-    for (const [s, list] of entries) s.deliver(list, answer.index, resync);
+    const resync = answer.resync === true || newHistory;
+    for (const [s, list] of entries) s.deliver(list, answer.index, resync, newHistory);
   }
 }

@@ -1,5 +1,6 @@
 // One HTTP exchange with the server: URL and query building, auth, abort and guard timeout, error bodies → ClientError.
 
+import type { Connection } from "./connection.js";
 import { ClientError, ConnectionError } from "./errors.js";
 import { linkAbort, type Runtime } from "./runtime.js";
 
@@ -58,14 +59,20 @@ async function errorFrom(res: Response, now: number): Promise<ClientError> {
   });
 }
 
+/** A bearer token, or a function giving the current one (called for every request, so it can refresh). */
+export type TokenSource = string | (() => string | undefined | Promise<string | undefined>);
+
+export const EPOCH_HEADER = "x-switchboard-epoch";
+
 export class Transport {
   private readonly base: string;
 
   constructor(
     url: string,
-    private readonly token: string | undefined,
+    private readonly token: TokenSource | undefined,
     private readonly fetchFn: typeof fetch,
     private readonly rt: Runtime,
+    private readonly connection: Connection,
   ) {
     this.base = url.replace(/\/+$/, "");
   }
@@ -82,14 +89,22 @@ export class Transport {
             controller.abort();
           }, options.timeoutMs);
     const headers: Record<string, string> = { accept: "application/json" };
-    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     const init: RequestInit = { method, headers, signal: controller.signal };
     if (options.body !== undefined) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
+    const exchange = this.connection.begin();
     try {
+      const token = typeof this.token === "function" ? await this.token() : this.token;
+      if (token !== undefined) headers.authorization = `Bearer ${token}`;
       const res = await this.fetchFn(`${this.base}${path}${buildQuery(options.query)}`, init);
+      if (res.status >= 500) {
+        const err = await errorFrom(res, this.rt.now());
+        this.connection.failed(err, exchange);
+        throw err;
+      }
+      this.connection.answered(res.headers.get(EPOCH_HEADER), exchange);
       if (!res.ok) throw await errorFrom(res, this.rt.now());
       try {
         return (await res.json()) as T;
@@ -100,10 +115,11 @@ export class Transport {
     } catch (err) {
       if (err instanceof ClientError || err instanceof ConnectionError) throw err;
       if (options.signal.aborted) throw options.signal.reason;
-      if (timedOut) throw new ConnectionError(`${method} ${path}: no answer within ${options.timeoutMs} ms`);
-      throw new ConnectionError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
+      const failure = timedOut
+        ? new ConnectionError(`${method} ${path}: no answer within ${options.timeoutMs} ms`)
+        : new ConnectionError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.connection.failed(failure, exchange);
+      throw failure;
     } finally {
       if (guard !== undefined) this.rt.timers.clearTimeout(guard);
       unlink();

@@ -1,11 +1,14 @@
 // Entry point of @switchboard/client: re-exports only.
 
-export { type CallSignal, type ProvideOptions, SwitchboardClient } from "./client.js";
+export { type CallSignal, type ConsumeOptions, type ProvideOptions, SwitchboardClient } from "./client.js";
+export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
+export { SwitchboardConsumer } from "./consumer-client.js";
 export { ClientError, ConnectionError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
+export type { StandardSchemaV1 } from "./schema.js";
 export type { DiscoverFilter, Service, ServiceHealth, ServiceOptions, ServiceRegistration } from "./services.js";
-export type { NameSubscription, PrefixSubscription } from "./subscription.js";
+export type { NameSubscription, Observer, PrefixSubscription, Unsubscribable } from "./subscription.js";
 export type {
   ChangeRequest,
   ClientOptions,
@@ -17,6 +20,7 @@ export type {
   ListPage,
   MissingItem,
   RegisterWrite,
+  RequestInput,
   RequestReceipt,
   RetryOptions,
   ServerStatus,

@@ -1,7 +1,8 @@
 // The one shared provider long-poll of a client, its acknowledgements (`after`) and the batched TTL refreshes.
 
+import type { Connection } from "./connection.js";
 import { guardMs, type HubOptions } from "./consumer-hub.js";
-import { abortError, isRetryable } from "./errors.js";
+import { abortError, ClientError, isRetryable } from "./errors.js";
 import type { Query } from "./http.js";
 import type { ProvisionHost, ProvisionImpl } from "./provision.js";
 import { Backoff, Latch, linkAbort, SpinGuard, sleep } from "./runtime.js";
@@ -16,6 +17,10 @@ const RESTART = Symbol("restart");
  * included it came back: that answer carried every pending request of its register above the poll's
  * `after`, and any later request gets a higher id. A provision whose reader still holds requests is left
  * out of the poll until it has handled them, so a slow reader holds back only its own register.
+ *
+ * Ids and watermarks belong to one server history (epoch). The poll names the epoch of its `after`;
+ * when an answer comes from another epoch (the server lost its data), every watermark is reset, so
+ * nothing is acknowledged that this client never received. The server does the same on its side.
  */
 export class ProviderHub implements ProvisionHost {
   private readonly provisions = new Map<string, ProvisionImpl>();
@@ -29,14 +34,35 @@ export class ProviderHub implements ProvisionHost {
   private refreshAt: number | undefined;
   private refreshDirty = false;
   private deletes = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
+  /** The epoch the watermarks and maxSeen belong to. */
+  private epoch: string | undefined;
+  private readonly unlisten: (() => void)[];
 
   constructor(
     private readonly o: HubOptions,
     private readonly writer: Writer,
-  ) {}
+    private readonly connection: Connection,
+  ) {
+    this.unlisten = [
+      // A new history has none of our registers: put every one back, with value, metadata and TTL.
+      connection.onEpochChange(() => this.recreateAll()),
+      // The server answers again after an outage: refresh every TTL at once rather than on schedule.
+      connection.onStateChange((now, before) => {
+        if (now.state === "connected" && before.state === "reconnecting") this.refreshDue(true);
+      }),
+    ];
+  }
 
   add(p: ProvisionImpl): void {
-    if (this.provisions.has(p.name)) throw new TypeError(`${p.name} is already provided by this client`);
+    if (this.provisions.has(p.name)) {
+      // One provision per name: two would split one register's requests between two readers.
+      throw new ClientError(
+        0,
+        "ALREADY_PROVIDED",
+        `${p.name} is already provided by this client: close that provision first, or read its requests again`,
+        { details: { name: p.name } },
+      );
+    }
     this.provisions.set(p.name, p);
     this.loop ??= this.run();
     p.start();
@@ -48,6 +74,7 @@ export class ProviderHub implements ProvisionHost {
     if (this.debounce !== undefined) t.clearTimeout(this.debounce);
     if (this.refreshTimer !== undefined) t.clearTimeout(this.refreshTimer);
     this.debounce = this.refreshTimer = this.refreshAt = undefined;
+    for (const u of this.unlisten) u();
     this.latch.wake();
     await Promise.all([...this.provisions.values()].map((p) => p.close({ keep: true })));
     await this.loop;
@@ -58,6 +85,11 @@ export class ProviderHub implements ProvisionHost {
     this.markRefreshDirty();
   }
 
+  /**
+   * Writes a provision's register. A write that (re-)created the register without metadata (a refresh
+   * or set() after the register expired or the server lost it) is followed by one that puts the
+   * provision's metadata back, and resolves with that one.
+   */
   async write(p: ProvisionImpl, value: Json, metadata: JsonObject | undefined, withTtl: boolean): Promise<WriteResult> {
     const w: { -readonly [K in keyof RegisterWrite]: RegisterWrite[K] } = { name: p.name, value };
     if (metadata !== undefined) w.metadata = metadata;
@@ -65,14 +97,39 @@ export class ProviderHub implements ProvisionHost {
     const sentAt = this.o.runtime.now();
     p.dueAt = undefined;
     try {
-      const r = await this.writer.write(w);
+      const r = await this.writer.write(w, this.retryDeadline(p));
       p.lastModRevision = r.modRevision;
+      p.lastWriteAt = sentAt;
+      if (r.changed === true && r.version === 1 && metadata === undefined && p.metadata !== undefined && !p.closed) {
+        return await this.write(p, p.value, p.metadata, true);
+      }
       return r;
     } finally {
       // Refresh at half the TTL counted from when the write left; after a failure, try again then too.
       if (!p.closed && p.ttlMs !== undefined && p.ttlMs > 0 && p.dueAt === undefined) p.dueAt = sentAt + p.ttlMs / 2;
       this.markRefreshDirty();
     }
+  }
+
+  /**
+   * The latest time a retry of this provision's write may go out: the TTL counted from the last
+   * acknowledged write, less a margin for the trip (a tenth of the TTL, 100 ms to 2 s). Backoff never
+   * sleeps past it, so an outage shorter than the TTL does not expire the register.
+   */
+  private retryDeadline(p: ProvisionImpl): number | undefined {
+    if (p.ttlMs === undefined || p.ttlMs <= 0 || p.lastWriteAt === undefined) return undefined;
+    const margin = Math.min(2_000, Math.max(100, p.ttlMs / 10));
+    return p.lastWriteAt + p.ttlMs - margin;
+  }
+
+  /** Writes every registered provision again in full (one batched PUT): the server lost them. */
+  private recreateAll(): void {
+    for (const p of this.provisions.values()) this.recreate(p);
+  }
+
+  private recreate(p: ProvisionImpl): void {
+    if (!p.registered || p.closed) return;
+    this.write(p, p.value, p.metadata, true).catch(() => {});
   }
 
   async release(p: ProvisionImpl, keep: boolean): Promise<void> {
@@ -143,25 +200,21 @@ export class ProviderHub implements ProvisionHost {
   }
 
   /**
-   * Refreshes every register due now or within a quarter of its TTL, all in the same tick so the writer
-   * sends them as one PUT; registers registered close together thereby fall into step.
+   * Refreshes every register due now or within a quarter of its TTL (every one, when `all`), in the
+   * same tick so the writer sends them as one PUT; registers registered close together thereby fall
+   * into step.
    */
-  private refreshDue(): void {
+  private refreshDue(all = false): void {
+    if (this.o.closed.aborted) return;
+    if (this.refreshTimer !== undefined) this.o.runtime.timers.clearTimeout(this.refreshTimer);
     this.refreshTimer = this.refreshAt = undefined;
     const now = this.o.runtime.now();
     for (const p of this.provisions.values()) {
-      if (p.dueAt === undefined || p.ttlMs === undefined || p.dueAt > now + p.ttlMs / 4) continue;
-      const before = p.lastModRevision;
-      // No metadata: a refresh must not overwrite metadata others publish (e.g. health) or make a revision.
-      this.write(p, p.value, undefined, true).then(
-        (r) => {
-          // The register had expired and the refresh re-created it without metadata: put the metadata back.
-          if (r.version === 1 && r.modRevision !== before && p.metadata !== undefined && !p.closed) {
-            this.write(p, p.value, p.metadata, true).catch(() => {});
-          }
-        },
-        () => {},
-      );
+      if (p.dueAt === undefined || p.ttlMs === undefined) continue;
+      if (!all && p.dueAt > now + p.ttlMs / 4) continue;
+      // No metadata: a refresh must not overwrite metadata others publish (e.g. health) or make a
+      // revision. If it re-creates the register, write() puts the metadata back.
+      this.write(p, p.value, undefined, true).catch(() => {});
     }
     this.armRefresh();
   }
@@ -182,9 +235,23 @@ export class ProviderHub implements ProvisionHost {
       }
       let after = Number.POSITIVE_INFINITY;
       for (const p of batch) after = Math.min(after, p.watermark);
+      const recovering = backoff.failures > 0;
       try {
         const sentAt = this.o.runtime.now();
-        const answer = await this.get(batch, after);
+        // After a failure the first poll is not held, so that an answer (and the server's epoch) comes at once.
+        const answer = await this.get(batch, after, recovering ? 0 : this.o.waitMs);
+        if (answer.epoch !== undefined && answer.epoch !== this.epoch) {
+          if (this.epoch !== undefined) {
+            this.maxSeen = 0;
+            for (const p of this.provisions.values()) p.resetCursor();
+          }
+          this.epoch = answer.epoch;
+        }
+        for (const name of answer.missing ?? []) {
+          // Deleted by someone, or lost by the server: a provision keeps its register there.
+          const p = this.provisions.get(name);
+          if (p) this.recreate(p);
+        }
         const seenBefore = this.maxSeen;
         for (const r of answer.requests) if (r.id > this.maxSeen) this.maxSeen = r.id;
         const byName = new Map<string, WireChangeRequest[]>();
@@ -200,14 +267,16 @@ export class ProviderHub implements ProvisionHost {
         }
         backoff.reset();
         // Requests already received come back until acknowledged: one such quick answer is expected.
-        const quick = this.o.runtime.now() - sentAt < this.o.waitMs / 2;
+        const quick = !recovering && this.o.runtime.now() - sentAt < this.o.waitMs / 2;
         const pause = spin.pause(this.maxSeen > seenBefore, quick);
         if (pause > 0) await sleep(this.o.runtime, pause, this.o.closed);
       } catch (err) {
         if (this.o.closed.aborted) break;
         if (err === RESTART) continue;
         if (isRetryable(err)) {
-          await sleep(this.o.runtime, backoff.next((err as { retryAfterMs?: number }).retryAfterMs), this.o.closed);
+          const delay = backoff.next((err as { retryAfterMs?: number }).retryAfterMs);
+          this.connection.retrying(this.o.runtime.now() + delay);
+          await this.connection.sleep(delay, this.o.closed);
           continue;
         }
         for (const p of batch) p.fail(err);
@@ -215,9 +284,10 @@ export class ProviderHub implements ProvisionHost {
     }
   }
 
-  private async get(batch: readonly ProvisionImpl[], after: number): Promise<ProviderAnswer> {
+  private async get(batch: readonly ProvisionImpl[], after: number, waitMs: number): Promise<ProviderAnswer> {
     const query: (readonly [string, string | number | undefined])[] = batch.map((p) => ["name", p.name] as const);
-    query.push(["after", after > 0 ? after : undefined], ["wait", `${this.o.waitMs}ms`]);
+    query.push(["after", after > 0 ? after : undefined], ["wait", `${waitMs}ms`]);
+    if (after > 0 && this.epoch !== undefined) query.push(["epoch", this.epoch]);
     const controller = new AbortController();
     const unlink = linkAbort(this.o.closed, controller);
     this.longPoll = controller;
@@ -226,7 +296,7 @@ export class ProviderHub implements ProvisionHost {
       return await this.o.transport.call<ProviderAnswer>("GET", "/provider", {
         query: query as Query,
         signal: controller.signal,
-        timeoutMs: guardMs(this.o.waitMs),
+        timeoutMs: guardMs(waitMs),
       });
     } finally {
       this.polling.clear();

@@ -1,23 +1,49 @@
 // A provide() handle: the register's value, its TTL refresh schedule and its stream of change requests.
 
 import { abortError } from "./errors.js";
-import { ItemQueue } from "./queue.js";
+import { durationMs } from "./runtime.js";
 import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
 
-export interface Provision {
+export interface Provision<T extends Json = Json> {
   readonly name: string;
   /** The value last given to provide() or set(). */
-  readonly value: Json;
+  readonly value: T;
   /** Resolves once the register has been written the first time; rejects on a 4xx or if closed before. */
   readonly ready: Promise<void>;
   /** Writes a new value (and, if given, new metadata); resolves when the server has it. */
-  set(value: Json, metadata?: JsonObject): Promise<WriteResult>;
+  set(value: T, metadata?: JsonObject): Promise<WriteResult>;
   /**
    * The change requests for this register, oldest first. A request counts as handled when the iterator
    * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
    * while requests are buffered here, the register is left out of the provider poll (backpressure).
+   * Leaving a loop (`break`, a throw) does not handle the request in hand: iterating again gives it
+   * first (at least once). One reader at a time.
    */
   readonly requests: AsyncIterableIterator<ChangeRequest>;
+  /**
+   * Marks the request in hand (the last one `requests` gave) handled now, without asking for the
+   * next: the next provider poll acknowledges it. Returns false when no request is in hand.
+   */
+  ack(): boolean;
+  /**
+   * Gives the request in hand back: the next read of `requests` returns it again (at least once).
+   * Returns false when no request is in hand.
+   */
+  nack(): boolean;
+  /**
+   * Runs `fn` for each request, one at a time, until the provision closes or `signal` aborts. A
+   * request is handled when `fn` resolves; when it throws or passes `timeout` (its signal aborts),
+   * `onError` is told and the same request is tried again after a backoff (0.5 s doubling to 30 s),
+   * so a request is never dropped by a failing handler.
+   */
+  handle(
+    fn: (request: ChangeRequest, signal: AbortSignal) => unknown,
+    options?: {
+      timeout?: Duration | undefined;
+      signal?: AbortSignal | undefined;
+      onError?: ((err: unknown, request: ChangeRequest) => void) | undefined;
+    },
+  ): Promise<void>;
   /** Stops refreshing and ends `requests`; deletes the register unless `keep` is true. */
   close(options?: { keep?: boolean | undefined }): Promise<void>;
 }
@@ -42,12 +68,17 @@ export class ProvisionImpl implements Provision {
   /** When the next TTL refresh is due (epoch ms), if the register has a TTL and no write is under way. */
   dueAt: number | undefined;
   lastModRevision: number | undefined;
+  /** When (client clock) the last write that the server acknowledged was sent: the TTL runs from about then. */
+  lastWriteAt: number | undefined;
+  /** The provide() schema's check: throws ClientError INVALID_VALUE before anything is sent. */
+  check: ((value: Json) => unknown) | undefined;
   readonly ready: Promise<void>;
   readonly requests: AsyncIterableIterator<ChangeRequest>;
-  private readonly queue: ItemQueue<ChangeRequest>;
-  /** Received and not yet handled, oldest first (the head may be the one the reader holds). */
+  /** Received and not yet handled, oldest first (the head is the one the reader holds, if `handedOut`). */
   private readonly unhandled: ChangeRequest[] = [];
   private handedOut = false;
+  private reader: { resolve: (r: IteratorResult<ChangeRequest>) => void; reject: (e: unknown) => void } | undefined;
+  private failure: { error: unknown } | undefined;
   private done = false;
   private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private detach: () => void = () => {};
@@ -65,12 +96,12 @@ export class ProvisionImpl implements Provision {
       this.settleReady = { resolve, reject };
     });
     this.ready.catch(() => {});
-    this.queue = new ItemQueue<ChangeRequest>();
     this.requests = {
       next: () => this.nextRequest(),
       return: () => {
-        // Leaving the loop does not acknowledge the request in hand: it will come again (at least once).
-        this.queue.close();
+        // Leaving the loop does not handle the request in hand: the next iteration starts with it.
+        this.handedOut = false;
+        this.settleReader({ value: undefined, done: true });
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
@@ -111,6 +142,11 @@ export class ProvisionImpl implements Provision {
 
   set(value: Json, metadata?: JsonObject): Promise<WriteResult> {
     if (this.done) return Promise.reject(abortError());
+    try {
+      this.check?.(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // Taken at once so that a TTL refresh queued meanwhile carries the new value, not the old one.
     const previous = { value: this.value, metadata: this.metadata };
     this.value = value;
@@ -120,6 +156,66 @@ export class ProvisionImpl implements Provision {
       if (metadata !== undefined && this.metadata === metadata) this.metadata = previous.metadata;
       throw err;
     });
+  }
+
+  ack(): boolean {
+    if (!this.handedOut) return false;
+    this.handedOut = false;
+    const handled = this.unhandled.shift();
+    if (handled) this.lastHandled = handled.id;
+    if (this.unhandled.length === 0) this.host.changed(this);
+    return true;
+  }
+
+  nack(): boolean {
+    if (!this.handedOut) return false;
+    this.handedOut = false;
+    return true;
+  }
+
+  async handle(
+    fn: (request: ChangeRequest, signal: AbortSignal) => unknown,
+    options: {
+      timeout?: Duration | undefined;
+      signal?: AbortSignal | undefined;
+      onError?: ((err: unknown, request: ChangeRequest) => void) | undefined;
+    } = {},
+  ): Promise<void> {
+    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    const stop = options.signal;
+    let failures = 0;
+    const stopped = abortedResult(stop); // one listener for the whole loop
+    while (!this.done && !stop?.aborted) {
+      const next = await Promise.race([this.nextRequest(), stopped]);
+      if (next.done) {
+        // Stopped while waiting: leave as a `break` would, so that `requests` can be read again.
+        if (stop?.aborted) await this.requests.return?.();
+        return;
+      }
+      const request = next.value;
+      const controller = new AbortController();
+      const onStop = (): void => controller.abort(stop?.reason);
+      stop?.addEventListener("abort", onStop, { once: true });
+      const timer =
+        timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeoutError(timeoutMs)), timeoutMs);
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => fn(request, controller.signal)),
+          rejectOnAbort(controller.signal),
+        ]);
+        this.ack();
+        failures = 0;
+      } catch (err) {
+        this.nack();
+        if (stop?.aborted || this.done) return;
+        options.onError?.(err, request);
+        failures += 1;
+        await pause(Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 10)), stop);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+        stop?.removeEventListener("abort", onStop);
+      }
+    }
   }
 
   /** Takes requests from a provider poll answer (skipping those already received). */
@@ -132,8 +228,21 @@ export class ProvisionImpl implements Provision {
           ? { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt }
           : { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt, requester: r.requester };
       this.unhandled.push(item);
-      this.queue.push(item);
     }
+    if (this.reader && this.unhandled.length > 0) {
+      this.handedOut = true;
+      this.settleReader({ value: this.unhandled[0]!, done: false });
+    }
+  }
+
+  /**
+   * The server's history changed (it lost its data): ids received so far mean nothing there, so the
+   * next poll acknowledges nothing and every request the new server holds is taken, whatever its id.
+   * Requests received from the old history and not yet handled are still given to the reader.
+   */
+  resetCursor(): void {
+    this.watermark = 0;
+    this.maxReceived = 0;
   }
 
   /** Ends the provision with an error (a 4xx on its first write or on the provider poll). */
@@ -141,7 +250,14 @@ export class ProvisionImpl implements Provision {
     if (this.done) return;
     this.settleReady?.reject(err);
     this.settleReady = undefined;
-    this.queue.fail(err);
+    this.unhandled.length = 0;
+    this.failure = { error: err };
+    if (this.reader) {
+      this.failure = undefined;
+      const r = this.reader;
+      this.reader = undefined;
+      r.reject(err);
+    }
     void this.finish(true);
   }
 
@@ -149,8 +265,15 @@ export class ProvisionImpl implements Provision {
     if (this.done) return;
     this.settleReady?.reject(abortError());
     this.settleReady = undefined;
-    this.queue.close();
+    this.unhandled.length = 0;
+    this.settleReader({ value: undefined, done: true });
     await this.finish(options.keep === true);
+  }
+
+  private settleReader(result: IteratorResult<ChangeRequest>): void {
+    const r = this.reader;
+    this.reader = undefined;
+    r?.resolve(result);
   }
 
   private async finish(keep: boolean): Promise<void> {
@@ -161,15 +284,59 @@ export class ProvisionImpl implements Provision {
     await this.host.release(this, keep);
   }
 
-  private async nextRequest(): Promise<IteratorResult<ChangeRequest>> {
+  private nextRequest(): Promise<IteratorResult<ChangeRequest>> {
     if (this.handedOut) {
       this.handedOut = false;
       const handled = this.unhandled.shift();
       if (handled) this.lastHandled = handled.id;
       if (this.unhandled.length === 0) this.host.changed(this);
     }
-    const r = await this.queue.next();
-    if (!r.done) this.handedOut = true;
-    return r;
+    const head = this.unhandled[0];
+    if (head) {
+      this.handedOut = true;
+      return Promise.resolve({ value: head, done: false });
+    }
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      return Promise.reject(error);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    if (this.reader) return Promise.reject(new Error(`${this.name}: one reader of requests at a time`));
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+    });
   }
+}
+
+function timeoutError(ms: number): DOMException {
+  return new DOMException(`the handler took longer than ${ms} ms`, "TimeoutError");
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Resolves `{done: true}` when `signal` aborts (never, without one). */
+function abortedResult(signal: AbortSignal | undefined): Promise<IteratorResult<never>> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve({ value: undefined, done: true });
+    signal.addEventListener("abort", () => resolve({ value: undefined, done: true }), { once: true });
+  });
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -36,6 +36,35 @@ export function linkAbort(parent: AbortSignal, child: AbortController): () => vo
   return () => parent.removeEventListener("abort", onAbort);
 }
 
+/**
+ * One abort listener on a long-lived signal for any number of linked controllers: linking each call
+ * with its own listener would pass Node's MaxListeners threshold (11+ concurrent calls) and warn.
+ */
+export class AbortFanout {
+  private readonly children = new Set<AbortController>();
+
+  constructor(private readonly parent: AbortSignal) {
+    parent.addEventListener(
+      "abort",
+      () => {
+        for (const c of this.children) c.abort(parent.reason);
+        this.children.clear();
+      },
+      { once: true },
+    );
+  }
+
+  /** Aborts `child` when the parent aborts; returns the function that unlinks it. */
+  link(child: AbortController): () => void {
+    if (this.parent.aborted) {
+      child.abort(this.parent.reason);
+      return () => {};
+    }
+    this.children.add(child);
+    return () => this.children.delete(child);
+  }
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects); always clears its timer. */
 export function sleep(rt: Runtime, ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();

@@ -1,6 +1,7 @@
 // A consume() subscription: turns the shared poll's answers into an ordered, coalescing stream of register states.
 
 import { ItemQueue } from "./queue.js";
+import { type StandardSchemaV1, validate } from "./schema.js";
 import type { ConsumeItem, FoundItem, Json, MissingItem, RequestReceipt, WireMissing, WireRegister } from "./types.js";
 
 export type Selection =
@@ -11,27 +12,56 @@ export type Selection =
 export interface SubscriptionHost {
   unsubscribe(sub: SubscriptionImpl): void;
   request(name: string, value: Json): Promise<RequestReceipt>;
+  /** False while the client cannot reach the server. */
+  readonly connected: boolean;
 }
 
-interface BaseSubscription extends AsyncIterableIterator<ConsumeItem> {
+interface BaseSubscription<T = Json> extends AsyncIterableIterator<ConsumeItem<T>> {
   /** Resolves once the first state has been received (rejects if the subscription failed before that). */
   readonly ready: Promise<void>;
   /** Ends the iteration; buffered items are dropped. */
   close(): void;
+  /**
+   * True when what this subscription holds may be out of date: no first state yet, or the client
+   * cannot reach the server (it is reconnecting) — changes made meanwhile are not known here.
+   */
+  readonly stale: boolean;
+  /**
+   * Calls `listener` after each answer that changed `current` (for React's useSyncExternalStore and
+   * other snapshot readers). Works alongside iteration. Returns the function that removes it.
+   */
+  onChange(listener: () => void): () => void;
+  /** True once the subscription ended (close(), its signal, a 4xx, or the client closed). */
+  readonly closed: boolean;
+  /** Observable interop: RxJS `from(sub)` and other libraries look for this (and for Symbol.observable). */
+  "@@observable"(): BaseSubscription<T>;
+  /** Observable interop (RxJS `from(sub)`, …): unsubscribing closes the subscription at once. */
+  subscribe(observer: Partial<Observer<ConsumeItem<T>>> | ((item: ConsumeItem<T>) => void)): Unsubscribable;
 }
 
-export interface NameSubscription extends BaseSubscription {
+export interface Observer<T> {
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+export interface Unsubscribable {
+  unsubscribe(): void;
+  readonly closed: boolean;
+}
+
+export interface NameSubscription<T = Json> extends BaseSubscription<T> {
   readonly name: string;
   /** The latest state received from the server (possibly not yet read from the iterator). */
-  readonly current: ConsumeItem | undefined;
+  readonly current: ConsumeItem<T> | undefined;
   /** Asks the register's provider to change the value (PUT /consumer); resolves with the request id. */
   request(value: Json): Promise<RequestReceipt>;
 }
 
-export interface PrefixSubscription extends BaseSubscription {
+export interface PrefixSubscription<T = Json> extends BaseSubscription<T> {
   readonly prefix: string;
   /** The registers under the prefix as last received, by name. */
-  readonly current: ReadonlyMap<string, FoundItem>;
+  readonly current: ReadonlyMap<string, FoundItem<T>>;
 }
 
 export function toItem(r: WireRegister, index: number): FoundItem {
@@ -61,6 +91,10 @@ export abstract class SubscriptionImpl implements BaseSubscription {
   private readonly queue: ItemQueue<ConsumeItem>;
   private settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private detach: () => void = () => {};
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Checks (and may transform) every found value; an invalid one fails the subscription (INVALID_VALUE). */
+  schema: StandardSchemaV1<unknown, unknown> | undefined;
 
   constructor(
     readonly selection: Selection,
@@ -71,6 +105,9 @@ export abstract class SubscriptionImpl implements BaseSubscription {
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
+    // Where a library defined Symbol.observable, interop looks for it rather than "@@observable".
+    const observable = (Symbol as { observable?: symbol }).observable;
+    if (observable !== undefined) Object.defineProperty(this, observable, { value: () => this });
     // A caller that never awaits `ready` must not get an unhandled rejection; awaiting it still rejects.
     this.ready.catch(() => {});
     if (signal) {
@@ -84,6 +121,52 @@ export abstract class SubscriptionImpl implements BaseSubscription {
     return this.queue.closed;
   }
 
+  get stale(): boolean {
+    return !this.initialized || !this.host.connected;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  subscribe(observer: Partial<Observer<ConsumeItem>> | ((item: ConsumeItem) => void)): Unsubscribable {
+    const o: Partial<Observer<ConsumeItem>> = typeof observer === "function" ? { next: observer } : observer;
+    let closed = false;
+    const pump = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const r = await this.next();
+          if (closed) return;
+          if (r.done) break;
+          o.next?.(r.value);
+        }
+        if (!closed) o.complete?.();
+      } catch (err) {
+        if (!closed) o.error?.(err);
+      } finally {
+        closed = true;
+      }
+    };
+    void pump();
+    return {
+      unsubscribe: () => {
+        if (closed) return;
+        closed = true;
+        // At once, not at the next item: the name leaves the shared poll now.
+        this.close();
+      },
+      get closed() {
+        return closed;
+      },
+    };
+  }
+
+  /** Observable interop: `from(sub)` in RxJS and other libraries look for this. */
+  "@@observable"(): this {
+    return this;
+  }
+
   matches(name: string): boolean {
     return this.selection.kind === "name" ? this.selection.name === name : name.startsWith(this.selection.prefix);
   }
@@ -93,15 +176,26 @@ export abstract class SubscriptionImpl implements BaseSubscription {
    * register whose incarnation changed (createRevision) gets a found:false first, so a delete followed by a
    * re-create is never hidden; `resync` answers also report prefix registers that silently disappeared.
    */
-  deliver(entries: readonly (WireRegister | WireMissing)[], index: number, resync: boolean): void {
+  deliver(entries: readonly (WireRegister | WireMissing)[], index: number, resync: boolean, newHistory = false): void {
     if (this.queue.closed) return;
+    const before = this.snapshotKey();
     const seen = resync && this.selection.kind === "prefix" ? new Set<string>() : undefined;
     for (const r of entries) {
       seen?.add(r.name);
       const last = this.known.get(r.name);
       if (r.found) {
-        const item = toItem(r, index);
-        if (last?.found && last.createRevision !== r.createRevision) {
+        let item = toItem(r, index);
+        if (this.schema !== undefined) {
+          try {
+            item = { ...item, value: validate(this.schema, r.name, r.value) as Json };
+          } catch (err) {
+            this.fail(err);
+            return;
+          }
+        }
+        if (newHistory) {
+          // Revisions of another history cannot be compared: report the state as it is now.
+        } else if (last?.found && last.createRevision !== r.createRevision) {
           this.emitMissing(r.name, index);
         } else if (last?.found && last.modRevision === r.modRevision && last.version === r.version) {
           this.known.set(r.name, item); // e.g. a TTL refresh moved expiresAt: no change to report
@@ -121,6 +215,21 @@ export abstract class SubscriptionImpl implements BaseSubscription {
       this.settleReady?.resolve();
       this.settleReady = undefined;
     }
+    if (newHistory || before !== this.snapshotKey()) {
+      this.currentChanged();
+      for (const l of [...this.changeListeners]) l();
+    }
+  }
+
+  /** Called when `current` holds something new (subclasses drop cached views). */
+  protected currentChanged(): void {}
+
+  /** Identifies what `current` holds, cheaply: names with their revisions. */
+  private snapshotKey(): string {
+    let key = "";
+    for (const [name, item] of this.known)
+      key += `${name}:${item.found ? `${item.createRevision}.${item.modRevision}` : "-"};`;
+    return key;
   }
 
   /** Ends the iteration with `error` (a ClientError from a 4xx answer). */
@@ -191,8 +300,16 @@ export class PrefixSubscriptionImpl extends SubscriptionImpl implements PrefixSu
     super({ kind: "prefix", prefix }, host, signal);
   }
 
+  private view: ReadonlyMap<string, FoundItem> | undefined;
+
+  /** A new Map after each change and the same one otherwise, so snapshot readers can compare by identity. */
   get current(): ReadonlyMap<string, FoundItem> {
     // Only found items are kept for a prefix: a deletion removes the entry.
-    return this.known as ReadonlyMap<string, FoundItem>;
+    this.view ??= new Map(this.known as Map<string, FoundItem>);
+    return this.view;
+  }
+
+  protected override currentChanged(): void {
+    this.view = undefined;
   }
 }

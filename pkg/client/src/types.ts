@@ -27,6 +27,8 @@ export interface WireMissing {
 
 export interface ConsumerAnswer {
   readonly index: number;
+  /** The server's history id: an index means something only with the epoch it came with. */
+  readonly epoch?: string;
   readonly resync?: boolean;
   readonly registers: readonly (WireRegister | WireMissing)[];
 }
@@ -41,12 +43,19 @@ export interface WireChangeRequest {
 
 export interface ProviderAnswer {
   readonly index: number;
+  readonly epoch?: string;
+  /** The poll's `after` was ignored (another epoch): nothing was acknowledged. */
+  readonly resync?: boolean;
   readonly requests: readonly WireChangeRequest[];
+  /** Polled registers that do not exist on the server. */
+  readonly missing?: readonly string[];
 }
 
 /** What a write returned for one register. */
 export interface WriteResult {
   readonly name: string;
+  /** False when the write changed neither value nor metadata (a TTL refresh). */
+  readonly changed?: boolean;
   readonly version: number;
   readonly modRevision: number;
   readonly expiresAt: string | null;
@@ -54,6 +63,7 @@ export interface WriteResult {
 
 export interface WriteAnswer {
   readonly index: number;
+  readonly epoch?: string;
   readonly registers: readonly WriteResult[];
 }
 
@@ -63,6 +73,14 @@ export interface RegisterWrite {
   readonly value: Json;
   readonly metadata?: JsonObject | undefined;
   readonly ttl?: Duration | undefined;
+}
+
+/** One change request of requestMany(). */
+export interface RequestInput {
+  readonly name: string;
+  readonly value: Json;
+  /** Who asks, as the provider will see it (`requester`). */
+  readonly requester?: string | undefined;
 }
 
 export interface RequestReceipt {
@@ -76,11 +94,11 @@ export interface ListPage {
   readonly cursor: string | null;
 }
 
-/** A register that exists, as a subscription yields it. */
-export interface FoundItem {
+/** A register that exists, as a subscription yields it (`T`: the value's type, checked by a schema if given). */
+export interface FoundItem<T = Json> {
   readonly name: string;
   readonly found: true;
-  readonly value: Json;
+  readonly value: T;
   readonly metadata: JsonObject;
   readonly version: number;
   readonly createRevision: number;
@@ -100,7 +118,7 @@ export interface MissingItem {
   readonly index: number;
 }
 
-export type ConsumeItem = FoundItem | MissingItem;
+export type ConsumeItem<T = Json> = FoundItem<T> | MissingItem;
 
 /** A change request as a provider receives it. */
 export interface ChangeRequest {
@@ -128,8 +146,11 @@ export interface RetryOptions {
 export interface ClientOptions {
   /** Base URL of the Switchboard server, e.g. "http://127.0.0.1:8080". */
   readonly url: string;
-  /** Sent as `Authorization: Bearer <token>`. */
-  readonly token?: string | undefined;
+  /**
+   * Sent as `Authorization: Bearer <token>`. A function is called for every request, so a token that
+   * expires can be refreshed (it may return a promise).
+   */
+  readonly token?: string | (() => string | undefined | Promise<string | undefined>) | undefined;
   /** A fetch implementation (default: the global fetch). */
   readonly fetch?: typeof fetch | undefined;
   /** How long the server may hold the shared consumer long-poll (default "30s"). */

@@ -1,8 +1,9 @@
 // Batches the provider writes of a client into one PUT /provider at a time, retrying network errors and 5xx.
 
+import type { Connection } from "./connection.js";
 import { abortError, ClientError, isRetryable } from "./errors.js";
 import type { Transport } from "./http.js";
-import { Backoff, type Runtime, sleep } from "./runtime.js";
+import { Backoff, type Runtime } from "./runtime.js";
 import type { RegisterWrite, RetryOptions, WriteAnswer, WriteResult } from "./types.js";
 
 /** The server's default batch limit (maxBatch): larger queues go out in several PUTs, one after another. */
@@ -10,6 +11,8 @@ export const MAX_BATCH = 1000;
 
 interface Pending {
   write: RegisterWrite;
+  /** A retry must go out by then (epoch ms): the register's TTL runs out soon after. */
+  deadline: number | undefined;
   waiters: { resolve: (r: WriteResult) => void; reject: (e: unknown) => void }[];
 }
 
@@ -18,6 +21,7 @@ export interface WriterOptions {
   readonly runtime: Runtime;
   readonly closed: AbortSignal;
   readonly retry: RetryOptions | undefined;
+  readonly connection: Connection;
 }
 
 /**
@@ -35,8 +39,11 @@ export class Writer {
     this.backoff = new Backoff(o.retry, o.runtime.random);
   }
 
-  /** Queues a write; a later write of the same register in the same batch replaces it (both promises settle). */
-  write(w: RegisterWrite): Promise<WriteResult> {
+  /**
+   * Queues a write; a later write of the same register in the same batch replaces it (both promises
+   * settle). `deadline`: retries after failures go out no later than this (epoch ms).
+   */
+  write(w: RegisterWrite, deadline?: number): Promise<WriteResult> {
     if (this.o.closed.aborted) return Promise.reject(abortError(this.o.closed.reason));
     return new Promise((resolve, reject) => {
       const old = this.pending.get(w.name);
@@ -44,7 +51,11 @@ export class Writer {
       const merged =
         old?.write.metadata !== undefined && w.metadata === undefined ? { ...w, metadata: old.write.metadata } : w;
       this.pending.delete(w.name);
-      this.pending.set(w.name, { write: merged, waiters: [...(old?.waiters ?? []), { resolve, reject }] });
+      this.pending.set(w.name, {
+        write: merged,
+        deadline: earliest(old?.deadline, deadline),
+        waiters: [...(old?.waiters ?? []), { resolve, reject }],
+      });
       this.schedule();
     });
   }
@@ -98,7 +109,7 @@ export class Writer {
         }
         if (isRetryable(err)) {
           this.requeue(batch);
-          await sleep(this.o.runtime, this.backoff.next((err as ClientError).retryAfterMs), this.o.closed);
+          await this.pause(err, batch);
         } else if (batch.length === 1) {
           this.rejectAll(batch, err);
         } else {
@@ -130,7 +141,7 @@ export class Writer {
       } catch (err) {
         if (this.o.closed.aborted) break;
         if (isRetryable(err)) {
-          await sleep(this.o.runtime, this.backoff.next((err as ClientError).retryAfterMs), this.o.closed);
+          await this.pause(err, [b]);
           continue;
         }
         this.alone.shift();
@@ -138,6 +149,21 @@ export class Writer {
       }
     }
     this.rejectAll(this.alone.splice(0), abortError(this.o.closed.reason));
+  }
+
+  /**
+   * The backoff before a retry, cut short so that the retry goes out before the earliest deadline of
+   * the writes it carries (their TTL would run out otherwise), and ended early when another loop
+   * finds the server answering again.
+   */
+  private async pause(err: unknown, batch: readonly Pending[]): Promise<void> {
+    const now = this.o.runtime.now();
+    let delay = this.backoff.next((err as ClientError).retryAfterMs);
+    let deadline: number | undefined;
+    for (const b of batch) deadline = earliest(deadline, b.deadline);
+    if (deadline !== undefined && deadline > now) delay = Math.min(delay, deadline - now);
+    this.o.connection.retrying(now + delay);
+    await this.o.connection.sleep(delay, this.o.closed);
   }
 
   private put(writes: RegisterWrite[]): Promise<WriteAnswer> {
@@ -169,6 +195,7 @@ export class Writer {
       if (old) {
         this.pending.delete(name);
         p.waiters.unshift(...old.waiters);
+        p.deadline = earliest(p.deadline, old.deadline);
         if (p.write.metadata === undefined && old.write.metadata !== undefined) {
           p.write = { ...p.write, metadata: old.write.metadata };
         }
@@ -180,6 +207,7 @@ export class Writer {
   private mergeInto(b: Pending): void {
     const p = this.pending.get(b.write.name)!;
     p.waiters.unshift(...b.waiters);
+    p.deadline = earliest(p.deadline, b.deadline);
     if (p.write.metadata === undefined && b.write.metadata !== undefined)
       p.write = { ...p.write, metadata: b.write.metadata };
   }
@@ -187,4 +215,10 @@ export class Writer {
   private rejectAll(batch: readonly Pending[], err: unknown): void {
     for (const b of batch) for (const w of b.waiters) w.reject(err);
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }

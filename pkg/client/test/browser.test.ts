@@ -1,9 +1,10 @@
-// Browser smoke test: the package bundled by esbuild runs in headless Chromium against the real server (CORS).
+// Browser smoke test: the built package (dist), bundled by esbuild, runs in headless Chromium against the real server (CORS).
 
 import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SwitchboardClient } from "#client";
+import { buildClientDist, findChromium } from "../../../test/helpers/browser.js";
 import { freePort, startTestServer, type TestServer } from "../../../test/helpers/server.js";
 import { take } from "./helpers.js";
 
@@ -27,9 +28,13 @@ let bundle: string;
 beforeAll(async () => {
   // CORS is off unless origins are named: the page's origin (localhost:<port>) is allowed explicitly.
   const port = await freePort();
-  srv = await startTestServer({ port, config: { corsOrigin: `http://localhost:${port}` } });
+  const [server, entry] = await Promise.all([
+    startTestServer({ port, config: { corsOrigin: `http://localhost:${port}` } }),
+    buildClientDist(),
+  ]);
+  srv = server;
   const out = await build({
-    entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -38,7 +43,7 @@ beforeAll(async () => {
     logLevel: "silent",
   });
   bundle = out.outputFiles[0]!.text;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
   page = await browser.newPage();
   // A real document from the server (so Chromium places it in the loopback address space), on another
   // origin (localhost vs 127.0.0.1): every call of the client is then a cross-origin, CORS-checked request.

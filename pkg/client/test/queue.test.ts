@@ -18,6 +18,7 @@ async function drain<T>(q: AsyncIterator<T>, n: number): Promise<T[]> {
 
 const host: SubscriptionHost = {
   unsubscribe() {},
+  connected: true,
   request: () => Promise.reject(new Error("not in this test")),
 };
 

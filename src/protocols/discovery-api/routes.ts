@@ -10,7 +10,7 @@ import { registryName } from "../../services/registry/record.js";
 import { principalOf, requestSignal } from "../http/auth.js";
 import type { ProtocolContext } from "../protocol.js";
 import { intParam, readBody, waitParam } from "../rest/parse.js";
-import { indexed } from "../rest/respond.js";
+import { indexed, now } from "../rest/respond.js";
 import { formatHealth, formatService } from "./format.js";
 import { heartbeatBody, registerBody } from "./schemas.js";
 
@@ -56,7 +56,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
       ttlMs: ttl ?? null,
     });
     op("register");
-    return indexed(c, core.revision, { service: formatService(s) }, 201);
+    return indexed(c, now(core), { service: formatService(s) }, 201);
   });
 
   app.get("/services", (c) => {
@@ -64,7 +64,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
     const principal = signedIn(c);
     op("list");
     const all = discovery.list().filter((s) => matchesFilter(s, filter) && auth.may(principal, "read", s.name));
-    return indexed(c, core.revision, { services: all.map(formatService) });
+    return indexed(c, now(core), { services: all.map(formatService) });
   });
 
   // Long-pollable like /consumer: index + wait hold until a service of this type changes (health included).
@@ -89,7 +89,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
       const s = view.found && auth.may(principal, "read", view.name) ? toService(view.register) : null;
       if (s && matchesFilter(s, filter)) found.push(formatService(s));
     }
-    return indexed(c, result.index, { ...(result.resync ? { resync: true } : {}), services: found });
+    return indexed(c, result, { ...(result.resync ? { resync: true } : {}), services: found });
   });
 
   app.get("/services/:type/:id", (c) => {
@@ -98,7 +98,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
     const s = discovery.get(type, id);
     if (!s) throw notRegistered(type, id);
     op("get");
-    return indexed(c, core.revision, { service: formatService(s) });
+    return indexed(c, now(core), { service: formatService(s) });
   });
 
   app.put("/services/:type/:id/heartbeat", async (c) => {
@@ -107,7 +107,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
     const body = await optionalBody(c, (cc) => readBody(cc, heartbeatBody), {});
     const s = await discovery.heartbeat(type, id, body.ttl);
     op("heartbeat");
-    return indexed(c, core.revision, { service: formatService(s) });
+    return indexed(c, now(core), { service: formatService(s) });
   });
 
   app.delete("/services/:type/:id", async (c) => {
@@ -115,7 +115,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
     auth.authorize(who(c), "write", [serviceName(type, id)]);
     if (!(await discovery.deregister(type, id))) throw notRegistered(type, id);
     op("deregister");
-    return indexed(c, core.revision, { deregistered: serviceName(type, id) });
+    return indexed(c, now(core), { deregistered: serviceName(type, id) });
   });
 
   app.post("/services/:type/:id/check", async (c) => {

@@ -13,6 +13,7 @@ import { errorResponse } from "./errors.js";
 import {
   bodyCapMiddleware,
   corsMiddleware,
+  epochMiddleware,
   hostCheckMiddleware,
   metricsMiddleware,
   routeLabeler,
@@ -32,6 +33,8 @@ export interface HttpHostOptions {
   readonly auth: Auth;
   /** Longest a long-poll may be held, ms: the request timeout is set past it. */
   readonly maxHoldMs: number;
+  /** The data set's history id, sent on every answer as X-Switchboard-Epoch. */
+  readonly epoch?: string;
 }
 
 export interface HttpHost extends HttpMount {
@@ -45,6 +48,7 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const upgrades = new Map<string, UpgradeHandler>();
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
+  if (options.epoch !== undefined) app.use("*", epochMiddleware(options.epoch));
   if (options.allowedHosts.length > 0) app.use("*", hostCheckMiddleware(options.allowedHosts));
   if (options.corsOrigins.length > 0) app.use("*", corsMiddleware(options.corsOrigins));
   app.use("*", authMiddleware(options.auth, log));

@@ -50,6 +50,19 @@ export function metricsMiddleware(metrics: Metrics, label: (path: string) => str
   };
 }
 
+export const EPOCH_HEADER = "X-Switchboard-Epoch";
+
+/**
+ * Every answer (errors and every module's routes included) names the data set's history, so a
+ * client can tell an index of this server from one of a server that lost its data.
+ */
+export function epochMiddleware(epoch: string): MiddlewareHandler {
+  return async (c, next) => {
+    c.header(EPOCH_HEADER, epoch);
+    return next();
+  };
+}
+
 /**
  * CORS by c.header() before the handler runs: hono's cors middleware edits c.res afterwards,
  * which makes hono rebuild every response as a stream (several times slower under load).
@@ -70,7 +83,7 @@ export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
     // Credentials are never allowed: tokens travel in the Authorization header, which a page must set itself.
     c.header("Access-Control-Allow-Origin", any ? "*" : origin);
     if (!any) c.header("Vary", "Origin");
-    c.header("Access-Control-Expose-Headers", "X-Switchboard-Index, Retry-After");
+    c.header("Access-Control-Expose-Headers", "X-Switchboard-Index, X-Switchboard-Epoch, Retry-After");
     if (c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined) {
       c.header("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, OPTIONS");
       c.header("Access-Control-Allow-Headers", c.req.header("Access-Control-Request-Headers") ?? "Content-Type");

@@ -6,7 +6,7 @@ import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
-import { indexed, observeWake, pollOptions } from "./respond.js";
+import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
 export function consumerRoutes(ctx: RestContext): Hono {
@@ -31,7 +31,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
     observeWake(ctx, "consumer", result.changedAt);
     // Prefix matches the caller may not read are left out: no found:false hint that they exist.
     const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
-    return indexed(c, result.index, {
+    return indexed(c, result, {
       ...(result.resync ? { resync: true } : {}),
       registers: visible.map(formatView),
     });
@@ -53,7 +53,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
         ...(r.requester === undefined ? {} : { requester: r.requester }),
       })),
     );
-    return indexed(c, core.revision, { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);
+    return indexed(c, now(core), { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);
   });
 
   return app;

@@ -31,8 +31,13 @@ const wait = q(
   "wait",
   'Longest hold: seconds or "500ms", "30s", "5m" (max 5m, default 30s; jittered by up to wait/16).',
 );
+const epoch = q(
+  "epoch",
+  "The epoch the index/after came from; another epoch than the server's means resync (nothing is acknowledged).",
+);
 const indexHeader = {
   "X-Switchboard-Index": { description: "The global revision.", schema: { type: "integer" } },
+  "X-Switchboard-Epoch": { description: "The data set's history id (on every answer).", schema: { type: "string" } },
 };
 
 export const openApiDocument = {
@@ -54,7 +59,7 @@ export const openApiDocument = {
       },
       get: {
         summary: "Poll change requests (acknowledging those with id <= after)",
-        parameters: [...selector, q("after", "Last request id handled.", { type: "integer" }), wait],
+        parameters: [...selector, q("after", "Last request id handled.", { type: "integer" }), epoch, wait],
         responses: {
           "200": { description: "Pending requests", headers: indexHeader, ...json(ref("RequestList")) },
           ...errors(400, 429, 503),
@@ -69,7 +74,7 @@ export const openApiDocument = {
     "/consumer": {
       get: {
         summary: "Read registers; with index, long-poll for a change after it",
-        parameters: [...selector, q("index", "Revision last seen.", { type: "integer" }), wait],
+        parameters: [...selector, q("index", "Revision last seen.", { type: "integer" }), epoch, wait],
         responses: {
           "200": { description: "Current state", headers: indexHeader, ...json(ref("ConsumerResult")) },
           ...errors(400, 429, 503),
@@ -98,7 +103,11 @@ export const openApiDocument = {
     "/events": {
       get: {
         summary: "Server-Sent Events of changes (id = revision; resume with Last-Event-ID)",
-        parameters: [q("prefix", "Name prefix."), q("after", "Resume after this revision.", { type: "integer" })],
+        parameters: [
+          q("prefix", "Name prefix."),
+          q("after", "Resume after this revision.", { type: "integer" }),
+          epoch,
+        ],
         responses: { "200": { description: "text/event-stream" }, ...errors(400) },
       },
     },
@@ -138,6 +147,7 @@ export const openApiDocument = {
         type: "object",
         properties: {
           index: { type: "integer" },
+          epoch: { type: "string" },
           registers: {
             type: "array",
             items: {
@@ -172,6 +182,7 @@ export const openApiDocument = {
         type: "object",
         properties: {
           index: { type: "integer" },
+          epoch: { type: "string" },
           resync: { type: "boolean" },
           registers: { type: "array", items: ref("Register") },
         },
@@ -180,6 +191,7 @@ export const openApiDocument = {
         type: "object",
         properties: {
           index: { type: "integer" },
+          epoch: { type: "string" },
           registers: { type: "array", items: ref("Register") },
           cursor: { type: ["string", "null"] },
         },
@@ -194,6 +206,7 @@ export const openApiDocument = {
         type: "object",
         properties: {
           index: { type: "integer" },
+          epoch: { type: "string" },
           requests: {
             type: "array",
             items: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" } } },
@@ -204,6 +217,9 @@ export const openApiDocument = {
         type: "object",
         properties: {
           index: { type: "integer" },
+          epoch: { type: "string" },
+          resync: { type: "boolean", description: "after was ignored (another epoch): nothing acknowledged" },
+          missing: { type: "array", items: { type: "string" }, description: "named registers that do not exist" },
           requests: {
             type: "array",
             items: {
@@ -256,7 +272,11 @@ export const openApiDocument = {
       },
       DeleteResult: {
         type: "object",
-        properties: { index: { type: "integer" }, deleted: { type: "array", items: { type: "string" } } },
+        properties: {
+          index: { type: "integer" },
+          epoch: { type: "string" },
+          deleted: { type: "array", items: { type: "string" } },
+        },
       },
     },
   },

@@ -17,7 +17,13 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
 
   app.get("/readyz", (c) => {
     const s = services.readiness.assertReady();
-    return c.json({ status: "ready", revision: core.revision, storage: s.storage, healthCache: s.healthCache });
+    return c.json({
+      status: "ready",
+      revision: core.revision,
+      epoch: core.epoch,
+      storage: s.storage,
+      healthCache: s.healthCache,
+    });
   });
 
   app.get("/status", (c) => {
@@ -29,6 +35,7 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
       version,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       revision: core.revision,
+      epoch: core.epoch,
       registers: stats.registers,
       queuedRequests: stats.queuedRequests,
       waiters: stats.waiters,

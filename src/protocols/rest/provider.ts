@@ -6,7 +6,7 @@ import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
-import { indexed, observeWake, pollOptions } from "./respond.js";
+import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
 
 export function providerRoutes(ctx: RestContext): Hono {
@@ -31,7 +31,7 @@ export function providerRoutes(ctx: RestContext): Hono {
         ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
       })),
     );
-    return indexed(c, core.revision, {
+    return indexed(c, now(core), {
       registers: results.map(({ register: r, changed }) => ({
         name: r.name,
         version: r.version,
@@ -57,7 +57,11 @@ export function providerRoutes(ctx: RestContext): Hono {
     }
     if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
     observeWake(ctx, "provider", result.changedAt);
-    return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
+    return indexed(c, result, {
+      ...(result.resync ? { resync: true } : {}),
+      requests: result.requests.map(formatRequest),
+      ...(result.missing.length > 0 ? { missing: result.missing } : {}),
+    });
   });
 
   app.delete("/", async (c) => {
@@ -67,7 +71,7 @@ export function providerRoutes(ctx: RestContext): Hono {
     auth.authorize(principal, "write", names);
     auth.chargeWrites(principal, clientAddress(c), names.length);
     const deleted = await core.delete(names);
-    return indexed(c, core.revision, { deleted });
+    return indexed(c, now(core), { deleted });
   });
 
   return app;

@@ -7,7 +7,7 @@ import { principalOf } from "../http/auth.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { intParam } from "./parse.js";
-import { indexed } from "./respond.js";
+import { epochParam, indexed, now } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -46,7 +46,7 @@ export function registerRoutes({ core, http, services }: RestContext): Hono {
     if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
     // Filtered after paging: a page may come back shorter than the limit; the cursor still continues.
-    return indexed(c, core.revision, {
+    return indexed(c, now(core), {
       registers: page.registers.filter((r) => auth.may(principal, "read", r.name)).map(formatRegister),
       cursor: page.next === null ? null : encodeCursor(page.next),
     });
@@ -64,9 +64,14 @@ export function registerRoutes({ core, http, services }: RestContext): Hono {
     }
     const principal = principalOf(c, auth);
     if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    const epoch = epochParam(c);
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
-    const watch = core.watch({ prefixes: [prefix], ...(after === undefined ? {} : { after }) });
+    const watch = core.watch({
+      prefixes: [prefix],
+      ...(after === undefined ? {} : { after }),
+      ...(epoch === undefined ? {} : { epoch }),
+    });
     return streamSSE(c, async (stream) => {
       const end = () => void watch.return();
       const unregister = http.onStop(end);
@@ -83,12 +88,13 @@ export function registerRoutes({ core, http, services }: RestContext): Hono {
             await stream.writeSSE({
               event: "resync",
               id: String(item.index),
-              data: JSON.stringify({ index: item.index }),
+              data: JSON.stringify({ index: item.index, epoch: core.epoch }),
             });
           } else if (item.type === "event") {
             const e = item.event;
             if (!auth.may(principal, "read", e.name)) continue;
-            await stream.writeSSE({ event: e.type, id: String(e.revision), data: JSON.stringify(eventPayload(e)) });
+            const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
+            await stream.writeSSE({ event: e.type, id: String(e.revision), data });
           }
           // A cut ends the stream: the client resumes with Last-Event-ID.
         }

@@ -2,19 +2,43 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { PollOptions, WaitKind } from "../../core/index.js";
+import { type PollOptions, type Switchboard, SwitchboardError, type WaitKind } from "../../core/index.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { waitParam } from "./parse.js";
 
-/** Answers `{index, ...body}` with the same index in the X-Switchboard-Index header. */
-export function indexed(c: Context, index: number, body: Record<string, unknown>, status: ContentfulStatusCode = 200) {
-  c.header(INDEX_HEADER, String(index));
-  return c.json({ index, ...body }, status);
+/**
+ * Answers `{index, epoch, ...body}` with the same index in the X-Switchboard-Index header (the
+ * epoch header is set for every answer by the HTTP host). The epoch says which history the index
+ * belongs to: a client passes both back.
+ */
+export function indexed(
+  c: Context,
+  at: { readonly index: number; readonly epoch: string },
+  body: Record<string, unknown>,
+  status: ContentfulStatusCode = 200,
+) {
+  c.header(INDEX_HEADER, String(at.index));
+  return c.json({ index: at.index, epoch: at.epoch, ...body }, status);
+}
+
+/** The current revision and epoch, for answers that are not polls. */
+export function now(core: Switchboard): { index: number; epoch: string } {
+  return { index: core.revision, epoch: core.epoch };
+}
+
+/** The `epoch` query parameter: which history the request's index or after came from (empty = unknown). */
+export function epochParam(c: Context): string | undefined {
+  const v = c.req.query("epoch");
+  if (v === undefined || v === "") return undefined;
+  if (v.length > 64) throw new SwitchboardError("INVALID_QUERY", "epoch is at most 64 characters");
+  return v;
 }
 
 /** The wait (the core decides whether it applies), the client's disconnect signal and the jitter source. */
 export function pollOptions(c: Context, { options }: RestContext, signal: AbortSignal = c.req.raw.signal): PollOptions {
+  const epoch = epochParam(c);
   return {
+    ...(epoch === undefined ? {} : { epoch }),
     waitMs: waitParam(c, options.defaultWaitMs),
     signal,
     ...(options.random ? { random: options.random } : {}),

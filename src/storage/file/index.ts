@@ -3,8 +3,10 @@
 // Layout of `dir`:
 //   switchboard.lock        pid of the process using the directory. A second process (or a second store
 //                           instance in this process) is refused; a lock left by a dead pid is taken over.
-//   snapshot.json           {format, segment, revision, lastRequestId, registers, requests}: the state at the
-//                           last compaction and the number of the log segment that follows it.
+//   epoch                   the history id of this data set, made when the directory is first initialised
+//                           (see epoch-file.ts); a wiped directory gets a new one, so clients resync.
+//   snapshot.json           {format, segment, epoch, revision, lastRequestId, registers, requests}: the state at
+//                           the last compaction and the number of the log segment that follows it.
 //   log-<12 digits>.jsonl   log segments, numbered 1, 2, …; one line per commit (see log-format.ts).
 //   snapshot.json.tmp       a snapshot being written; a leftover is deleted on load.
 //
@@ -27,6 +29,7 @@ import { systemClock } from "../../core/clock.js";
 import { SwitchboardError } from "../../core/errors.js";
 import type { Clock, LoadResult, Persistence, TimerHandle } from "../../core/ports.js";
 import type { Mutation, Snapshot } from "../../core/types.js";
+import { loadEpoch } from "./epoch-file.js";
 import { type FileHandleLike, type FileSystem, nodeFileSystem, syncDir, unlinkIfExists, writeAll } from "./fs.js";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock.js";
 import { corrupt, decodeSegment, encodeCommit } from "./log-format.js";
@@ -89,6 +92,7 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   async function recover(): Promise<LoadResult> {
     await unlinkIfExists(fs, tmpPath);
     const snap = await readSnapshotFile(fs, snapshotPath);
+    const epoch = await loadEpoch(fs, dir);
     const all = await listSegments(fs, dir);
     const first = snap?.segment ?? all[0] ?? 1;
     if (snap === null && first !== 1) {
@@ -119,7 +123,7 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     healthy = true;
     dirty = false;
     loaded = true;
-    return { snapshot: snap?.snapshot ?? null, tail };
+    return { epoch, snapshot: snap?.snapshot ?? null, tail };
   }
 
   /** Puts the writer back on the last acknowledged commit after a failed write, fsync or rotation. */

@@ -12,6 +12,7 @@ const json = z.custom<Json>((v) => v !== undefined);
 const jsonObject = z.custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v));
 
 const register = z.looseObject({
+  ttlMs: z.number().nonnegative().exactOptional(),
   name: z.string(),
   value: json,
   metadata: jsonObject,
@@ -43,7 +44,12 @@ export const mutationSchema = z.discriminatedUnion("type", [
     upTo: z.number().int().nonnegative(),
     reason: z.enum(["acknowledged", "expired", "deleted"]),
   }),
-  z.looseObject({ type: z.literal("refresh"), name: z.string(), expiresAt: epochMs.nullable() }),
+  z.looseObject({
+    type: z.literal("refresh"),
+    name: z.string(),
+    expiresAt: epochMs.nullable(),
+    ttlMs: z.number().nonnegative().exactOptional(),
+  }),
 ]) satisfies z.ZodType<Mutation>;
 
 export const commitSchema = z.array(mutationSchema) satisfies z.ZodType<Mutation[]>;
@@ -54,6 +60,7 @@ export const SNAPSHOT_FORMAT = 1;
 export const snapshotFileSchema = z.looseObject({
   format: z.literal(SNAPSHOT_FORMAT),
   segment: z.number().int().positive(),
+  epoch: z.string().exactOptional(),
   revision,
   lastRequestId: z.number().int().nonnegative(),
   registers: z.array(register),

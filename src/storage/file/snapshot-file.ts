@@ -14,6 +14,7 @@ export async function writeSnapshotFile(fs: FileSystem, path: string, snapshot: 
     const head = {
       format: SNAPSHOT_FORMAT,
       segment,
+      ...(snapshot.epoch === undefined ? {} : { epoch: snapshot.epoch }),
       revision: snapshot.revision,
       lastRequestId: snapshot.lastRequestId,
     };

@@ -4,10 +4,12 @@
 // it keeps the last compacted snapshot and every mutation committed after it, and load() returns them. That
 // log is bounded by wantsCompaction(), which asks the core for a snapshot after `compactAfterMutations`.
 // Mutations and snapshots are kept by reference: the core never changes an object once it is committed.
+// Each instance is a new data set with its own epoch: a server on :memory: starts a new history on every start.
 
 import { SwitchboardError } from "../../core/errors.js";
 import type { LoadResult, Persistence } from "../../core/ports.js";
 import type { Mutation, Snapshot } from "../../core/types.js";
+import { newEpoch } from "../epoch.js";
 
 export interface MemoryPersistenceOptions {
   /** wantsCompaction() turns true once this many mutations were committed since the last snapshot. */
@@ -19,6 +21,7 @@ export function createMemoryPersistence(options: MemoryPersistenceOptions = {}):
   let snapshot: Snapshot | null = null;
   let tail: Mutation[] = [];
   let closed = false;
+  const epoch = newEpoch();
 
   function assertOpen(): void {
     if (closed) throw new SwitchboardError("STORAGE_UNAVAILABLE", "the memory store is closed");
@@ -29,7 +32,7 @@ export function createMemoryPersistence(options: MemoryPersistenceOptions = {}):
 
     async load(): Promise<LoadResult> {
       assertOpen();
-      return { snapshot, tail: tail.slice() };
+      return { epoch, snapshot, tail: tail.slice() };
     },
 
     async commit(mutations: readonly Mutation[]): Promise<void> {

@@ -10,8 +10,10 @@ export const COLLECTIONS = {
   meta: "meta",
 } as const;
 
-/** The one document of `meta`; `_id` stays an ObjectId, so it is found by `key`. */
+/** The counters document of `meta`; `_id` stays an ObjectId, so it is found by `key`. */
 export const META_KEY = "state";
+/** The document of `meta` holding the database's epoch (history id), inserted once when first loaded. */
+export const EPOCH_KEY = "epoch";
 
 /**
  * True when every object key can be stored as a BSON field name on every server the driver
@@ -44,6 +46,7 @@ export function registerToDoc(r: Register): Record<string, unknown> {
   doc.createdAt = r.createdAt;
   doc.updatedAt = r.updatedAt;
   doc.expiresAt = r.expiresAt;
+  if (r.ttlMs !== undefined) doc.ttlMs = r.ttlMs;
   return doc;
 }
 
@@ -82,6 +85,7 @@ const registerDocSchema = z.object({
   createdAt: epochMs,
   updatedAt: epochMs,
   expiresAt: epochMs.nullable(),
+  ttlMs: z.number().finite().nonnegative().optional(),
 });
 
 const requestDocSchema = z.object({
@@ -121,6 +125,7 @@ export function docToRegister(doc: Record<string, unknown>): Register {
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     expiresAt: d.expiresAt,
+    ...(d.ttlMs === undefined || d.expiresAt === null ? {} : { ttlMs: d.ttlMs }),
   };
 }
 
@@ -137,6 +142,12 @@ export function docToRequest(doc: Record<string, unknown>): ChangeRequest {
   const value = d.valueJson === undefined ? (d.value as Json) : (JSON.parse(d.valueJson) as Json);
   const base = { id: d.id, name: d.name, value, requestedAt: d.requestedAt };
   return d.requester === undefined ? base : { ...base, requester: d.requester };
+}
+
+const epochDocSchema = z.object({ key: z.literal(EPOCH_KEY), epoch: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
+
+export function docToEpoch(doc: Record<string, unknown>): string {
+  return parse(epochDocSchema, COLLECTIONS.meta, doc).epoch;
 }
 
 export function docToMeta(doc: Record<string, unknown>): MetaCounters {

@@ -4,12 +4,15 @@ import { type Collection, type Document, MongoClient, type MongoClientOptions } 
 import { SwitchboardError } from "../../core/errors.js";
 import type { LoadResult, Persistence } from "../../core/ports.js";
 import type { ChangeRequest, Mutation, Register, Snapshot } from "../../core/types.js";
+import { newEpoch } from "../epoch.js";
 import { Deadline } from "./deadline.js";
 import {
   COLLECTIONS,
+  docToEpoch,
   docToMeta,
   docToRegister,
   docToRequest,
+  EPOCH_KEY,
   META_KEY,
   registerToDoc,
   requestToDoc,
@@ -116,11 +119,32 @@ class MongoStore implements MongoPersistence {
 
   async load(): Promise<LoadResult> {
     const step = this.#step;
+    const epoch = await this.#epoch();
     const meta = await step("read meta", () => this.#collection(COLLECTIONS.meta).findOne({ key: META_KEY }));
     const registers = (await readAll(this.#collection(COLLECTIONS.registers), step)).map(docToRegister);
     const requests = (await readAll(this.#collection(COLLECTIONS.requests), step)).map(docToRequest);
-    if (meta === null && registers.length === 0 && requests.length === 0) return { snapshot: null, tail: [] };
-    return { snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
+    if (meta === null && registers.length === 0 && requests.length === 0) return { epoch, snapshot: null, tail: [] };
+    return { epoch, snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
+  }
+
+  /**
+   * The database's epoch: read, or made and inserted when the database has none (first start, or a
+   * database from before epochs). The unique index on `key` lets only one of two racing first
+   * starts win; both then read the winner's.
+   */
+  async #epoch(): Promise<string> {
+    const step = this.#step;
+    const meta = this.#collection(COLLECTIONS.meta);
+    const found = await step("read epoch", () => meta.findOne({ key: EPOCH_KEY }));
+    if (found !== null) return docToEpoch(found);
+    await step("write epoch", () =>
+      meta.insertOne({ key: EPOCH_KEY, epoch: newEpoch() }).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 11000) throw err; // another server made it first
+      }),
+    );
+    const made = await step("read epoch", () => meta.findOne({ key: EPOCH_KEY }));
+    if (made === null) throw new SwitchboardError("STORAGE_UNAVAILABLE", "mongo: the epoch document vanished");
+    return docToEpoch(made);
   }
 
   async commit(mutations: readonly Mutation[]): Promise<void> {

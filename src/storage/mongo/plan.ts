@@ -78,7 +78,13 @@ export function planCommit(mutations: readonly Mutation[], mirrors: readonly Mon
         break;
       case "refresh":
         push(COLLECTIONS.registers, {
-          updateOne: { filter: { name: m.name }, update: { $set: { expiresAt: m.expiresAt } } },
+          updateOne: {
+            filter: { name: m.name },
+            update:
+              m.expiresAt === null
+                ? { $set: { expiresAt: null }, $unset: { ttlMs: "" } }
+                : { $set: { expiresAt: m.expiresAt, ...(m.ttlMs === undefined ? {} : { ttlMs: m.ttlMs }) } },
+          },
         });
         break;
     }

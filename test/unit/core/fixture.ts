@@ -13,6 +13,7 @@ export interface BoardOptions {
   readonly limits?: Partial<Limits>;
   readonly eventRingSize?: number;
   readonly sweepIntervalMs?: number;
+  readonly ttlGraceMs?: number;
 }
 
 export interface Board {
@@ -36,6 +37,7 @@ export async function openBoard(options: BoardOptions = {}): Promise<Board> {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.eventRingSize ? { eventRingSize: options.eventRingSize } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.ttlGraceMs === undefined ? {} : { ttlGraceMs: options.ttlGraceMs }),
   });
   const events: SwitchboardEvent[] = [];
   sb.subscribe((e) => events.push(e));

@@ -27,6 +27,7 @@ describe("consumerPoll", () => {
     await sb.set([{ name: "a", value: 1 }]);
     const res = await consumerPoll(sb, { names: ["a", "missing"] }, undefined, { waitMs: WAIT });
     expect(res).toEqual({
+      epoch: sb.epoch,
       index: sb.revision,
       resync: false,
       registers: [
@@ -42,7 +43,12 @@ describe("consumerPoll", () => {
     const { sb, clock } = await board();
     await sb.set([{ name: "other", value: 1 }]);
     const res = await consumerPoll(sb, { names: ["never"] }, 0, { waitMs: WAIT, ...noJitter });
-    expect(res).toEqual({ index: sb.revision, resync: false, registers: [{ name: "never", found: false }] });
+    expect(res).toEqual({
+      epoch: sb.epoch,
+      index: sb.revision,
+      resync: false,
+      registers: [{ name: "never", found: false }],
+    });
     expect(sb.stats().waiters.consumer).toBe(0);
     expect(clock.pendingTimers).toBe(SWEEP_TIMER);
   });
@@ -81,6 +87,7 @@ describe("consumerPoll", () => {
     const [changed] = await sb.set([{ name: "a", value: 2 }]);
     await flush();
     expect(poll.value).toEqual({
+      epoch: sb.epoch,
       index: sb.revision,
       resync: false,
       registers: [{ name: "a", found: true, register: changed!.register }],
@@ -109,6 +116,7 @@ describe("consumerPoll", () => {
     expect(poll.settled).toBe(false);
     await advance(clock, 1);
     expect(poll.value).toEqual({
+      epoch: sb.epoch,
       index,
       resync: false,
       registers: [{ name: "a", found: true, register: sb.get("a") }],
@@ -165,6 +173,7 @@ describe("consumerPoll", () => {
     }
     const res = await consumerPoll(small.sb, { names: ["a"] }, index, { waitMs: WAIT });
     expect(res).toEqual({
+      epoch: small.sb.epoch,
       index: small.sb.revision,
       resync: true,
       registers: [{ name: "a", found: true, register: small.sb.get("a") }],
@@ -339,7 +348,7 @@ describe("providerPoll", () => {
       { name: "a", value: 3 },
     ]);
     const res = await providerPoll(sb, { names: ["a"] }, undefined, { waitMs: WAIT });
-    expect(res).toEqual({ index: sb.revision, requests: reqs });
+    expect(res).toEqual({ epoch: sb.epoch, index: sb.revision, resync: false, requests: reqs, missing: [] });
     expect(sb.stats().queuedRequests).toBe(2);
   });
 
@@ -354,7 +363,14 @@ describe("providerPoll", () => {
     expect(poll.settled).toBe(false);
     const [req] = await sb.request([{ name: "dev/a", value: 3 }]);
     await flush();
-    expect(poll.value).toEqual({ index: sb.revision, requests: [req], changedAt: clock.now() });
+    expect(poll.value).toEqual({
+      epoch: sb.epoch,
+      index: sb.revision,
+      resync: false,
+      requests: [req],
+      missing: [],
+      changedAt: clock.now(),
+    });
     expect(sb.stats().waiters.provider).toBe(0);
     expect(clock.pendingTimers).toBe(SWEEP_TIMER);
   });
@@ -399,7 +415,7 @@ describe("providerPoll", () => {
     expect(poll.settled).toBe(false);
     expect(sb.stats().queuedRequests).toBe(0);
     await advance(clock, 5000, 1000);
-    expect(poll.value).toEqual({ index: sb.revision, requests: [] });
+    expect(poll.value).toEqual({ epoch: sb.epoch, index: sb.revision, resync: false, requests: [], missing: [] });
     expect(sb.stats().waiters.provider).toBe(0);
     expect(clock.pendingTimers).toBe(SWEEP_TIMER);
   });

@@ -58,7 +58,7 @@ describe("close", () => {
   it("rejects later writes with SHUTTING_DOWN", async () => {
     const { sb, store } = await openBoard();
     await sb.set([{ name: "a", value: 1 }]);
-    await sb.request([{ name: "a", value: 2 }]);
+    const [req] = await sb.request([{ name: "a", value: 2 }]);
     await sb.close();
     const commits = store.commits.length;
     await expect(sb.set([{ name: "a", value: 2 }])).rejects.toMatchObject({
@@ -67,7 +67,7 @@ describe("close", () => {
     });
     await expect(sb.delete(["a"])).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
     await expect(sb.request([{ name: "a", value: 3 }])).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
-    await expect(providerPoll(sb, { names: ["a"] }, 99, { waitMs: 0 })).rejects.toMatchObject({
+    await expect(providerPoll(sb, { names: ["a"] }, req!.id, { waitMs: 0 })).rejects.toMatchObject({
       code: "SHUTTING_DOWN",
     });
     expect(store.commits.length).toBe(commits);

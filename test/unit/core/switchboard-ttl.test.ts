@@ -35,7 +35,9 @@ describe("TTL refresh", () => {
     expect(events).toHaveLength(1);
     expect(waiter.settled).toBe(false);
     expect(prefixWaiter.settled).toBe(false);
-    expect(store.commits.at(-1)).toEqual([{ type: "refresh", name: "a", expiresAt: clock.now() + 10_000 }]);
+    expect(store.commits.at(-1)).toEqual([
+      { type: "refresh", name: "a", expiresAt: clock.now() + 10_000, ttlMs: 10_000 },
+    ]);
     // It outlives its first deadline and expires at the new one.
     await advance(clock, 8000, 1000);
     expect(sb.get("a")).toBeDefined();
@@ -170,7 +172,7 @@ describe("TTL expiry", () => {
     expect(sb.stats().registers).toBe(ttls.length - due.length);
   });
 
-  it("expires on open() what passed its deadline while down, with an event", async () => {
+  it("with the lease grace off, expires on open() what passed its deadline while down, with an event", async () => {
     const clock = new FakeClock();
     const store = new FakePersistence();
     const first = await openBoard({ store, clock });
@@ -184,7 +186,7 @@ describe("TTL expiry", () => {
     expect(clock.pendingTimers).toBe(0);
     clock.advance(10_000); // down: no sweep runs
 
-    const second = await board({ store, clock });
+    const second = await board({ store, clock, ttlGraceMs: 0 });
     const { sb } = second;
     expect(sb.get("gone")).toBeUndefined();
     expect(sb.get("later")).toBeDefined();

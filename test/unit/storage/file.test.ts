@@ -6,8 +6,9 @@ import { crc32 } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TimerHandle } from "../../../src/core/ports.js";
 import type { Mutation } from "../../../src/core/types.js";
+import { EPOCH_FILE } from "../../../src/storage/file/epoch-file.js";
 import { type FileHandleLike, type FileSystem, nodeFileSystem } from "../../../src/storage/file/fs.js";
-import { createFilePersistence, type FilePersistenceOptions } from "../../../src/storage/file/index.js";
+import { createFilePersistence, type FilePersistenceOptions, SNAPSHOT_FILE } from "../../../src/storage/file/index.js";
 import { encodeCommit } from "../../../src/storage/file/log-format.js";
 import { segmentFileName } from "../../../src/storage/file/segments.js";
 import { replay, Script, snapshotOf, workload } from "../../contract/persistence.js";
@@ -145,8 +146,8 @@ describe("file store", () => {
     it("creates a missing data directory on load()", async () => {
       const dir = join(tmp.path, "nested", "data");
       const store = create({ dir });
-      await expect(store.load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
-      expect((await readdir(dir)).sort()).toEqual([segmentFileName(1), LOCK].sort());
+      await expect(store.load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
+      expect((await readdir(dir)).sort()).toEqual([segmentFileName(1), LOCK, EPOCH_FILE].sort());
     });
 
     it("load() again on the same instance re-reads the directory and keeps appending", async () => {
@@ -155,11 +156,15 @@ describe("file store", () => {
       const s = new Script();
       const a = workload(s, 6);
       await store.commit(a);
-      expect(await store.load()).toStrictEqual({ snapshot: null, tail: a });
+      expect(await store.load()).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: a });
       const b = workload(s, 6);
       await store.commit(b);
       await store.close();
-      expect((await loadAfterRestart()).loaded).toStrictEqual({ snapshot: null, tail: [...a, ...b] });
+      expect((await loadAfterRestart()).loaded).toStrictEqual({
+        epoch: expect.any(String),
+        snapshot: null,
+        tail: [...a, ...b],
+      });
     });
 
     it("rejects commits before load()", async () => {
@@ -189,14 +194,14 @@ describe("file store", () => {
       const expected = hitsC ? [...a, ...b] : [...a, ...b, ...c];
 
       const second = await loadAfterRestart();
-      expect(second.loaded).toStrictEqual({ snapshot: null, tail: expected });
+      expect(second.loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: expected });
       expect((await stat(log())).size).toBe(hitsC ? whole - encodeCommit(c).length : whole);
       const d = workload(s, 5);
       await second.store.commit(d);
       await second.store.close();
 
       const third = await loadAfterRestart();
-      expect(third.loaded).toStrictEqual({ snapshot: null, tail: [...expected, ...d] });
+      expect(third.loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [...expected, ...d] });
     });
   });
 
@@ -282,10 +287,10 @@ describe("file store", () => {
       const a = workload(s, 10);
       await store.commit(a);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.json"].sort());
       expect((await stat(log(2))).size).toBe(0);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, EPOCH_FILE, "snapshot.json"].sort());
     });
 
     it("after a crash between the snapshot rename and the log rotation, loads the committed state", async () => {
@@ -309,7 +314,7 @@ describe("file store", () => {
       const third = await loadAfterRestart();
       expect(replay(third.loaded)).toStrictEqual(replay({ snapshot: null, tail: a }));
       expect(third.loaded.tail).toEqual([]);
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.json"].sort());
       const b = workload(s, 5);
       await third.store.commit(b);
       await third.store.close();
@@ -324,7 +329,7 @@ describe("file store", () => {
       await writeFile(log(1), encodeCommit(a));
       await writeFile(log(2), encodeCommit(b));
       const { loaded } = await loadAfterRestart();
-      expect(loaded).toStrictEqual({ snapshot: null, tail: [...a, ...b] });
+      expect(loaded).toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [...a, ...b] });
     });
 
     it("a crash at any file operation of a compaction loses nothing", async () => {
@@ -401,7 +406,7 @@ describe("file store", () => {
 
     it("a failed snapshot write leaves the store writing to its current log", async () => {
       const fs = instrument((call) => {
-        if (call.op === "rename") throw fsError("EACCES", "rename refused");
+        if (call.op === "rename" && call.path.includes(SNAPSHOT_FILE)) throw fsError("EACCES", "rename refused");
       });
       const store = create({ fs: fs.fs });
       await store.load();
@@ -413,8 +418,12 @@ describe("file store", () => {
       const b = workload(s, 5);
       await store.commit(b);
       await store.close();
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(1)]);
-      expect((await loadAfterRestart()).loaded).toStrictEqual({ snapshot: null, tail: [...a, ...b] });
+      expect((await readdir(tmp.path)).sort()).toEqual([EPOCH_FILE, segmentFileName(1)]);
+      expect((await loadAfterRestart()).loaded).toStrictEqual({
+        epoch: expect.any(String),
+        snapshot: null,
+        tail: [...a, ...b],
+      });
     });
 
     it("wantsCompaction() turns true once the current segment passes compactAfterBytes", async () => {
@@ -458,7 +467,11 @@ describe("file store", () => {
       await store.commit(c);
       expect(store.isHealthy?.()).toBe(true);
       await store.close();
-      expect((await loadAfterRestart()).loaded).toStrictEqual({ snapshot: null, tail: [...a, ...c] });
+      expect((await loadAfterRestart()).loaded).toStrictEqual({
+        epoch: expect.any(String),
+        snapshot: null,
+        tail: [...a, ...c],
+      });
     });
 
     it("a commit whose fsync failed is rejected and truncated away, though fully written", async () => {
@@ -480,7 +493,11 @@ describe("file store", () => {
       const c = workload(s, 4);
       await store.commit(c);
       await store.close();
-      expect((await loadAfterRestart()).loaded).toStrictEqual({ snapshot: null, tail: [...a, ...c] });
+      expect((await loadAfterRestart()).loaded).toStrictEqual({
+        epoch: expect.any(String),
+        snapshot: null,
+        tail: [...a, ...c],
+      });
     });
   });
 
@@ -584,7 +601,34 @@ describe("file store", () => {
       await store.commit(b);
       expect(store.isHealthy?.()).toBe(true);
       await store.close();
-      expect((await loadAfterRestart()).loaded).toStrictEqual({ snapshot: null, tail: [...a, ...b] });
+      expect((await loadAfterRestart()).loaded).toStrictEqual({
+        epoch: expect.any(String),
+        snapshot: null,
+        tail: [...a, ...b],
+      });
+    });
+  });
+
+  describe("epoch", () => {
+    it("is made once, kept across restarts, and made anew when the epoch file is removed", async () => {
+      const first = create();
+      const { epoch } = await first.load();
+      await first.commit([new Script().set("a", 1)]);
+      await first.close();
+      expect((await readFile(join(tmp.path, EPOCH_FILE), "utf8")).trim()).toBe(epoch);
+      const again = await loadAfterRestart();
+      expect(again.loaded.epoch).toBe(epoch);
+      await again.store.close();
+      // A restored backup whose history must not be mistaken for the one clients saw.
+      await unlink(join(tmp.path, EPOCH_FILE));
+      const restored = await loadAfterRestart();
+      expect(restored.loaded.epoch).not.toBe(epoch);
+      expect(restored.loaded.tail).toHaveLength(1); // the data itself is kept
+    });
+
+    it("a damaged epoch file is STORAGE_CORRUPT", async () => {
+      await writeFile(join(tmp.path, EPOCH_FILE), "not an epoch!\n");
+      await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
     });
   });
 
@@ -600,7 +644,7 @@ describe("file store", () => {
       });
       await first.close();
       await expect(readdir(tmp.path)).resolves.not.toContain(LOCK);
-      await expect(second.load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
+      await expect(second.load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
     });
 
     it("refuses a lock held by another live process", async () => {
@@ -615,7 +659,7 @@ describe("file store", () => {
     ])("takes over a lock left by %s", async (_name, content) => {
       await writeFile(join(tmp.path, LOCK), content);
       const store = create();
-      await expect(store.load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
+      await expect(store.load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
       expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(String(process.pid));
     });
   });
