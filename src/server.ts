@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard } from "./core/index.js";
+import { type Clock, isSwitchboardError, type Persistence, Switchboard } from "./core/index.js";
 import { createLogger } from "./logger.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics, createStorageErrorCounter } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
 import { PROTOCOLS } from "./protocols/index.js";
 import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
@@ -47,7 +47,11 @@ export const VERSION: string = (() => {
   }
 })();
 
-export function createPersistence(config: Config, log: Logger): Persistence {
+export function createPersistence(
+  config: Config,
+  log: Logger,
+  onStorageError: (op: string, code: string) => void = () => undefined,
+): Persistence {
   if (config.mongoUrl) {
     return createMongoPersistence({
       url: config.mongoUrl,
@@ -64,6 +68,8 @@ export function createPersistence(config: Config, log: Logger): Persistence {
     dir: config.dataDir,
     durability: config.durability,
     compactAfterBytes: config.compactAfterBytes,
+    logger: log.child({ storage: "file" }),
+    onError: onStorageError,
   });
 }
 
@@ -71,7 +77,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log =
     deps.logger ??
     createLogger({ level: config.logLevel, ...(config.logPretty === undefined ? {} : { pretty: config.logPretty }) });
-  const persistence = deps.persistence ?? createPersistence(config, log);
+  const storageErrors = createStorageErrorCounter();
+  const persistence =
+    deps.persistence ?? createPersistence(config, log, (op, code) => storageErrors.labels(op, code).inc());
   const core = await Switchboard.open({
     persistence,
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -87,11 +95,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
-    onError: (err, context) => log.error({ err, context }, "background task failed"),
+    onError: (err, context) => {
+      // A store logs its own failures once per change of health; a compaction failing on every commit
+      // while the disk is full must not add a stack trace per commit.
+      if (isSwitchboardError(err) && err.code === "STORAGE_UNAVAILABLE") {
+        log.debug({ context, code: err.code, message: err.message }, "background storage task failed");
+      } else log.error({ err, context }, "background task failed");
+    },
   });
   let ready = false;
   const listeners: Listener[] = [];
-  const metrics = createMetrics(core);
+  const metrics = createMetrics(core, storageErrors);
   const services = createServices(core, { started: () => ready });
   const http = createHttpHost(
     {

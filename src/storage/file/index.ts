@@ -3,16 +3,20 @@
 // Layout of `dir`:
 //   switchboard.lock        pid of the process using the directory. A second process (or a second store
 //                           instance in this process) is refused; a lock left by a dead pid is taken over.
-//   snapshot.json           {format, segment, revision, lastRequestId, registers, requests}: the state at the
-//                           last compaction and the number of the log segment that follows it.
+//   snapshot.jsonl          the state at the last compaction and the number of the log segment that follows it,
+//                           as checksummed chunks of records (see snapshot-file.ts), written and read as a stream.
+//   snapshot.json           the same as one JSON document, from earlier versions: read if there is no .jsonl,
+//                           deleted by the next compaction.
 //   log-<12 digits>.jsonl   log segments, numbered 1, 2, …; one line per commit (see log-format.ts).
-//   snapshot.json.tmp       a snapshot being written; a leftover is deleted on load.
+//   snapshot.jsonl.tmp      a snapshot being written; a leftover is deleted on load.
+//   damaged-<time>.bin      bytes cut from the end of the log because they failed their checksum (kept, never read).
 //
-// load() reads snapshot.json and every segment from the one it names onwards (they must be contiguous).
-// Only the last line of the newest segment may be torn by a crash: it is dropped and truncated away. A bad
-// line anywhere else, a missing segment or an invalid snapshot is STORAGE_CORRUPT.
+// load() reads the snapshot and every segment from the one it names onwards (they must be contiguous), line by
+// line: no file is ever held whole. Only the last line of the newest segment may be bad (torn by a crash, or
+// damaged): it is copied to damaged-<time>.bin, logged at warn and truncated away. A bad line anywhere else, a
+// missing segment or an invalid snapshot is STORAGE_CORRUPT (`switchboard check` / `repair` deal with those).
 //
-// compact() writes snapshot.json.tmp naming segment N+1, fsyncs it, renames it over snapshot.json, fsyncs the
+// compact() writes snapshot.jsonl.tmp naming segment N+1, fsyncs it, renames it over snapshot.jsonl, fsyncs the
 // directory, creates segment N+1, and only then deletes segments <= N. A crash before the rename leaves the
 // old snapshot with all its segments; after it, the new snapshot with N+1 (created by load if missing) and
 // stale segments that load() deletes. Either way load() returns exactly the committed state.
@@ -20,20 +24,26 @@
 // Durability "strict" (default): commit() resolves after one write() and one fsync. "relaxed": it resolves
 // after the write() and an unref'd timer fsyncs every flushIntervalMs; a machine crash may lose that window.
 // After a failed write or fsync isHealthy() is false and the next commit first truncates the segment back to
-// the last acknowledged commit, so a rejected commit never reappears on load.
+// the last acknowledged commit, so a rejected commit never reappears on load. Meanwhile a background probe (a
+// small write + fsync in the directory, then that same truncation) retries with backoff, so the store turns
+// healthy again by itself once the disk takes writes: a node a load balancer took out gets no writes to heal it.
 
 import { join } from "node:path";
 import { systemClock } from "../../core/clock.js";
 import { SwitchboardError } from "../../core/errors.js";
 import type { Clock, LoadResult, Persistence, TimerHandle } from "../../core/ports.js";
 import type { Mutation, Snapshot } from "../../core/types.js";
+import { keepDamagedTail } from "./damage.js";
 import { type FileHandleLike, type FileSystem, nodeFileSystem, syncDir, unlinkIfExists, writeAll } from "./fs.js";
+import { createStoreHealth, errorCode, type StoreLogger } from "./health.js";
+import { encodeLine } from "./lines.js";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock.js";
 import { corrupt, decodeSegment, encodeCommit } from "./log-format.js";
 import { listSegments, openSegment as openSegmentFile, segmentFileName } from "./segments.js";
-import { readSnapshotFile, writeSnapshotFile } from "./snapshot-file.js";
+import { readLegacySnapshotFile, readSnapshotFile, writeSnapshotFile } from "./snapshot-file.js";
 
 export type { FileHandleLike, FileSystem } from "./fs.js";
+export type { StoreLogger } from "./health.js";
 
 export interface FilePersistenceOptions {
   readonly dir: string;
@@ -43,22 +53,38 @@ export interface FilePersistenceOptions {
   readonly compactAfterBytes?: number;
   /** Relaxed durability: how long a written commit may wait for its fsync (default 100 ms). */
   readonly flushIntervalMs?: number;
+  /** Health probe after a failure: first retry after this long, doubling up to probeMaxDelayMs (100 ms, 5 s). */
+  readonly probeMinDelayMs?: number;
+  readonly probeMaxDelayMs?: number;
+  /** Told once per change of health, and of every damaged tail cut from the log. */
+  readonly logger?: StoreLogger;
+  /** Called for every storage failure, by operation and errno code (the storage error metric). */
+  readonly onError?: (op: string, code: string) => void;
   /** Injected by tests to count fsyncs and inject failures. */
   readonly fs?: FileSystem;
-  /** Injected by tests to drive the relaxed-mode flush timer. Its timers must not hold the process open. */
+  /** Injected by tests to drive the relaxed-mode flush timer and the probe. Its timers must not hold the process open. */
   readonly clock?: Pick<Clock, "setTimeout" | "clearTimeout">;
 }
 
-export const SNAPSHOT_FILE = "snapshot.json";
+export const SNAPSHOT_FILE = "snapshot.jsonl";
+export const LEGACY_SNAPSHOT_FILE = "snapshot.json";
+/**
+ * The probe appends this to the log itself, fsyncs, and truncates it away: it tests the very file that failed
+ * (a full disk, a file size limit). It is a valid empty commit ("[", 8 KiB of spaces, "]"), big enough to need
+ * fresh blocks, so a crash mid-probe leaves at worst a torn tail that load() cuts like any other.
+ */
+const PROBE_LINE = encodeLine(`[${" ".repeat(8192)}]`);
 
 export function createFilePersistence(options: FilePersistenceOptions): Persistence {
   const fs = options.fs ?? nodeFileSystem;
   const clock = options.clock ?? systemClock;
+  const log = options.logger;
   const { dir } = options;
   const strict = (options.durability ?? "strict") === "strict";
   const compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
   const flushIntervalMs = options.flushIntervalMs ?? 100;
   const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const legacySnapshotPath = join(dir, LEGACY_SNAPSHOT_FILE);
   const tmpPath = `${snapshotPath}.tmp`;
   const lockPath = join(dir, LOCK_FILE);
   const segmentPath = (seq: number) => join(dir, segmentFileName(seq));
@@ -66,7 +92,6 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   let locked = false;
   let loaded = false;
   let closed = false;
-  let healthy = true;
   /** The newest segment, which commits append to; null only after a failed rotation. */
   let handle: FileHandleLike | null = null;
   let seq = 1;
@@ -78,6 +103,43 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   let dirty = false;
   let timer: TimerHandle | null = null;
   let flushing: Promise<void> = Promise.resolve();
+  /** A write, fsync or rotation failed: the writer must be put back on `committed` before the next append. */
+  let needsReset = false;
+  /** Commits, compactions and probes run one at a time: a probe truncates what it appended. */
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** After a failed compaction, none is wanted until this backoff timer fires (the log keeps working). */
+  let compactionHeld: TimerHandle | null = null;
+  let compactionDelayMs = 1000;
+
+  const health = createStoreHealth({
+    clock,
+    log,
+    onError: options.onError,
+    minDelayMs: options.probeMinDelayMs ?? 100,
+    maxDelayMs: options.probeMaxDelayMs ?? 5000,
+    probe: () =>
+      serial(async () => {
+        if (closed || !loaded) return;
+        const h = await recoverWriter();
+        try {
+          await writeAll(h, PROBE_LINE);
+          await h.sync();
+        } finally {
+          needsReset = true;
+        }
+        await recoverWriter();
+        health.recovered("probe");
+      }),
+  });
+  function failed(op: string, err: unknown): void {
+    needsReset = true;
+    health.failed(op, err);
+  }
 
   function assertOpen(): void {
     if (closed) throw new SwitchboardError("STORAGE_UNAVAILABLE", "the file store is closed");
@@ -88,7 +150,7 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
 
   async function recover(): Promise<LoadResult> {
     await unlinkIfExists(fs, tmpPath);
-    const snap = await readSnapshotFile(fs, snapshotPath);
+    const snap = (await readSnapshotFile(fs, snapshotPath)) ?? (await readLegacySnapshotFile(fs, legacySnapshotPath));
     const all = await listSegments(fs, dir);
     const first = snap?.segment ?? all[0] ?? 1;
     if (snap === null && first !== 1) {
@@ -100,30 +162,37 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     }
     const tail: Mutation[] = [];
     let validLength = 0;
-    let torn = false;
+    let size = 0;
     for (const [i, s] of live.entries()) {
-      const file = segmentPath(s);
-      const decoded = decodeSegment(await fs.readFile(file), file, i === live.length - 1);
+      const decoded = await decodeSegment(fs, segmentPath(s), i === live.length - 1);
       for (const m of decoded.mutations) tail.push(m);
-      ({ validLength, torn } = decoded);
+      ({ validLength, size } = decoded);
     }
     seq = live.at(-1) ?? first;
+    if (validLength < size) {
+      const damage = await keepDamagedTail(fs, dir, segmentPath(seq), validLength, size);
+      log?.warn(
+        { storage: "file", ...damage },
+        "the end of the log failed its checksum: it was copied aside and cut (those commits were never acknowledged, or the disk damaged them)",
+      );
+    }
     handle = live.length === 0 ? await openSegment(seq) : await fs.open(segmentPath(seq), "a");
-    if (torn) {
+    if (validLength < size) {
       await handle.truncate(validLength);
       await handle.sync();
     }
     committed = validLength;
     for (const s of all) if (s < first) await unlinkIfExists(fs, segmentPath(s));
     firstSeq = first;
-    healthy = true;
+    needsReset = false;
+    health.recovered("load");
     dirty = false;
     loaded = true;
     return { snapshot: snap?.snapshot ?? null, tail };
   }
 
   /** Puts the writer back on the last acknowledged commit after a failed write, fsync or rotation. */
-  async function reopenWriter(): Promise<FileHandleLike> {
+  async function recoverWriter(): Promise<FileHandleLike> {
     try {
       await flushing;
       if (handle === null) {
@@ -133,9 +202,10 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
         await handle.truncate(committed);
         await handle.sync();
       }
-      healthy = true;
+      needsReset = false;
       return handle;
     } catch (err) {
+      failed("recover", err);
       throw storageError("recovering the log after a failed write", err);
     }
   }
@@ -156,9 +226,9 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     dirty = false;
     try {
       await h.sync();
-    } catch {
+    } catch (err) {
       dirty = true;
-      healthy = false;
+      failed("fsync", err);
     }
   }
 
@@ -168,17 +238,33 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     timer = null;
   }
 
+  function holdCompaction(err: unknown): void {
+    options.onError?.("snapshot", errorCode(err));
+    if (compactionHeld === null) {
+      log?.warn(
+        { storage: "file", op: "snapshot", code: errorCode(err), retryInMs: compactionDelayMs },
+        "writing the snapshot failed: the log keeps growing until a later compaction succeeds",
+      );
+    }
+    if (compactionHeld !== null) clock.clearTimeout(compactionHeld);
+    compactionHeld = clock.setTimeout(() => {
+      compactionHeld = null;
+    }, compactionDelayMs);
+    compactionDelayMs = Math.min(compactionDelayMs * 2, 5 * 60_000);
+  }
+
   /** Syncs and closes the writer; used by close() and by a repeated load(). */
   async function detachWriter(): Promise<void> {
     stopTimer();
     await flushing;
+    await queue;
     loaded = false;
     const h = handle;
     handle = null;
     if (h === null) return;
     try {
-      if (!healthy) await h.truncate(committed);
-      if (dirty || !healthy) await h.sync();
+      if (needsReset) await h.truncate(committed);
+      if (dirty || needsReset) await h.sync();
       dirty = false;
     } finally {
       await h.close();
@@ -209,66 +295,76 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
       }
     },
 
-    async commit(mutations: readonly Mutation[]): Promise<void> {
-      assertOpen();
-      if (mutations.length === 0) return;
-      let line: Buffer;
-      try {
-        line = encodeCommit(mutations);
-      } catch (err) {
-        throw new SwitchboardError("INTERNAL", "a mutation cannot be serialised as JSON", { cause: err });
-      }
-      const h = healthy && handle !== null ? handle : await reopenWriter();
-      try {
-        await writeAll(h, line);
-        if (strict) await h.sync();
-      } catch (err) {
-        healthy = false;
-        throw storageError("appending to the log", err);
-      }
-      committed += line.length;
-      if (!strict) {
-        dirty = true;
-        scheduleFlush();
-      }
+    commit(mutations: readonly Mutation[]): Promise<void> {
+      return serial(async () => {
+        assertOpen();
+        if (mutations.length === 0) return;
+        let line: Buffer;
+        try {
+          line = encodeCommit(mutations);
+        } catch (err) {
+          throw new SwitchboardError("INTERNAL", "a mutation cannot be serialised as JSON", { cause: err });
+        }
+        const h = !needsReset && handle !== null ? handle : await recoverWriter();
+        try {
+          await writeAll(h, line);
+          if (strict) await h.sync();
+        } catch (err) {
+          failed("append", err);
+          throw storageError("appending to the log", err);
+        }
+        health.recovered("commit");
+        committed += line.length;
+        if (!strict) {
+          dirty = true;
+          scheduleFlush();
+        }
+      });
     },
 
-    async compact(snapshot: Snapshot): Promise<void> {
-      assertOpen();
-      // The flush timer must not fsync a handle that the rotation below closes.
-      stopTimer();
-      await flushing;
-      const next = seq + 1;
-      try {
-        await writeSnapshotFile(fs, tmpPath, snapshot, next);
-        await fs.rename(tmpPath, snapshotPath);
-      } catch (err) {
-        await unlinkIfExists(fs, tmpPath).catch(() => undefined);
-        if (dirty) scheduleFlush();
-        throw storageError("writing the snapshot", err);
-      }
-      // snapshot.json now names `next` as the segment after it: no commit may go to the old one any more.
-      const old = handle;
-      handle = null;
-      seq = next;
-      committed = 0;
-      dirty = false;
-      await old?.close().catch(() => undefined);
-      try {
-        await syncDir(fs, dir);
-        handle = await openSegment(next);
-      } catch (err) {
-        healthy = false;
-        throw storageError("starting a new log segment", err);
-      }
-      healthy = true;
-      for (let s = firstSeq; s < next; s++) await unlinkIfExists(fs, segmentPath(s));
-      firstSeq = next;
+    compact(snapshot: Snapshot): Promise<void> {
+      return serial(async () => {
+        assertOpen();
+        // The flush timer must not fsync a handle that the rotation below closes.
+        stopTimer();
+        await flushing;
+        const next = seq + 1;
+        try {
+          await writeSnapshotFile(fs, tmpPath, snapshot, next);
+          await fs.rename(tmpPath, snapshotPath);
+        } catch (err) {
+          await unlinkIfExists(fs, tmpPath).catch(() => undefined);
+          if (dirty) scheduleFlush();
+          holdCompaction(err);
+          throw storageError("writing the snapshot", err);
+        }
+        if (compactionDelayMs > 1000) log?.info({ storage: "file" }, "writing the snapshot works again");
+        compactionDelayMs = 1000;
+        // snapshot.json now names `next` as the segment after it: no commit may go to the old one any more.
+        const old = handle;
+        handle = null;
+        seq = next;
+        committed = 0;
+        dirty = false;
+        await old?.close().catch(() => undefined);
+        try {
+          await unlinkIfExists(fs, legacySnapshotPath);
+          await syncDir(fs, dir);
+          handle = await openSegment(next);
+        } catch (err) {
+          failed("rotate", err);
+          throw storageError("starting a new log segment", err);
+        }
+        needsReset = false;
+        health.recovered("new log segment");
+        for (let s = firstSeq; s < next; s++) await unlinkIfExists(fs, segmentPath(s));
+        firstSeq = next;
+      });
     },
 
-    wantsCompaction: () => loaded && committed >= compactAfterBytes,
+    wantsCompaction: () => loaded && health.healthy && compactionHeld === null && committed >= compactAfterBytes,
 
-    isHealthy: () => healthy && !closed,
+    isHealthy: () => health.healthy && !closed,
 
     async close(): Promise<void> {
       if (closed) return;
@@ -279,6 +375,9 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
       } catch (err) {
         failure = err;
       }
+      health.close();
+      if (compactionHeld !== null) clock.clearTimeout(compactionHeld);
+      compactionHeld = null;
       if (locked) {
         locked = false;
         await releaseLock(fs, lockPath).catch((err: unknown) => {

@@ -4,85 +4,17 @@ import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from
 import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { TimerHandle } from "../../../src/core/ports.js";
 import type { Mutation } from "../../../src/core/types.js";
-import { type FileHandleLike, type FileSystem, nodeFileSystem } from "../../../src/storage/file/fs.js";
 import { createFilePersistence, type FilePersistenceOptions } from "../../../src/storage/file/index.js";
 import { encodeCommit } from "../../../src/storage/file/log-format.js";
 import { segmentFileName } from "../../../src/storage/file/segments.js";
 import { replay, Script, snapshotOf, workload } from "../../contract/persistence.js";
+import { fakeClock, fsError, instrument } from "../../helpers/instrumented-fs.js";
 import { makeTempDir, type TempDir } from "../../helpers/temp-dir.js";
 
 /** Above Linux's largest pid_max (2^22): no process can have it. */
 const DEAD_PID = 2 ** 22 + 12_345;
 const LOCK = "switchboard.lock";
-
-type Op =
-  | "open"
-  | "readFile"
-  | "readdir"
-  | "rename"
-  | "link"
-  | "unlink"
-  | "mkdir"
-  | "write"
-  | "sync"
-  | "truncate"
-  | "close";
-interface Call {
-  readonly op: Op;
-  readonly path: string;
-}
-
-/** Wraps the real filesystem: records every call, lets a hook fail or delay it, and can "crash" (close all fds). */
-function instrument(hook: (call: Call) => void | Promise<void> = () => undefined) {
-  const calls: Call[] = [];
-  const open = new Set<FileHandleLike>();
-  async function run<T>(op: Op, path: string, fn: () => Promise<T>): Promise<T> {
-    const call = { op, path };
-    calls.push(call);
-    await hook(call);
-    return fn();
-  }
-  const wrap = (h: FileHandleLike, path: string): FileHandleLike => ({
-    write: (b, o, l) => run("write", path, () => h.write(b, o, l)),
-    sync: () => run("sync", path, () => h.sync()),
-    truncate: (n) => run("truncate", path, () => h.truncate(n)),
-    close: () =>
-      run("close", path, async () => {
-        open.delete(h);
-        await h.close();
-      }),
-  });
-  const fs: FileSystem = {
-    open: (path, flags) =>
-      run("open", path, async () => {
-        const h = await nodeFileSystem.open(path, flags);
-        open.add(h);
-        return wrap(h, path);
-      }),
-    readFile: (path) => run("readFile", path, () => nodeFileSystem.readFile(path)),
-    readdir: (path) => run("readdir", path, () => nodeFileSystem.readdir(path)),
-    rename: (from, to) => run("rename", to, () => nodeFileSystem.rename(from, to)),
-    link: (existing, to) => run("link", to, () => nodeFileSystem.link(existing, to)),
-    unlink: (path) => run("unlink", path, () => nodeFileSystem.unlink(path)),
-    mkdir: (path, options) => run("mkdir", path, () => nodeFileSystem.mkdir(path, options)),
-  };
-  return {
-    fs,
-    calls,
-    logCalls: (op: Op) => calls.filter((c) => c.op === op && c.path.endsWith(".jsonl")).length,
-    /** What a dying process leaves: every descriptor closed by the kernel, nothing else done. */
-    crash: async () => {
-      for (const h of open) await h.close().catch(() => undefined);
-      open.clear();
-    },
-  };
-}
-
-function fsError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 describe("file store", () => {
   let tmp: TempDir;
@@ -282,10 +214,10 @@ describe("file store", () => {
       const a = workload(s, 10);
       await store.commit(a);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.jsonl"].sort());
       expect((await stat(log(2))).size).toBe(0);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, "snapshot.jsonl"].sort());
     });
 
     it("after a crash between the snapshot rename and the log rotation, loads the committed state", async () => {
@@ -304,12 +236,12 @@ describe("file store", () => {
       // and a half-written temp snapshot from an earlier attempt.
       await writeFile(log(1), oldLog);
       await unlink(log(2));
-      await writeFile(join(tmp.path, "snapshot.json.tmp"), '{"format":1,"seg');
+      await writeFile(join(tmp.path, "snapshot.jsonl.tmp"), '0000 {"format":2,"seg');
 
       const third = await loadAfterRestart();
       expect(replay(third.loaded)).toStrictEqual(replay({ snapshot: null, tail: a }));
       expect(third.loaded.tail).toEqual([]);
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, "snapshot.jsonl"].sort());
       const b = workload(s, 5);
       await third.store.commit(b);
       await third.store.close();
@@ -485,30 +417,6 @@ describe("file store", () => {
   });
 
   describe("durability", () => {
-    function fakeClock() {
-      const timers: Array<{ fn: () => void; ms: number; live: boolean }> = [];
-      return {
-        timers,
-        pending: () => timers.filter((t) => t.live),
-        clock: {
-          setTimeout(fn: () => void, ms: number): TimerHandle {
-            const t = { fn, ms, live: true };
-            timers.push(t);
-            return t;
-          },
-          clearTimeout(handle: TimerHandle) {
-            (handle as { live: boolean }).live = false;
-          },
-        },
-        /** Runs the due timers and awaits what they return (the store's flush). */
-        async fire() {
-          const due = timers.filter((t) => t.live);
-          for (const t of due) t.live = false;
-          await Promise.all(due.map((t) => (t.fn as () => unknown)()));
-        },
-      };
-    }
-
     it("strict: a commit resolves only after its fsync", async () => {
       let release: () => void = () => undefined;
       const gate = new Promise<void>((r) => {
