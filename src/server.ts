@@ -6,6 +6,7 @@ import type { Config } from "./config.js";
 import { type Clock, isSwitchboardError, type Persistence, Switchboard } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, createStorageErrorCounter } from "./metrics.js";
+import { defaultMaxConnections } from "./protocols/http/fd-limit.js";
 import { createHttpHost } from "./protocols/http/host.js";
 import { PROTOCOLS } from "./protocols/index.js";
 import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
@@ -77,6 +78,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log =
     deps.logger ??
     createLogger({ level: config.logLevel, ...(config.logPretty === undefined ? {} : { pretty: config.logPretty }) });
+  // Every held poll holds a connection: the waiter cap sits below the connection cap so that its 429 fires first.
+  const maxConnections = config.maxConnections ?? defaultMaxConnections();
+  const maxWaiters = config.maxWaiters ?? Math.max(1, Math.min(200_000, maxConnections - 64));
   const storageErrors = createStorageErrorCounter();
   const persistence =
     deps.persistence ?? createPersistence(config, log, (op, code) => storageErrors.labels(op, code).inc());
@@ -91,7 +95,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxNames: config.maxNames,
       maxWaitMs: config.maxWait,
       maxQueue: config.maxQueue,
-      maxWaiters: config.maxWaiters,
+      maxWaiters,
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
@@ -114,7 +118,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxBodyBytes: config.maxBodyBytes,
       maxHeaderBytes: 16 * 1024 + config.maxNames * 270,
       corsOrigin: config.corsOrigin,
-      maxHoldMs: config.maxWait + config.maxWait / 16,
+      maxConnections,
+      requestBodyTimeoutMs: config.requestBodyTimeout,
+      headersTimeoutMs: config.headersTimeout,
     },
     log.child({ protocol: "http" }),
     metrics,

@@ -72,6 +72,9 @@ const loadAfter = load();
 const targets = sections.flatMap((s) => s.targets);
 const notesPath = join(BENCH_DIR, "NOTES.md");
 const notes = existsSync(notesPath) ? readFileSync(notesPath, "utf8").trim() : "";
+// Written by test/bench/large-state.bench.ts, which runs on its own (minutes and GBs of disk).
+const largeStatePath = join(BENCH_DIR, "LARGE-STATE.md");
+const largeState = existsSync(largeStatePath) ? readFileSync(largeStatePath, "utf8").trim() : "";
 const doc = [
   "# Benchmarks",
   "",
@@ -114,6 +117,7 @@ const doc = [
   ),
   "",
   ...sections.flatMap((s) => [`## ${s.title}`, "", s.body, ""]),
+  ...(largeState ? [largeState, ""] : []),
   ...(notes ? [notes, ""] : []),
   "## Reproducing",
   "",

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
+import { cappedList, pollSlots } from "./limits.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
@@ -11,13 +12,11 @@ export function consumerRoutes(ctx: RestContext): Hono {
   const { core } = ctx;
   const app = new Hono();
 
-  app.get("/", async (c) => {
+  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
     const result = await core.consumerPoll(selectorFromQuery(c), intParam(c, "index"), pollOptions(c, ctx));
     observeWake(ctx, "consumer", result.changedAt);
-    return indexed(c, result.index, {
-      ...(result.resync ? { resync: true } : {}),
-      registers: result.registers.map(formatView),
-    });
+    const extra = result.resync ? { resync: true } : {};
+    return cappedList(c, result.index, extra, "registers", result.registers, formatView, ctx.limits.maxResponseBytes);
   });
 
   app.put("/", async (c) => {

@@ -12,10 +12,24 @@ export type { RestOptions } from "./context.js";
 
 export const restProtocol = defineProtocol({
   name: "rest",
-  options: z.object({}),
-  create({ core, services, log, metrics, http, listeners, settings }) {
+  options: z.object({
+    maxPollsPerClient: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(1000)
+      .describe("long-polls and event streams one client address may hold at once (429 beyond)"),
+    maxResponseBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024)
+      .describe("largest unpaged read or poll answer; larger ones get 413 RESPONSE_TOO_LARGE (page with /registers)"),
+  }),
+  create({ core, services, log, metrics, http, listeners, settings }, limits) {
     const ctx: RestContext = {
       core,
+      limits,
       services,
       options: { defaultWaitMs: settings.defaultWaitMs },
       log,

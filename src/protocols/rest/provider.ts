@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
+import { cappedList, pollSlots } from "./limits.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
@@ -33,10 +34,10 @@ export function providerRoutes(ctx: RestContext): Hono {
     });
   });
 
-  app.get("/", async (c) => {
+  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
     const result = await core.providerPoll(selectorFromQuery(c), intParam(c, "after"), pollOptions(c, ctx));
     observeWake(ctx, "provider", result.changedAt);
-    return indexed(c, result.index, { requests: result.requests.map(formatRequest) });
+    return cappedList(c, result.index, {}, "requests", result.requests, formatRequest, ctx.limits.maxResponseBytes);
   });
 
   app.delete("/", async (c) => {

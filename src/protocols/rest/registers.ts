@@ -5,10 +5,12 @@ import { streamSSE } from "hono/streaming";
 import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
+import { fitting, pollSlots } from "./limits.js";
 import { intParam } from "./parse.js";
 import { indexed } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
+const SSE_BATCH_BYTES = 64 * 1024;
 
 const encodeCursor = (name: string) => Buffer.from(name, "utf8").toString("base64url");
 function decodeCursor(cursor: string): string {
@@ -32,7 +34,7 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
   }
 }
 
-export function registerRoutes({ core, http }: RestContext): Hono {
+export function registerRoutes({ core, http, limits, log }: RestContext): Hono {
   const app = new Hono();
 
   app.get("/registers", (c) => {
@@ -41,13 +43,13 @@ export function registerRoutes({ core, http }: RestContext): Hono {
     const limit = intParam(c, "limit") ?? 100;
     const cursor = c.req.query("cursor");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
-    return indexed(c, core.revision, {
-      registers: page.registers.map(formatRegister),
-      cursor: page.next === null ? null : encodeCursor(page.next),
-    });
+    // A page is cut short (with a cursor) rather than passing maxResponseBytes: paging is the way round that cap.
+    const fit = fitting(page.registers.map(formatRegister), limits.maxResponseBytes - 1024);
+    const next = fit.length < page.registers.length ? page.registers[fit.length - 1]!.name : page.next;
+    return indexed(c, core.revision, { registers: fit, cursor: next === null ? null : encodeCursor(next) });
   });
 
-  app.get("/events", (c) => {
+  app.get("/events", pollSlots(limits.maxPollsPerClient), (c) => {
     const prefix = c.req.query("prefix") ?? "";
     assertPrefix(prefix);
     const lastId = c.req.header("Last-Event-ID");
@@ -60,36 +62,48 @@ export function registerRoutes({ core, http }: RestContext): Hono {
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
     const watch = core.watch({ prefixes: [prefix], ...(after === undefined ? {} : { after }) });
-    return streamSSE(c, async (stream) => {
-      const end = () => void watch.return();
-      const unregister = http.onStop(end);
-      stream.onAbort(end);
-      c.req.raw.signal.addEventListener("abort", end, { once: true });
-      const heartbeat = setInterval(() => {
-        void stream.write(": keep-alive\n\n").catch(end);
-      }, HEARTBEAT_MS);
-      heartbeat.unref();
-      try {
-        for await (const item of watch) {
-          if (item.type === "resync") {
-            await stream.writeSSE({
-              event: "resync",
-              id: String(item.index),
-              data: JSON.stringify({ index: item.index }),
-            });
-          } else if (item.type === "event") {
-            const e = item.event;
-            await stream.writeSSE({ event: e.type, id: String(e.revision), data: JSON.stringify(eventPayload(e)) });
+    return streamSSE(
+      c,
+      async (stream) => {
+        const end = () => void watch.return();
+        const unregister = http.onStop(end);
+        stream.onAbort(end);
+        c.req.raw.signal.addEventListener("abort", end, { once: true });
+        const heartbeat = setInterval(() => {
+          void stream.write(": keep-alive\n\n").catch(end);
+        }, HEARTBEAT_MS);
+        heartbeat.unref();
+        try {
+          // Items already buffered (a replayed backlog) go out in batches of ~64 KiB, one write each: a write per
+          // event through the web stream costs more than the event. JSON.stringify never emits a raw newline, so
+          // each event is one data line.
+          let batch = "";
+          for await (const item of watch) {
+            if (item.type === "resync") {
+              batch += `event: resync\ndata: ${JSON.stringify({ index: item.index })}\nid: ${item.index}\n\n`;
+            } else if (item.type === "event") {
+              const e = item.event;
+              batch += `event: ${e.type}\ndata: ${JSON.stringify(eventPayload(e))}\nid: ${e.revision}\n\n`;
+            }
+            // A cut ends the stream: the client resumes with Last-Event-ID.
+            if (batch.length >= SSE_BATCH_BYTES || watch.buffered <= 0) {
+              await stream.write(batch);
+              batch = "";
+            }
           }
-          // A cut ends the stream: the client resumes with Last-Event-ID.
+          if (batch) await stream.write(batch);
+        } finally {
+          clearInterval(heartbeat);
+          unregister();
+          void watch.return();
+          c.req.raw.signal.removeEventListener("abort", end);
         }
-      } finally {
-        clearInterval(heartbeat);
-        unregister();
-        void watch.return();
-        c.req.raw.signal.removeEventListener("abort", end);
-      }
-    });
+      },
+      // Without this hono prints a failed stream to stderr, outside the JSON log.
+      async (err) => {
+        log.warn({ err: err.message, path: "/events" }, "event stream failed");
+      },
+    );
   });
 
   return app;
