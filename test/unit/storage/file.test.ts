@@ -1,6 +1,8 @@
 // File store specifics: line format, torn and corrupt logs, crash points of compaction, durability modes, lock.
 
-import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { appendFile, readdir, readFile, rm, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -500,7 +502,7 @@ describe("file store", () => {
     it("refuses a second store on the same directory until the first closes", async () => {
       const first = create();
       await first.load();
-      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(String(process.pid));
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).split(" ")[0]).toBe(String(process.pid));
       const second = create();
       await expect(second.load()).rejects.toMatchObject({
         code: "STORAGE_UNAVAILABLE",
@@ -524,7 +526,50 @@ describe("file store", () => {
       await writeFile(join(tmp.path, LOCK), content);
       const store = create();
       await expect(store.load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
-      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(String(process.pid));
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).split(" ")[0]).toBe(String(process.pid));
+    });
+
+    /** Start time of a process (field 22 of /proc/<pid>/stat). */
+    const startTimeOf = async (pid: number) => {
+      const text = await readFile(`/proc/${pid}/stat`, "utf8");
+      return text.slice(text.lastIndexOf(")") + 2).split(" ")[19]!;
+    };
+
+    it("records its start time, and refuses a live owner whose start time matches", async () => {
+      await writeFile(join(tmp.path, LOCK), `${process.ppid} ${await startTimeOf(process.ppid)}\n`);
+      await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
+      const store = create();
+      await rm(join(tmp.path, LOCK));
+      await store.load();
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(
+        `${process.pid} ${await startTimeOf(process.pid)}`,
+      );
+    });
+
+    it("takes over a lock whose pid now names another process (a different start time)", async () => {
+      const real = await startTimeOf(process.ppid);
+      await writeFile(join(tmp.path, LOCK), `${process.ppid} ${Number(real) + 12345}\n`);
+      await expect(create().load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
+    });
+
+    it("takes over a lock held by a zombie (killed, not reaped by its parent yet)", async () => {
+      // bash forks the owner, then becomes `sleep`, which never reaps it: once killed, the owner is a zombie.
+      const parent = spawn("bash", ["-c", "sleep 30 & echo $!; exec sleep 30"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      try {
+        const owner = Number((await once(parent.stdout!, "data"))[0].toString().trim());
+        await writeFile(join(tmp.path, LOCK), `${owner} ${await startTimeOf(owner)}\n`);
+        await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
+        process.kill(owner, "SIGKILL");
+        for (let i = 0; i < 100 && !(await readFile(`/proc/${owner}/stat`, "utf8")).includes(") Z "); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(await readFile(`/proc/${owner}/stat`, "utf8")).toContain(") Z ");
+        await expect(create().load()).resolves.toStrictEqual({ snapshot: null, tail: [] });
+      } finally {
+        parent.kill("SIGKILL");
+      }
     });
   });
 });
