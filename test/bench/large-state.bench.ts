@@ -9,7 +9,7 @@
 
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { attach, BENCH_DIR, REPO_ROOT, type ServerChild } from "./lib/children.js";
@@ -40,14 +40,19 @@ function startServer(dataDir: string): Promise<ServerChild> {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, SWITCHBOARD_MAX_BODY_BYTES: String(2 * 1024 * 1024) },
   });
-  return attach("switchboard", child, async () => {
-    const lines = createInterface({ input: child.stdout! });
-    for await (const line of lines) {
-      const parsed = JSON.parse(line) as { url?: unknown };
-      if (typeof parsed.url === "string") return parsed.url;
-    }
-    throw new Error("the server exited before printing its url");
-  });
+  return attach(
+    "switchboard",
+    child,
+    async () => {
+      const lines = createInterface({ input: child.stdout! });
+      for await (const line of lines) {
+        const parsed = JSON.parse(line) as { url?: unknown };
+        if (typeof parsed.url === "string") return parsed.url;
+      }
+      throw new Error("the server exited before printing its url");
+    },
+    300_000,
+  );
 }
 
 async function peakRss(pid: number): Promise<number> {
@@ -93,6 +98,11 @@ async function readBack(url: string, s: Scenario): Promise<number> {
   throw new Error("more pages than registers");
 }
 
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(1))
+    .join(" / ");
+const loadBefore = load();
 const rows: string[][] = [];
 for (const s of SCENARIOS) {
   const dir = await mkdtemp(join(tmpdir(), "switchboard-large-"));
@@ -137,6 +147,8 @@ const doc = [
   "`GET /registers` and compared. *Restart* is from spawning the process to its listening line (Node",
   "start-up and module loading included); *peak RSS* is the kernel's high-water mark (`VmHWM`) of that process.",
   "Goal: 1M registers of 100 B values restart in ≤ 5 s within ≤ 1 GB RSS.",
+  `Load average (1/5/15 min) before → after: ${loadBefore} → ${load()} on ${availableParallelism()} cores: on a shared machine`,
+  "the times stretch with the load; the memory figures do not.",
   "",
   table(["state", "on disk", "fill", "peak RSS while filling", "restart", "peak RSS after restart", "read back"], rows),
   "",

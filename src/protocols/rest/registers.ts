@@ -6,7 +6,7 @@ import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } fr
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
 import { fitting, pollSlots } from "./limits.js";
-import { intParam } from "./parse.js";
+import { intParam, singleQuery } from "./parse.js";
 import { indexed } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
@@ -38,10 +38,10 @@ export function registerRoutes({ core, http, limits, log }: RestContext): Hono {
   const app = new Hono();
 
   app.get("/registers", (c) => {
-    const prefix = c.req.query("prefix") ?? "";
+    const prefix = singleQuery(c, "prefix") ?? "";
     assertPrefix(prefix);
     const limit = intParam(c, "limit") ?? 100;
-    const cursor = c.req.query("cursor");
+    const cursor = singleQuery(c, "cursor");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
     // A page is cut short (with a cursor) rather than passing maxResponseBytes: paging is the way round that cap.
     const fit = fitting(page.registers.map(formatRegister), limits.maxResponseBytes - 1024);
@@ -50,7 +50,7 @@ export function registerRoutes({ core, http, limits, log }: RestContext): Hono {
   });
 
   app.get("/events", pollSlots(limits.maxPollsPerClient), (c) => {
-    const prefix = c.req.query("prefix") ?? "";
+    const prefix = singleQuery(c, "prefix") ?? "";
     assertPrefix(prefix);
     const lastId = c.req.header("Last-Event-ID");
     const fromQuery = intParam(c, "after");

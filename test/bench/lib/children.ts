@@ -59,14 +59,19 @@ export function startBareHono(): Promise<ServerChild> {
 }
 
 /** Wraps any child that serves HTTP: `ready` resolves with its base URL. */
-export async function attach(label: string, child: ChildProcess, ready: () => Promise<string>): Promise<ServerChild> {
+export async function attach(
+  label: string,
+  child: ChildProcess,
+  ready: () => Promise<string>,
+  readyWithinMs = 30_000,
+): Promise<ServerChild> {
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
   const exited = once(child, "exit");
-  const timeout = AbortSignal.timeout(30_000);
+  const timeout = AbortSignal.timeout(readyWithinMs);
   let url: string;
   try {
     url = await Promise.race([
@@ -75,7 +80,7 @@ export async function attach(label: string, child: ChildProcess, ready: () => Pr
         throw new Error(`${label} exited with ${String(code)} before it was ready:\n${stderr}`);
       }),
       once(timeout, "abort").then(() => {
-        throw new Error(`${label} was not ready within 30 s:\n${stderr}`);
+        throw new Error(`${label} was not ready within ${readyWithinMs / 1000} s:\n${stderr}`);
       }),
     ]);
   } catch (err) {
