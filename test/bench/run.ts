@@ -125,6 +125,7 @@ const doc = [
   "npm run bench                      # everything (~3-5 min); rewrites docs/benchmarks.md",
   "npm run bench -- --quick           # smoke run with smaller sizes",
   "npm run bench -- --no-etcd         # without the etcd baseline",
+  "node --import tsx test/bench/large-state.bench.ts   # large-state restart (~5-10 min, ~1 GB of disk); its section is kept",
   "BENCH_CPU_PROF=/tmp/prof npm run bench   # plus a .cpuprofile per server child",
   "node --import tsx test/bench/profile-summary.ts /tmp/prof/<file>.cpuprofile 30",
   "```",
