@@ -22,7 +22,10 @@ function source(backlog: SwitchboardEvent[]) {
       };
     },
   };
-  return { src, emit: (e: SwitchboardEvent) => listeners.forEach((l) => l(e)), tracked: () => tracked };
+  const emit = (e: SwitchboardEvent) => {
+    for (const l of listeners) l(e);
+  };
+  return { src, emit, tracked: () => tracked };
 }
 
 const del = (revision: number, name = `r/${revision % 7}`): SwitchboardEvent => ({ type: "delete", name, revision });
