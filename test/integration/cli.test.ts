@@ -12,7 +12,7 @@ import { metricValue, startTestServer, type TestServer } from "../helpers/server
 import { makeTempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete"];
+const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete", "check", "repair"];
 
 /** Lines of a child's output stream, with a wait for the first line that matches. */
 class Lines {

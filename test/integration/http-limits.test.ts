@@ -102,6 +102,13 @@ describe("timeouts", () => {
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(3000);
 
+    // Headers that never finish: 408 in the JSON shape once --headers-timeout has passed.
+    const slow = await openSocket(port);
+    slow.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\n");
+    const timedOut = await readResponse(slow);
+    expect(timedOut.status).toBe(408);
+    expect(JSON.parse(timedOut.body)).toMatchObject({ error: { code: "REQUEST_TIMEOUT" } });
+
     const held = await hold;
     expect(held.status).toBe(200);
     expect(((await held.json()) as { index: number }).index).toBe(index);

@@ -3,7 +3,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, expect, it } from "vitest";
@@ -36,6 +36,14 @@ async function npmStart(dataDir: string): Promise<{ child: ChildProcess; url: st
   return { child, url, log };
 }
 
+async function deadOrZombie(pid: number): Promise<boolean> {
+  try {
+    return (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z ");
+  } catch {
+    return true;
+  }
+}
+
 const put = (url: string, value: number) =>
   fetch(`${url}/provider`, { method: "PUT", body: JSON.stringify({ name: "npm/x", value }) });
 
@@ -57,9 +65,14 @@ it("after SIGKILL of the process group, a restart on the same data directory suc
   const data = join(dir.path, "data");
   const { child, url } = await npmStart(data);
   expect((await put(url, 7)).status).toBe(200);
+  const server = Number((await readFile(join(data, "switchboard.lock"), "utf8")).split(/\s/)[0]);
   const exited = once(child, "exit");
   process.kill(-child.pid!, "SIGKILL");
   await exited;
+  // The kernel has finished killing the server once it is a zombie (its parent npm is gone too, so nobody may
+  // reap it for a while) or gone: from then on the restart must not wait for anything.
+  for (let i = 0; i < 200 && !(await deadOrZombie(server)); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(await deadOrZombie(server)).toBe(true);
   const again = await startTestServer({ dataDir: data });
   try {
     const r = await fetch(`${again.url}/consumer?name=npm/x`);

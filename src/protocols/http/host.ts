@@ -95,6 +95,8 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
         serverOptions: {
           requestTimeout: options.headersTimeoutMs + options.requestBodyTimeoutMs + 1000,
           headersTimeout: options.headersTimeoutMs,
+          // How often Node checks those timeouts (default 30 s): a tenth of the headers timeout keeps them honest.
+          connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.round(options.headersTimeoutMs / 10))),
           keepAliveTimeout: 65_000,
           // A poll may name maxNames registers of up to 256 characters in its query string.
           maxHeaderSize: options.maxHeaderBytes,
