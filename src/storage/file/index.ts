@@ -240,7 +240,8 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
 
   function holdCompaction(err: unknown): void {
     options.onError?.("snapshot", errorCode(err));
-    if (compactionHeld === null) {
+    // Logged when compaction starts failing, not at every retry (compactionDelayMs grows while it keeps failing).
+    if (compactionDelayMs === 1000) {
       log?.warn(
         { storage: "file", op: "snapshot", code: errorCode(err), retryInMs: compactionDelayMs },
         "writing the snapshot failed: the log keeps growing until a later compaction succeeds",
@@ -340,7 +341,7 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
         }
         if (compactionDelayMs > 1000) log?.info({ storage: "file" }, "writing the snapshot works again");
         compactionDelayMs = 1000;
-        // snapshot.json now names `next` as the segment after it: no commit may go to the old one any more.
+        // snapshot.jsonl now names `next` as the segment after it: no commit may go to the old one any more.
         const old = handle;
         handle = null;
         seq = next;

@@ -249,6 +249,10 @@ describe("file store hardening", () => {
       expect(store.isHealthy?.()).toBe(true);
       await time.fire();
       expect(store.wantsCompaction?.()).toBe(true);
+      // Still failing: held again for twice as long, and not logged again.
+      await expect(store.compact(bigSnapshot(2, 5))).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
+      expect(time.pending().map((t) => t.ms)).toEqual([2000]);
+      await time.fire();
       failSnapshot = false;
       await store.compact(bigSnapshot(2, 5));
       expect(rec.lines.map((l) => l.level)).toEqual(["warn", "info"]);
