@@ -33,14 +33,14 @@ import { systemClock } from "../../core/clock.js";
 import { SwitchboardError } from "../../core/errors.js";
 import type { Clock, LoadResult, Persistence, TimerHandle } from "../../core/ports.js";
 import type { Mutation, Snapshot } from "../../core/types.js";
-import { keepDamagedTail } from "./damage.js";
 import { type FileHandleLike, type FileSystem, nodeFileSystem, syncDir, unlinkIfExists, writeAll } from "./fs.js";
 import { createStoreHealth, errorCode, type StoreLogger } from "./health.js";
 import { encodeLine } from "./lines.js";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock.js";
-import { corrupt, decodeSegment, encodeCommit } from "./log-format.js";
-import { listSegments, openSegment as openSegmentFile, segmentFileName } from "./segments.js";
-import { readLegacySnapshotFile, readSnapshotFile, writeSnapshotFile } from "./snapshot-file.js";
+import { encodeCommit } from "./log-format.js";
+import { readDataDir } from "./read-dir.js";
+import { openSegment as openSegmentFile, segmentFileName } from "./segments.js";
+import { writeSnapshotFile } from "./snapshot-file.js";
 
 export type { FileHandleLike, FileSystem } from "./fs.js";
 export type { StoreLogger } from "./health.js";
@@ -150,45 +150,21 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
 
   async function recover(): Promise<LoadResult> {
     await unlinkIfExists(fs, tmpPath);
-    const snap = (await readSnapshotFile(fs, snapshotPath)) ?? (await readLegacySnapshotFile(fs, legacySnapshotPath));
-    const all = await listSegments(fs, dir);
-    const first = snap?.segment ?? all[0] ?? 1;
-    if (snap === null && first !== 1) {
-      throw corrupt(`${snapshotPath} is missing but the log starts at segment ${first}`, snapshotPath);
-    }
-    const live = all.filter((s) => s >= first);
-    for (const [i, s] of live.entries()) {
-      if (s !== first + i) throw corrupt(`log segment ${segmentPath(first + i)} is missing`, segmentPath(first + i));
-    }
-    const tail: Mutation[] = [];
-    let validLength = 0;
-    let size = 0;
-    for (const [i, s] of live.entries()) {
-      const decoded = await decodeSegment(fs, segmentPath(s), i === live.length - 1);
-      for (const m of decoded.mutations) tail.push(m);
-      ({ validLength, size } = decoded);
-    }
-    seq = live.at(-1) ?? first;
-    if (validLength < size) {
-      const damage = await keepDamagedTail(fs, dir, segmentPath(seq), validLength, size);
-      log?.warn(
-        { storage: "file", ...damage },
-        "the end of the log failed its checksum: it was copied aside and cut (those commits were never acknowledged, or the disk damaged them)",
-      );
-    }
-    handle = live.length === 0 ? await openSegment(seq) : await fs.open(segmentPath(seq), "a");
-    if (validLength < size) {
-      await handle.truncate(validLength);
+    const state = await readDataDir(fs, dir, { snapshot: snapshotPath, legacySnapshot: legacySnapshotPath }, log);
+    seq = state.newest;
+    handle = state.newestExists ? await fs.open(segmentPath(seq), "a") : await openSegment(seq);
+    if (state.damagedTail) {
+      await handle.truncate(state.validLength);
       await handle.sync();
     }
-    committed = validLength;
-    for (const s of all) if (s < first) await unlinkIfExists(fs, segmentPath(s));
-    firstSeq = first;
+    committed = state.validLength;
+    for (const s of state.all) if (s < state.first) await unlinkIfExists(fs, segmentPath(s));
+    firstSeq = state.first;
     needsReset = false;
     health.recovered("load");
     dirty = false;
     loaded = true;
-    return { snapshot: snap?.snapshot ?? null, tail };
+    return { snapshot: state.snapshot, tail: state.tail };
   }
 
   /** Puts the writer back on the last acknowledged commit after a failed write, fsync or rotation. */
