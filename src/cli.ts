@@ -2,12 +2,14 @@
 // The `switchboard` binary: `serve` runs the server; the other commands are HTTP clients of a running one.
 
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
 import { describeError } from "./cli/client.js";
 import { type Command, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, UsageError, wantsHelp } from "./cli/command.js";
 import { deleteCommand, getCommand, listCommand, putCommand, requestCommand } from "./cli/commands.js";
 import { serveCommand } from "./cli/serve.js";
 import { servicesCommand } from "./cli/services.js";
 import { statusCommand } from "./cli/status.js";
+import { checkCommand, repairCommand } from "./cli/storage.js";
 import { watchCommand } from "./cli/watch.js";
 
 const COMMANDS: readonly Command[] = [
@@ -20,6 +22,8 @@ const COMMANDS: readonly Command[] = [
   watchCommand,
   deleteCommand,
   servicesCommand,
+  checkCommand,
+  repairCommand,
 ];
 
 function usage(): string {
@@ -96,6 +100,18 @@ const io: Io = {
     return process.stdout.isTTY ? process.stdout.columns : undefined;
   },
   env: process.env,
+  ...(process.stdin.isTTY
+    ? {
+        async confirm(question: string) {
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 };
 
 // `switchboard list | head -1` closes stdout early: that is not an error worth a stack trace.

@@ -91,7 +91,16 @@ export const configSchema = z.object({
   maxBatch: int(1).default(1000).describe("registers or requests per batch"),
   maxNames: int(1).default(1000).describe("names and prefixes per read or poll"),
   maxQueue: int(1).default(1000).describe("pending change requests per register"),
-  maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
+  maxWaiters: int(1)
+    .optional()
+    .describe("long-polls and event streams held at once (default: max-connections minus 64, at most 200,000)"),
+  maxConnections: int(1)
+    .optional()
+    .describe("HTTP connections held at once; more get 503 + Retry-After (default: open-file limit minus a reserve)"),
+  requestBodyTimeout: duration
+    .default(10_000)
+    .describe("longest a client may take to send a request body (separate from long-poll holds)"),
+  headersTimeout: duration.default(30_000).describe("longest a client may take to send its request line and headers"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */
   corsOrigin: z

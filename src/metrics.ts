@@ -13,12 +13,31 @@ export interface Metrics {
   readonly operations: client.Counter<"protocol" | "operation">;
   /** Coded errors answered, by protocol and code; malformed input that gets no answer counts as code MALFORMED. */
   readonly errors: client.Counter<"protocol" | "code">;
+  /** Storage failures, by operation (append, fsync, snapshot, probe, …) and errno code. */
+  readonly storageErrors: client.Counter<"op" | "code">;
   /** Stops the event-loop delay sampler. */
   close(): void;
 }
 
-export function createMetrics(core: Switchboard): Metrics {
+/**
+ * The storage error counter exists before the core (the store is opened first and may fail while loading);
+ * createMetrics registers it with the server's registry.
+ */
+export function createStorageErrorCounter(): client.Counter<"op" | "code"> {
+  return new client.Counter({
+    name: "switchboard_storage_errors_total",
+    help: "Storage failures, by operation and error code (ENOSPC, EIO, …).",
+    labelNames: ["op", "code"] as const,
+    registers: [],
+  });
+}
+
+export function createMetrics(
+  core: Switchboard,
+  storageErrors: client.Counter<"op" | "code"> = createStorageErrorCounter(),
+): Metrics {
   const registry = new client.Registry();
+  registry.registerMetric(storageErrors);
   const stopProcessMetrics = processMetrics(registry);
   const httpRequests = new client.Counter({
     name: "switchboard_http_requests_total",
@@ -73,7 +92,16 @@ export function createMetrics(core: Switchboard): Metrics {
   gauge("switchboard_revision", "The global revision.", () => core.revision);
   gauge("switchboard_events_buffered", "Events in the resume ring.", () => core.stats().events);
   gauge("switchboard_commits", "Group commits made since start.", () => core.stats().commits);
-  return { registry, httpRequests, httpInFlight, wakeLatency, operations, errors, close: stopProcessMetrics };
+  return {
+    registry,
+    httpRequests,
+    httpInFlight,
+    wakeLatency,
+    operations,
+    errors,
+    storageErrors,
+    close: stopProcessMetrics,
+  };
 }
 
 /**

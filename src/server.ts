@@ -3,9 +3,17 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { authEnabled, type Config } from "./config.js";
-import { type Clock, type HealthCache, type Persistence, Switchboard, SwitchboardError } from "./core/index.js";
+import {
+  type Clock,
+  type HealthCache,
+  isSwitchboardError,
+  type Persistence,
+  Switchboard,
+  SwitchboardError,
+} from "./core/index.js";
 import { createLogger } from "./logger.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics, createStorageErrorCounter } from "./metrics.js";
+import { defaultMaxConnections } from "./protocols/http/fd-limit.js";
 import { createHttpHost } from "./protocols/http/host.js";
 import { PROTOCOLS } from "./protocols/index.js";
 import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
@@ -54,7 +62,11 @@ export const VERSION: string = (() => {
   }
 })();
 
-export function createPersistence(config: Config, log: Logger): Persistence {
+export function createPersistence(
+  config: Config,
+  log: Logger,
+  onStorageError: (op: string, code: string) => void = () => undefined,
+): Persistence {
   if (config.mongoUrl) {
     return createMongoPersistence({
       url: config.mongoUrl,
@@ -71,6 +83,8 @@ export function createPersistence(config: Config, log: Logger): Persistence {
     dir: config.dataDir,
     durability: config.durability,
     compactAfterBytes: config.compactAfterBytes,
+    logger: log.child({ storage: "file" }),
+    onError: onStorageError,
   });
 }
 
@@ -90,7 +104,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log =
     deps.logger ??
     createLogger({ level: config.logLevel, ...(config.logPretty === undefined ? {} : { pretty: config.logPretty }) });
-  const persistence = deps.persistence ?? createPersistence(config, log);
+  // Every held poll holds a connection: the waiter cap sits below the connection cap so that its 429 fires first.
+  const maxConnections = config.maxConnections ?? defaultMaxConnections();
+  const maxWaiters = config.maxWaiters ?? Math.max(1, Math.min(200_000, maxConnections - 64));
+  const storageErrors = createStorageErrorCounter();
+  const persistence =
+    deps.persistence ?? createPersistence(config, log, (op, code) => storageErrors.labels(op, code).inc());
   const core = await Switchboard.open({
     persistence,
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -102,16 +121,22 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxNames: config.maxNames,
       maxWaitMs: config.maxWait,
       maxQueue: config.maxQueue,
-      maxWaiters: config.maxWaiters,
+      maxWaiters,
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
     ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
-    onError: (err, context) => log.error({ err, context }, "background task failed"),
+    onError: (err, context) => {
+      // A store logs its own failures once per change of health; a compaction failing on every commit
+      // while the disk is full must not add a stack trace per commit.
+      if (isSwitchboardError(err) && err.code === "STORAGE_UNAVAILABLE") {
+        log.debug({ context, code: err.code, message: err.message }, "background storage task failed");
+      } else log.error({ err, context }, "background task failed");
+    },
   });
   let ready = false;
   const listeners: Listener[] = [];
-  const metrics = createMetrics(core);
+  const metrics = createMetrics(core, storageErrors);
   const auth = authEnabled(config);
   if (config.corsOrigin.split(",").some((o) => o.trim() === "*") && !auth) {
     await core.close();
@@ -162,6 +187,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       auth: services.auth,
       maxHoldMs: config.maxWait + config.maxWait / 16,
       epoch: core.epoch,
+      maxConnections,
+      requestBodyTimeoutMs: config.requestBodyTimeout,
+      headersTimeoutMs: config.headersTimeout,
     },
     log.child({ protocol: "http" }),
     metrics,

@@ -14,6 +14,8 @@ export interface Io {
   /** Terminal width, when stdout is a terminal. */
   readonly columns: number | undefined;
   readonly env: NodeJS.ProcessEnv;
+  /** Asks a yes/no question on a terminal; absent when stdin is not one (commands then want --yes). */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface Command {

@@ -38,6 +38,19 @@ export const ERROR_CODES = {
   INVALID_CURSOR: { kind: "invalid", description: "A paging cursor was not produced by this server." },
   NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
   DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
+  MALFORMED_REQUEST: {
+    kind: "invalid",
+    description: "The request is not valid HTTP/1.1 (rejected by the HTTP parser before any route ran).",
+  },
+  REQUEST_TIMEOUT: {
+    kind: "invalid",
+    description:
+      "The request line and headers, or the body, did not arrive in time (--request-body-timeout, default 10 s); answered 408.",
+  },
+  HEADERS_TOO_LARGE: {
+    kind: "too_large",
+    description: "The request line and headers are larger than the server accepts; answered 431.",
+  },
   BODY_TOO_LARGE: {
     kind: "too_large",
     description: "The request body is larger than the configured limit (default 1 MiB).",
@@ -61,6 +74,11 @@ export const ERROR_CODES = {
   BATCH_TOO_LARGE: {
     kind: "too_large",
     description: "A batch holds more registers or requests than the configured limit (default 1,000).",
+  },
+  RESPONSE_TOO_LARGE: {
+    kind: "too_large",
+    description:
+      "The answer would be larger than --max-response-bytes (default 32 MiB); page through GET /registers?prefix=&cursor= instead.",
   },
   TOO_MANY_NAMES: {
     kind: "too_large",
@@ -106,10 +124,6 @@ export const ERROR_CODES = {
     kind: "unavailable",
     description: "The proxy could not connect to a healthy target within its connect timeout.",
   },
-  TOO_MANY_CONNECTIONS: {
-    kind: "exhausted",
-    description: "The proxy holds its configured maximum of connections; retry later.",
-  },
   FIRST_LINE_TIMEOUT: {
     kind: "invalid",
     description: "A proxy client sent no complete first line (the target id) within the first-line timeout.",
@@ -138,6 +152,15 @@ export const ERROR_CODES = {
   TOO_MANY_WAITERS: {
     kind: "exhausted",
     description: "The server holds the configured maximum of long-polls; retry later.",
+  },
+  TOO_MANY_POLLS: {
+    kind: "exhausted",
+    description: "This client holds the configured maximum of long-polls and event streams (--max-polls-per-client).",
+  },
+  TOO_MANY_CONNECTIONS: {
+    kind: "unavailable",
+    description:
+      "The server (--max-connections) or the TCP proxy (--proxy-max-connections) holds its maximum of connections; retry later. /healthz, /readyz and /metrics still answer.",
   },
   SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
   NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },

@@ -57,6 +57,13 @@ export function matcher(options: Pick<WatchOptions, "names" | "prefixes">): (nam
  * subscription, the abort listener and the waiter slot.
  */
 export class Watch implements AsyncIterableIterator<WatchItem> {
+  /**
+   * The backlog is replayed from the ring's copy by an index, one item per next(), never copied into the queue
+   * or spread into a call: a backlog of any length (a million events) costs one array and no stack.
+   */
+  #backlog: readonly SwitchboardEvent[] = [];
+  #backlogAt = 0;
+  #match: (name: string) => boolean;
   readonly #queue: WatchItem[] = [];
   readonly #max: number;
   readonly #signal: AbortSignal | undefined;
@@ -71,19 +78,22 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     this.#lastDelivered = options.after ?? source.revision;
     const untrack = source.track(() => this.#end());
     const match = matcher(options);
+    this.#match = match;
     if (options.after !== undefined) {
       const foreign = options.epoch !== undefined && options.epoch !== "" && options.epoch !== source.epoch;
       const backlog = foreign || options.after > source.revision ? null : source.eventsSince(options.after);
       if (backlog === null) {
         this.#queue.push({ type: "resync", index: source.revision });
       } else {
-        for (const e of backlog) if (match(e.name)) this.#queue.push({ type: "event", event: e });
+        this.#backlog = backlog;
       }
     }
     const unsubscribe = source.subscribe((e) => {
       if (this.#ended || !match(e.name)) return;
       if (this.#queue.length >= this.#max) {
         this.#queue.length = 0;
+        this.#backlog = [];
+        this.#backlogAt = 0;
         this.#queue.push({ type: "cut", index: this.#lastDelivered });
         this.#ended = true;
         this.#detach();
@@ -102,9 +112,20 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     if (this.#signal?.aborted || source.closing) this.#end();
   }
 
-  /** Items buffered and not yet taken. */
+  /** Items buffered and not yet taken (backlog events not yet replayed included, before matching). */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#backlog.length - this.#backlogAt + this.#queue.length;
+  }
+
+  /** The next backlog event that matches, or undefined once the backlog is replayed. */
+  #fromBacklog(): WatchItem | undefined {
+    while (this.#backlogAt < this.#backlog.length) {
+      const e = this.#backlog[this.#backlogAt++]!;
+      if (this.#match(e.name)) return { type: "event", event: e };
+    }
+    this.#backlog = [];
+    this.#backlogAt = 0;
+    return undefined;
   }
 
   [Symbol.asyncIterator](): this {
@@ -113,7 +134,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
 
   async next(): Promise<IteratorResult<WatchItem>> {
     for (;;) {
-      const item = this.#queue.shift();
+      // Backlog events come before anything that arrived live (with a resync there is no backlog).
+      const item = this.#fromBacklog() ?? this.#queue.shift();
       if (item) {
         if (item.type === "event") this.#lastDelivered = item.event.revision;
         else if (item.type === "resync") this.#lastDelivered = item.index;
@@ -132,6 +154,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
 
   async return(): Promise<IteratorResult<WatchItem>> {
     this.#queue.length = 0;
+    this.#backlog = [];
+    this.#backlogAt = 0;
     this.#end();
     this.#detach();
     return { done: true, value: undefined };

@@ -85,6 +85,9 @@ const loadAfter = load();
 const targets = sections.flatMap((s) => s.targets);
 const notesPath = join(BENCH_DIR, "NOTES.md");
 const notes = existsSync(notesPath) ? readFileSync(notesPath, "utf8").trim() : "";
+// Written by test/bench/large-state.bench.ts, which runs on its own (minutes and GBs of disk).
+const largeStatePath = join(BENCH_DIR, "LARGE-STATE.md");
+const largeState = existsSync(largeStatePath) ? readFileSync(largeStatePath, "utf8").trim() : "";
 const doc = [
   "# Benchmarks",
   "",
@@ -127,6 +130,7 @@ const doc = [
   ),
   "",
   ...sections.flatMap((s) => [`## ${s.title}`, "", s.body, ""]),
+  ...(largeState ? [largeState, ""] : []),
   ...(notes ? [notes, ""] : []),
   "## Reproducing",
   "",
@@ -134,6 +138,7 @@ const doc = [
   "npm run bench                      # everything (~3-5 min); rewrites docs/benchmarks.md",
   "npm run bench -- --quick           # smoke run with smaller sizes",
   "npm run bench -- --no-etcd         # without the etcd baseline",
+  "node --import tsx test/bench/large-state.bench.ts   # large-state restart (~5-10 min, ~1 GB of disk); its section is kept",
   "BENCH_CPU_PROF=/tmp/prof npm run bench   # plus a .cpuprofile per server child",
   "node --import tsx test/bench/profile-summary.ts /tmp/prof/<file>.cpuprofile 30",
   "```",

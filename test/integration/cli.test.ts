@@ -13,7 +13,7 @@ import { metricValue, startTestServer, TEST_PROTOCOL_DEFAULTS, type TestServer }
 import { makeTempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete", "services"];
+const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete", "services", "check", "repair"];
 
 /** Lines of a child's output stream, with a wait for the first line that matches. */
 class Lines {

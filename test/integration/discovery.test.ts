@@ -80,7 +80,7 @@ describe("register, read, deregister", () => {
       [{ type: "web", host: "h", port: 1, check: "carrier-pigeon" }, "INVALID_BODY"],
       [{ type: "we b", host: "h", port: 1 }, "INVALID_NAME"],
       [{ type: "web", id: "a/b", host: "h", port: 1 }, "INVALID_NAME"],
-      [{ type: "web", host: "h", port: 1, ttl: "soon" }, "INVALID_BODY"],
+      [{ type: "web", host: "h", port: 1, ttl: "soon" }, "INVALID_DURATION"],
     ];
     for (const [body, code] of cases) {
       const r = await call("POST", "/services", body);
@@ -112,9 +112,9 @@ describe("heartbeat", () => {
     // A new lease length is taken from the body.
     const longer = await call("PUT", "/services/hb/a/heartbeat", { ttl: "10m" });
     expect(Date.parse(longer.body.service.expiresAt)).toBeGreaterThan(Date.now() + 9 * 60_000);
-    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: -1 })).body.error.code).toBe("INVALID_BODY");
-    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: null })).body.error.code).toBe("INVALID_BODY");
-    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: 0 })).body.error.code).toBe("INVALID_BODY");
+    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: -1 })).body.error.code).toBe("INVALID_DURATION");
+    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: null })).body.error.code).toBe("INVALID_DURATION");
+    expect((await call("PUT", "/services/hb/a/heartbeat", { ttl: 0 })).body.error.code).toBe("INVALID_DURATION");
     expect((await call("PUT", "/services/hb/a/heartbeat", { other: 1 })).body.error.code).toBe("INVALID_BODY");
   });
 });

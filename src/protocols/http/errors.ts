@@ -21,11 +21,35 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
 export function statusOf(err: SwitchboardError): ContentfulStatusCode {
   // A read/poll naming too many registers is a bad request, not a too-large body.
   if (err.code === "TOO_MANY_NAMES") return 400;
+  if (err.code === "REQUEST_TIMEOUT") return 408;
+  if (err.code === "HEADERS_TOO_LARGE") return 431;
   return STATUS[err.kind];
+}
+
+/** Status recorded for a request whose client went away before it could be answered (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** The client hung up (mid-body, or while its answer was being built): nobody is left to answer. */
+function clientGone(c: Context): boolean {
+  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean; complete?: boolean } } | undefined)
+    ?.incoming;
+  return (
+    c.req.raw.signal?.aborted === true ||
+    incoming?.aborted === true ||
+    (incoming?.destroyed === true && !incoming.complete)
+  );
 }
 
 /** Turns anything thrown by a handler into `{"error": {code, message, details?}}` with its status. */
 export function errorResponse(err: unknown, c: Context, log: Logger): Response {
+  if (!isSwitchboardError(err) && clientGone(c)) {
+    // Not a server fault: logged at debug and counted under 499, so 5xx alerts stay meaningful.
+    log.debug(
+      { method: c.req.method, path: c.req.path, reason: err instanceof Error ? err.message : String(err) },
+      "client closed the request",
+    );
+    return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+  }
   let e: SwitchboardError;
   if (isSwitchboardError(err)) e = err;
   else if (err instanceof HTTPException && err.status < 500) {

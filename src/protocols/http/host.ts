@@ -1,14 +1,25 @@
 // The shared HTTP port: one hono app on @hono/node-server that every HTTP-speaking module mounts on.
 
+import {
+  createServer as createNodeServer,
+  type IncomingMessage,
+  type Server as NodeHttpServer,
+  type RequestListener,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import { Gauge } from "prom-client";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import type { Auth } from "../../services/auth/index.js";
 import type { HttpMount, Listener, UpgradeHandler } from "../protocol.js";
+import { type Admission, createAdmission } from "./admission.js";
 import { authMiddleware } from "./auth.js";
+import { clientErrorHandler } from "./client-error.js";
 import { errorResponse } from "./errors.js";
 import {
   bodyCapMiddleware,
@@ -31,11 +42,20 @@ export interface HttpHostOptions {
   /** Host header values accepted (lower-cased, with or without port); empty accepts any. */
   readonly allowedHosts: readonly string[];
   readonly auth: Auth;
-  /** Longest a long-poll may be held, ms: the request timeout is set past it. */
+  /** Longest a long-poll may be held, ms. */
   readonly maxHoldMs: number;
   /** The data set's history id, sent on every answer as X-Switchboard-Epoch. */
   readonly epoch?: string;
+  /** Connections admitted at once; more are answered 503 + Retry-After (a few more still reach /healthz, /readyz, /metrics). */
+  readonly maxConnections: number;
+  /** Longest a client may take to send a request body once its headers are in, ms. */
+  readonly requestBodyTimeoutMs: number;
+  /** Longest a client may take to send its request line and headers, ms. */
+  readonly headersTimeoutMs: number;
 }
+
+/** What a client refused for lack of connections is told to wait, seconds. */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface HttpHost extends HttpMount {
   start(): Promise<Listener | null>;
@@ -58,7 +78,8 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   });
   app.onError((err, c) => errorResponse(err, c, log));
 
-  let server: ReturnType<typeof createAdaptorServer> | undefined;
+  let server: NodeHttpServer | undefined;
+  let admission: Admission | undefined;
 
   return {
     app,
@@ -75,19 +96,38 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
     },
     start() {
       if (options.port === null) return Promise.resolve(null);
-      // Held long-polls must never be cut by the server's own timeouts: requestTimeout covers
-      // the whole request, so it is set past the longest hold; idle keep-alive stays short.
+      // Node's requestTimeout only runs until a request is fully received (a held long-poll is not cut by it):
+      // it backs up the precise body timeout below, which starts once the headers are in.
       const s = createAdaptorServer({
         fetch: app.fetch,
         hostname: options.host,
+        // Every request passes the guard (request target, body timeout) before hono sees it.
+        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+          createNodeServer(serverOptions, (req, res) => {
+            if (badTarget(req, res)) {
+              metrics.httpRequests.labels(req.method ?? "-", "other", "400").inc();
+              return;
+            }
+            bodyTimeout(req, res, options.requestBodyTimeoutMs, metrics);
+            listener(req, res);
+          })) as typeof createNodeServer,
         serverOptions: {
-          requestTimeout: options.maxHoldMs + 60_000,
-          headersTimeout: 30_000,
+          requestTimeout: options.headersTimeoutMs + options.requestBodyTimeoutMs + 1000,
+          headersTimeout: options.headersTimeoutMs,
+          // How often Node checks those timeouts (default 30 s): a tenth of the headers timeout keeps them honest.
+          connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.round(options.headersTimeoutMs / 10))),
           keepAliveTimeout: 65_000,
           // A poll may name maxNames registers of up to 256 characters in its query string.
           maxHeaderSize: options.maxHeaderBytes,
         },
-      });
+      }) as NodeHttpServer;
+      s.on(
+        "clientError",
+        clientErrorHandler(log, (status, code) => {
+          metrics.httpRequests.labels("-", "other", String(status)).inc();
+          metrics.errors.labels("http", code).inc();
+        }),
+      );
       s.on("upgrade", (req, socket, head) => {
         const path = (req.url ?? "/").split("?")[0] ?? "/";
         const handler = upgrades.get(path);
@@ -95,21 +135,49 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       });
       server = s;
+      const gate = createAdmission(
+        s,
+        {
+          maxConnections: options.maxConnections,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+          // The app's own routes (and metrics middleware) answer, so the body is the usual one.
+          answer: async (method, target) => app.fetch(new Request(`http://${options.host}${target}`, { method })),
+        },
+        log,
+      );
+      admission = gate;
+      metrics.registry.registerMetric(
+        new Gauge({
+          name: "switchboard_http_connections",
+          help: "Connections open on the HTTP port (admitted and answered over the limit).",
+          registers: [],
+          collect() {
+            this.set(gate.open());
+          },
+        }),
+      );
       const port = options.port;
       return new Promise((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(port, options.host, () => {
-          s.off("error", reject);
-          const a = s.address() as AddressInfo;
+        gate.server.once("error", reject);
+        gate.server.listen(port, options.host, () => {
+          gate.server.off("error", reject);
+          // The HTTP server never listens itself (the gate accepts for it); 'listening' starts its connection
+          // tracking, which the header/request timeouts and closeIdleConnections() rely on.
+          s.emit("listening");
+          const a = gate.server.address() as AddressInfo;
           resolve({ protocol: "http", transport: "http", host: a.address, port: a.port });
         });
       });
     },
     async stop(deadlineMs) {
       const s = server;
-      if (!s) return;
+      const gate = admission;
+      if (!s || !gate) return;
       for (const close of [...closers]) close();
-      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      // The accepting server's close() resolves once every connection it accepted has ended.
+      const closed = new Promise<void>((resolve) => gate.server.close(() => resolve()));
+      // Stops the HTTP server's connection-checking timer (it reports "not running": it never listened).
+      s.close(() => undefined);
       const http = s as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
       http.closeIdleConnections?.();
       // Answered long-polls leave their keep-alive connections idle: close them as they go idle.
@@ -123,4 +191,48 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
       }
     },
   };
+}
+
+function writeJsonError(res: ServerResponse, status: number, error: SwitchboardError): void {
+  const body = JSON.stringify({ error: error.toJSON() });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+    Connection: "close",
+  });
+  res.end(body);
+}
+
+/** A request target that is not a path (`OPTIONS *`, garbage): answered 400 here, as no route can take it. */
+function badTarget(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = req.url ?? "";
+  if (url.startsWith("/") || url.startsWith("http://") || url.startsWith("https://")) return false;
+  writeJsonError(res, 400, new SwitchboardError("MALFORMED_REQUEST", "the request target must be a path"));
+  return true;
+}
+
+/**
+ * The request-body timeout: from the headers to the last body byte. A client trickling its body is answered
+ * 408 and cut after requestBodyTimeoutMs, not after the longest long-poll hold.
+ */
+function bodyTimeout(req: IncomingMessage, res: ServerResponse, ms: number, metrics: Metrics): void {
+  const length = req.headers["content-length"];
+  if ((length === undefined || length === "0") && req.headers["transfer-encoding"] === undefined) return;
+  const timer = setTimeout(() => {
+    if (req.complete) return;
+    metrics.errors.labels("http", "REQUEST_TIMEOUT").inc();
+    if (!res.headersSent) {
+      writeJsonError(
+        res,
+        408,
+        new SwitchboardError("REQUEST_TIMEOUT", `the request body was not received within ${ms} ms`),
+      );
+    }
+    // The handler still waiting for the body sees the client as gone (answered 499 in the metrics, see errors.ts).
+    res.once("finish", () => req.socket.destroy());
+    if (res.writableFinished) req.socket.destroy();
+  }, ms);
+  const clear = () => clearTimeout(timer);
+  req.once("end", clear);
+  req.once("close", clear);
 }

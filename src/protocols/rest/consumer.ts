@@ -5,6 +5,7 @@ import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatView } from "./format.js";
+import { cappedList, pollSlots } from "./limits.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
@@ -14,7 +15,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
   const { auth } = services;
   const app = new Hono();
 
-  app.get("/", async (c) => {
+  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
     const selector = selectorFromQuery(c);
     const principal = principalOf(c, auth);
     const names = new Set(selector.names ?? []);
@@ -31,10 +32,8 @@ export function consumerRoutes(ctx: RestContext): Hono {
     observeWake(ctx, "consumer", result.changedAt);
     // Prefix matches the caller may not read are left out: no found:false hint that they exist.
     const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
-    return indexed(c, result, {
-      ...(result.resync ? { resync: true } : {}),
-      registers: visible.map(formatView),
-    });
+    const extra = { epoch: result.epoch, ...(result.resync ? { resync: true } : {}) };
+    return cappedList(c, result.index, extra, "registers", visible, formatView, ctx.limits.maxResponseBytes);
   });
 
   app.put("/", async (c) => {

@@ -15,8 +15,16 @@ export interface RestOptions {
   readonly random?: () => number;
 }
 
+export interface RestLimits {
+  /** Polls and event streams held at once per client address. */
+  readonly maxPollsPerClient: number;
+  /** Largest unpaged read or poll answer, bytes. */
+  readonly maxResponseBytes: number;
+}
+
 export interface RestContext {
   readonly core: Switchboard;
+  readonly limits: RestLimits;
   readonly services: Services;
   readonly options: RestOptions;
   readonly log: Logger;

@@ -15,12 +15,25 @@ export const restProtocol = defineProtocol({
   name: "rest",
   options: z.object({
     publicMetrics: switchOption(false, "serve /metrics, /status and /openapi.json without a token when auth is on"),
+    maxPollsPerClient: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(1000)
+      .describe("long-polls and event streams one client address may hold at once (429 beyond)"),
+    maxResponseBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024)
+      .describe("largest unpaged read or poll answer; larger ones get 413 RESPONSE_TOO_LARGE (page with /registers)"),
   }),
-  create({ core, services, log, metrics, http, listeners, settings }, { publicMetrics }) {
+  create({ core, services, log, metrics, http, listeners, settings }, limits) {
     const ctx: RestContext = {
       core,
+      limits,
       services,
-      options: { defaultWaitMs: settings.defaultWaitMs, publicMetrics },
+      options: { defaultWaitMs: settings.defaultWaitMs, publicMetrics: limits.publicMetrics },
       log,
       metrics,
       http,

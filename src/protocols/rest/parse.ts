@@ -4,9 +4,20 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { type Selector, SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
+import { type BodySchema, issueCode } from "./schemas.js";
 
-/** Reads and validates a JSON body; every failure is INVALID_BODY with the zod issues as details. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+/** `registers[3].ttl`: the path of a zod issue as a reader writes it. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out ? "." : ""}${String(p)}`;
+  return out;
+}
+
+/**
+ * Reads and validates a JSON body. The error is the code of the first problem (TTL_OUT_OF_RANGE,
+ * INVALID_DURATION, INVALID_NAME, else INVALID_BODY); `details` lists every problem with its path and code.
+ */
+export async function readBody<T>(c: Context, schema: BodySchema<T> | z.ZodType<T>): Promise<T> {
   const text = await c.req.text();
   let raw: unknown;
   try {
@@ -14,11 +25,16 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch {
     throw new SwitchboardError("INVALID_BODY", "the body is not valid JSON");
   }
-  const parsed = schema.safeParse(raw);
+  // A BodySchema picks the schema from the raw body (batch or single); a plain zod schema is used as it is.
+  const parsed = (typeof schema === "function" ? schema(raw) : schema).safeParse(raw);
   if (!parsed.success) {
-    throw new SwitchboardError("INVALID_BODY", "the body does not have the expected shape", {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    });
+    const details = parsed.error.issues.map((i) => ({
+      path: issuePath(i.path),
+      code: issueCode(i),
+      message: i.message,
+    }));
+    const first = details[0]!;
+    throw new SwitchboardError(first.code, `${first.path || "body"}: ${first.message}`, { details });
   }
   return parsed.data;
 }
@@ -27,19 +43,28 @@ export function selectorFromQuery(c: Context): Selector {
   return { names: c.req.queries("name") ?? [], prefixes: c.req.queries("prefix") ?? [] };
 }
 
-/** A single optional non-negative integer query parameter. */
-export function intParam(c: Context, key: string): number | undefined {
+/** A query parameter that may appear at most once: repeating it is INVALID_QUERY, never silently resolved. */
+export function singleQuery(c: Context, key: string): string | undefined {
   const all = c.req.queries(key);
   if (!all || all.length === 0) return undefined;
-  const v = all[0]!;
-  if (all.length > 1 || !/^\d{1,15}$/.test(v)) {
-    throw new SwitchboardError("INVALID_INDEX", `${key} must be one non-negative integer`, { details: { [key]: all } });
+  if (all.length > 1) {
+    throw new SwitchboardError("INVALID_QUERY", `${key} may be given once`, { details: { [key]: all } });
+  }
+  return all[0];
+}
+
+/** A single optional non-negative integer query parameter. */
+export function intParam(c: Context, key: string): number | undefined {
+  const v = singleQuery(c, key);
+  if (v === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(v)) {
+    throw new SwitchboardError("INVALID_INDEX", `${key} must be a non-negative integer`, { details: { [key]: v } });
   }
   return Number(v);
 }
 
 /** The wait of a long-poll in ms: `wait` if given, else the default (only applied when the poll blocks). */
 export function waitParam(c: Context, fallbackMs: number): number {
-  const v = c.req.query("wait");
+  const v = singleQuery(c, "wait");
   return v === undefined ? fallbackMs : parseDuration(v, "wait");
 }

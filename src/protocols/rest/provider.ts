@@ -5,6 +5,7 @@ import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
+import { cappedList, pollSlots } from "./limits.js";
 import { intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
@@ -42,7 +43,7 @@ export function providerRoutes(ctx: RestContext): Hono {
     });
   });
 
-  app.get("/", async (c) => {
+  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
     const selector = selectorFromQuery(c);
     const principal = principalOf(c, auth);
     // A provider acknowledges (drops) requests: it must hold provide on every name and on all of each prefix.
@@ -57,11 +58,12 @@ export function providerRoutes(ctx: RestContext): Hono {
     }
     if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
     observeWake(ctx, "provider", result.changedAt);
-    return indexed(c, result, {
+    const extra = {
+      epoch: result.epoch,
       ...(result.resync ? { resync: true } : {}),
-      requests: result.requests.map(formatRequest),
       ...(result.missing.length > 0 ? { missing: result.missing } : {}),
-    });
+    };
+    return cappedList(c, result.index, extra, "requests", result.requests, formatRequest, ctx.limits.maxResponseBytes);
   });
 
   app.delete("/", async (c) => {

@@ -6,10 +6,12 @@ import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } fr
 import { principalOf } from "../http/auth.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
-import { intParam } from "./parse.js";
+import { fitting, pollSlots } from "./limits.js";
+import { intParam, singleQuery } from "./parse.js";
 import { epochParam, indexed, now } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
+const SSE_BATCH_BYTES = 64 * 1024;
 
 const encodeCursor = (name: string) => Buffer.from(name, "utf8").toString("base64url");
 function decodeCursor(cursor: string): string {
@@ -33,27 +35,28 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
   }
 }
 
-export function registerRoutes({ core, http, services }: RestContext): Hono {
+export function registerRoutes({ core, http, limits, log, services }: RestContext): Hono {
   const { auth } = services;
   const app = new Hono();
 
   app.get("/registers", (c) => {
-    const prefix = c.req.query("prefix") ?? "";
+    const prefix = singleQuery(c, "prefix") ?? "";
     assertPrefix(prefix);
     const limit = intParam(c, "limit") ?? 100;
-    const cursor = c.req.query("cursor");
+    const cursor = singleQuery(c, "cursor");
     const principal = principalOf(c, auth);
     if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
     // Filtered after paging: a page may come back shorter than the limit; the cursor still continues.
-    return indexed(c, now(core), {
-      registers: page.registers.filter((r) => auth.may(principal, "read", r.name)).map(formatRegister),
-      cursor: page.next === null ? null : encodeCursor(page.next),
-    });
+    const readable = page.registers.filter((r) => auth.may(principal, "read", r.name));
+    // A page is cut short (with a cursor) rather than passing maxResponseBytes: paging is the way round that cap.
+    const fit = fitting(readable.map(formatRegister), limits.maxResponseBytes - 1024);
+    const next = fit.length < readable.length ? readable[fit.length - 1]!.name : page.next;
+    return indexed(c, now(core), { registers: fit, cursor: next === null ? null : encodeCursor(next) });
   });
 
-  app.get("/events", (c) => {
-    const prefix = c.req.query("prefix") ?? "";
+  app.get("/events", pollSlots(limits.maxPollsPerClient), (c) => {
+    const prefix = singleQuery(c, "prefix") ?? "";
     assertPrefix(prefix);
     const lastId = c.req.header("Last-Event-ID");
     const fromQuery = intParam(c, "after");
@@ -72,40 +75,54 @@ export function registerRoutes({ core, http, services }: RestContext): Hono {
       ...(after === undefined ? {} : { after }),
       ...(epoch === undefined ? {} : { epoch }),
     });
-    return streamSSE(c, async (stream) => {
-      const end = () => void watch.return();
-      const unregister = http.onStop(end);
-      const unrevoke = auth.onRevoke(principal, end);
-      stream.onAbort(end);
-      c.req.raw.signal.addEventListener("abort", end, { once: true });
-      const heartbeat = setInterval(() => {
-        void stream.write(": keep-alive\n\n").catch(end);
-      }, HEARTBEAT_MS);
-      heartbeat.unref();
-      try {
-        for await (const item of watch) {
-          if (item.type === "resync") {
-            await stream.writeSSE({
-              event: "resync",
-              id: String(item.index),
-              data: JSON.stringify({ index: item.index, epoch: core.epoch }),
-            });
-          } else if (item.type === "event") {
-            const e = item.event;
-            if (!auth.may(principal, "read", e.name)) continue;
-            const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
-            await stream.writeSSE({ event: e.type, id: String(e.revision), data });
+    return streamSSE(
+      c,
+      async (stream) => {
+        const end = () => void watch.return();
+        const unregister = http.onStop(end);
+        const unrevoke = auth.onRevoke(principal, end);
+        stream.onAbort(end);
+        c.req.raw.signal.addEventListener("abort", end, { once: true });
+        const heartbeat = setInterval(() => {
+          void stream.write(": keep-alive\n\n").catch(end);
+        }, HEARTBEAT_MS);
+        heartbeat.unref();
+        try {
+          // Items already buffered (a replayed backlog) go out in batches of ~64 KiB, one write each: a write per
+          // event through the web stream costs more than the event. JSON.stringify never emits a raw newline, so
+          // each event is one data line.
+          let batch = "";
+          for await (const item of watch) {
+            if (item.type === "resync") {
+              const data = JSON.stringify({ index: item.index, epoch: core.epoch });
+              batch += `event: resync\ndata: ${data}\nid: ${item.index}\n\n`;
+            } else if (item.type === "event") {
+              const e = item.event;
+              if (auth.may(principal, "read", e.name)) {
+                const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
+                batch += `event: ${e.type}\ndata: ${data}\nid: ${e.revision}\n\n`;
+              }
+            }
+            // A cut ends the stream: the client resumes with Last-Event-ID.
+            if (batch.length >= SSE_BATCH_BYTES || watch.buffered <= 0) {
+              if (batch !== "") await stream.write(batch);
+              batch = "";
+            }
           }
-          // A cut ends the stream: the client resumes with Last-Event-ID.
+          if (batch) await stream.write(batch);
+        } finally {
+          clearInterval(heartbeat);
+          unregister();
+          unrevoke();
+          void watch.return();
+          c.req.raw.signal.removeEventListener("abort", end);
         }
-      } finally {
-        clearInterval(heartbeat);
-        unregister();
-        unrevoke();
-        void watch.return();
-        c.req.raw.signal.removeEventListener("abort", end);
-      }
-    });
+      },
+      // Without this hono prints a failed stream to stderr, outside the JSON log.
+      async (err) => {
+        log.warn({ err: err.message, path: "/events" }, "event stream failed");
+      },
+    );
   });
 
   return app;

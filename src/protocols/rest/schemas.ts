@@ -1,8 +1,23 @@
-// zod schemas of the REST bodies (validation at the edge; the core still enforces its limits).
+// zod schemas of the REST bodies (validation at the edge; the core still enforces its limits). A failed check carries
+// the documented error code in its issue (params.code), so the answer names the exact field and code.
 
 import { z } from "zod";
-import type { Json, JsonObject } from "../../core/index.js";
+import type { ErrorCode, Json, JsonObject } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
+
+/** The params of a custom zod issue that names its error code. */
+const coded = (code: ErrorCode) => ({ params: { code } });
+
+/** Codes of type errors by the field they concern (zod keeps params only on custom issues). */
+const FIELD_CODES: Readonly<Record<string, ErrorCode>> = { ttl: "INVALID_DURATION", name: "INVALID_NAME" };
+
+/** The documented code of one zod issue: its own (custom issues), else its field's, else INVALID_BODY. */
+export function issueCode(issue: z.core.$ZodIssue): ErrorCode {
+  const own = (issue as { params?: { code?: ErrorCode } }).params?.code;
+  if (own !== undefined) return own;
+  const field = issue.path.at(-1);
+  return (typeof field === "string" ? FIELD_CODES[field] : undefined) ?? "INVALID_BODY";
+}
 
 // Values arrive from JSON.parse, so they are JSON already: checking presence is enough and keeps the hot path fast.
 const anyJson = z.custom<Json>((v) => v !== undefined, { message: "value is required" });
@@ -11,34 +26,42 @@ const jsonObject = z.record(
   z.custom<Json>(() => true),
 ) as unknown as z.ZodType<JsonObject>;
 
+const name = z.string({ error: "name must be a string" });
+
 const ttl = z
-  .union([z.number(), z.string(), z.null()])
+  .union([z.number(), z.string(), z.null()], {
+    error: "ttl must be seconds, a duration string or null",
+    ...coded("INVALID_DURATION"),
+  })
   .transform((v, ctx) => {
     if (v === null) return null;
+    if (typeof v === "number" && v < 0) {
+      ctx.addIssue({ code: "custom", message: "ttl must not be negative", ...coded("TTL_OUT_OF_RANGE") });
+      return z.NEVER;
+    }
     try {
       return parseDuration(v, "ttl");
     } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      ctx.addIssue({ code: "custom", message: (err as Error).message, ...coded("INVALID_DURATION") });
       return z.NEVER;
     }
   })
   .optional();
 
-export const registerInput = z.object({
-  name: z.string(),
-  value: anyJson,
-  metadata: jsonObject.optional(),
-  ttl,
-});
+export const registerInput = z.object({ name, value: anyJson, metadata: jsonObject.optional(), ttl });
+export const requestInput = z.object({ name, value: anyJson, requester: z.string().max(256).optional() });
 
-export const providerPutBody = z.union([
-  z.object({ registers: z.array(registerInput).min(1) }),
-  registerInput.transform((r) => ({ registers: [r] })),
-]);
+/** A body is either a batch (`{registers: [...]}`) or one entry: chosen by shape, so errors speak of the right one. */
+export type BodySchema<T> = (raw: unknown) => z.ZodType<T>;
 
-export const requestInput = z.object({ name: z.string(), value: anyJson, requester: z.string().max(256).optional() });
+function batchOr<K extends string, E extends z.ZodType>(key: K, entry: E): BodySchema<Record<K, z.output<E>[]>> {
+  const batch = z.object({ [key]: z.array(entry).min(1) } as Record<K, z.ZodArray<E>>);
+  const single = entry.transform((e) => ({ [key]: [e] }) as Record<K, z.output<E>[]>);
+  return (raw) =>
+    (typeof raw === "object" && raw !== null && key in raw ? batch : single) as unknown as z.ZodType<
+      Record<K, z.output<E>[]>
+    >;
+}
 
-export const consumerPutBody = z.union([
-  z.object({ requests: z.array(requestInput).min(1) }),
-  requestInput.transform((r) => ({ requests: [r] })),
-]);
+export const providerPutBody = batchOr("registers", registerInput);
+export const consumerPutBody = batchOr("requests", requestInput);

@@ -1,5 +1,6 @@
 // The slice of node:fs/promises the file store uses, injectable so that tests count fsyncs and inject failures.
 
+import { createReadStream } from "node:fs";
 import * as nodeFs from "node:fs/promises";
 
 export interface FileHandleLike {
@@ -12,7 +13,10 @@ export interface FileHandleLike {
 
 export interface FileSystem {
   open(path: string, flags: string): Promise<FileHandleLike>;
+  /** Small files only (the lock): anything that grows with the state is read with readStream. */
   readFile(path: string): Promise<Buffer>;
+  /** The bytes of a file in chunks; `end` is inclusive, as in node:fs. Rejects (while iterating) with ENOENT. */
+  readStream(path: string, range?: { start?: number; end?: number }): AsyncIterable<Buffer>;
   readdir(path: string): Promise<string[]>;
   rename(from: string, to: string): Promise<void>;
   link(existing: string, newPath: string): Promise<void>;
@@ -23,6 +27,7 @@ export interface FileSystem {
 export const nodeFileSystem: FileSystem = {
   open: (path, flags) => nodeFs.open(path, flags),
   readFile: (path) => nodeFs.readFile(path),
+  readStream: (path, range) => createReadStream(path, { highWaterMark: 1024 * 1024, ...range }),
   readdir: (path) => nodeFs.readdir(path),
   rename: (from, to) => nodeFs.rename(from, to),
   link: (existing, newPath) => nodeFs.link(existing, newPath),

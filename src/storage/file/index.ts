@@ -5,16 +5,20 @@
 //                           instance in this process) is refused; a lock left by a dead pid is taken over.
 //   epoch                   the history id of this data set, made when the directory is first initialised
 //                           (see epoch-file.ts); a wiped directory gets a new one, so clients resync.
-//   snapshot.json           {format, segment, epoch, revision, lastRequestId, registers, requests}: the state at
-//                           the last compaction and the number of the log segment that follows it.
+//   snapshot.jsonl          the state at the last compaction and the number of the log segment that follows it,
+//                           as checksummed chunks of records (see snapshot-file.ts), written and read as a stream.
+//   snapshot.json           the same as one JSON document, from earlier versions: read if there is no .jsonl,
+//                           deleted by the next compaction.
 //   log-<12 digits>.jsonl   log segments, numbered 1, 2, …; one line per commit (see log-format.ts).
-//   snapshot.json.tmp       a snapshot being written; a leftover is deleted on load.
+//   snapshot.jsonl.tmp      a snapshot being written; a leftover is deleted on load.
+//   damaged-<time>.bin      bytes cut from the end of the log because they failed their checksum (kept, never read).
 //
-// load() reads snapshot.json and every segment from the one it names onwards (they must be contiguous).
-// Only the last line of the newest segment may be torn by a crash: it is dropped and truncated away. A bad
-// line anywhere else, a missing segment or an invalid snapshot is STORAGE_CORRUPT.
+// load() reads the snapshot and every segment from the one it names onwards (they must be contiguous), line by
+// line: no file is ever held whole. Only the last line of the newest segment may be bad (torn by a crash, or
+// damaged): it is copied to damaged-<time>.bin, logged at warn and truncated away. A bad line anywhere else, a
+// missing segment or an invalid snapshot is STORAGE_CORRUPT (`switchboard check` / `repair` deal with those).
 //
-// compact() writes snapshot.json.tmp naming segment N+1, fsyncs it, renames it over snapshot.json, fsyncs the
+// compact() writes snapshot.jsonl.tmp naming segment N+1, fsyncs it, renames it over snapshot.jsonl, fsyncs the
 // directory, creates segment N+1, and only then deletes segments <= N. A crash before the rename leaves the
 // old snapshot with all its segments; after it, the new snapshot with N+1 (created by load if missing) and
 // stale segments that load() deletes. Either way load() returns exactly the committed state.
@@ -22,7 +26,9 @@
 // Durability "strict" (default): commit() resolves after one write() and one fsync. "relaxed": it resolves
 // after the write() and an unref'd timer fsyncs every flushIntervalMs; a machine crash may lose that window.
 // After a failed write or fsync isHealthy() is false and the next commit first truncates the segment back to
-// the last acknowledged commit, so a rejected commit never reappears on load.
+// the last acknowledged commit, so a rejected commit never reappears on load. Meanwhile a background probe (a
+// small write + fsync in the directory, then that same truncation) retries with backoff, so the store turns
+// healthy again by itself once the disk takes writes: a node a load balancer took out gets no writes to heal it.
 
 import { join } from "node:path";
 import { systemClock } from "../../core/clock.js";
@@ -31,12 +37,16 @@ import type { Clock, LoadResult, Persistence, TimerHandle } from "../../core/por
 import type { Mutation, Snapshot } from "../../core/types.js";
 import { loadEpoch } from "./epoch-file.js";
 import { type FileHandleLike, type FileSystem, nodeFileSystem, syncDir, unlinkIfExists, writeAll } from "./fs.js";
+import { createStoreHealth, errorCode, type StoreLogger } from "./health.js";
+import { encodeLine } from "./lines.js";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock.js";
-import { corrupt, decodeSegment, encodeCommit } from "./log-format.js";
-import { listSegments, openSegment as openSegmentFile, segmentFileName } from "./segments.js";
-import { readSnapshotFile, writeSnapshotFile } from "./snapshot-file.js";
+import { encodeCommit } from "./log-format.js";
+import { readDataDir } from "./read-dir.js";
+import { openSegment as openSegmentFile, segmentFileName } from "./segments.js";
+import { writeSnapshotFile } from "./snapshot-file.js";
 
 export type { FileHandleLike, FileSystem } from "./fs.js";
+export type { StoreLogger } from "./health.js";
 
 export interface FilePersistenceOptions {
   readonly dir: string;
@@ -46,22 +56,38 @@ export interface FilePersistenceOptions {
   readonly compactAfterBytes?: number;
   /** Relaxed durability: how long a written commit may wait for its fsync (default 100 ms). */
   readonly flushIntervalMs?: number;
+  /** Health probe after a failure: first retry after this long, doubling up to probeMaxDelayMs (100 ms, 5 s). */
+  readonly probeMinDelayMs?: number;
+  readonly probeMaxDelayMs?: number;
+  /** Told once per change of health, and of every damaged tail cut from the log. */
+  readonly logger?: StoreLogger;
+  /** Called for every storage failure, by operation and errno code (the storage error metric). */
+  readonly onError?: (op: string, code: string) => void;
   /** Injected by tests to count fsyncs and inject failures. */
   readonly fs?: FileSystem;
-  /** Injected by tests to drive the relaxed-mode flush timer. Its timers must not hold the process open. */
+  /** Injected by tests to drive the relaxed-mode flush timer and the probe. Its timers must not hold the process open. */
   readonly clock?: Pick<Clock, "setTimeout" | "clearTimeout">;
 }
 
-export const SNAPSHOT_FILE = "snapshot.json";
+export const SNAPSHOT_FILE = "snapshot.jsonl";
+export const LEGACY_SNAPSHOT_FILE = "snapshot.json";
+/**
+ * The probe appends this to the log itself, fsyncs, and truncates it away: it tests the very file that failed
+ * (a full disk, a file size limit). It is a valid empty commit ("[", 8 KiB of spaces, "]"), big enough to need
+ * fresh blocks, so a crash mid-probe leaves at worst a torn tail that load() cuts like any other.
+ */
+const PROBE_LINE = encodeLine(`[${" ".repeat(8192)}]`);
 
 export function createFilePersistence(options: FilePersistenceOptions): Persistence {
   const fs = options.fs ?? nodeFileSystem;
   const clock = options.clock ?? systemClock;
+  const log = options.logger;
   const { dir } = options;
   const strict = (options.durability ?? "strict") === "strict";
   const compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
   const flushIntervalMs = options.flushIntervalMs ?? 100;
   const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const legacySnapshotPath = join(dir, LEGACY_SNAPSHOT_FILE);
   const tmpPath = `${snapshotPath}.tmp`;
   const lockPath = join(dir, LOCK_FILE);
   const segmentPath = (seq: number) => join(dir, segmentFileName(seq));
@@ -69,7 +95,6 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   let locked = false;
   let loaded = false;
   let closed = false;
-  let healthy = true;
   /** The newest segment, which commits append to; null only after a failed rotation. */
   let handle: FileHandleLike | null = null;
   let seq = 1;
@@ -81,6 +106,43 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
   let dirty = false;
   let timer: TimerHandle | null = null;
   let flushing: Promise<void> = Promise.resolve();
+  /** A write, fsync or rotation failed: the writer must be put back on `committed` before the next append. */
+  let needsReset = false;
+  /** Commits, compactions and probes run one at a time: a probe truncates what it appended. */
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** After a failed compaction, none is wanted until this backoff timer fires (the log keeps working). */
+  let compactionHeld: TimerHandle | null = null;
+  let compactionDelayMs = 1000;
+
+  const health = createStoreHealth({
+    clock,
+    log,
+    onError: options.onError,
+    minDelayMs: options.probeMinDelayMs ?? 100,
+    maxDelayMs: options.probeMaxDelayMs ?? 5000,
+    probe: () =>
+      serial(async () => {
+        if (closed || !loaded) return;
+        const h = await recoverWriter();
+        try {
+          await writeAll(h, PROBE_LINE);
+          await h.sync();
+        } finally {
+          needsReset = true;
+        }
+        await recoverWriter();
+        health.recovered("probe");
+      }),
+  });
+  function failed(op: string, err: unknown): void {
+    needsReset = true;
+    health.failed(op, err);
+  }
 
   function assertOpen(): void {
     if (closed) throw new SwitchboardError("STORAGE_UNAVAILABLE", "the file store is closed");
@@ -91,43 +153,26 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
 
   async function recover(): Promise<LoadResult> {
     await unlinkIfExists(fs, tmpPath);
-    const snap = await readSnapshotFile(fs, snapshotPath);
+    const state = await readDataDir(fs, dir, { snapshot: snapshotPath, legacySnapshot: legacySnapshotPath }, log);
     const epoch = await loadEpoch(fs, dir);
-    const all = await listSegments(fs, dir);
-    const first = snap?.segment ?? all[0] ?? 1;
-    if (snap === null && first !== 1) {
-      throw corrupt(`${snapshotPath} is missing but the log starts at segment ${first}`, snapshotPath);
-    }
-    const live = all.filter((s) => s >= first);
-    for (const [i, s] of live.entries()) {
-      if (s !== first + i) throw corrupt(`log segment ${segmentPath(first + i)} is missing`, segmentPath(first + i));
-    }
-    const tail: Mutation[] = [];
-    let validLength = 0;
-    let torn = false;
-    for (const [i, s] of live.entries()) {
-      const file = segmentPath(s);
-      const decoded = decodeSegment(await fs.readFile(file), file, i === live.length - 1);
-      for (const m of decoded.mutations) tail.push(m);
-      ({ validLength, torn } = decoded);
-    }
-    seq = live.at(-1) ?? first;
-    handle = live.length === 0 ? await openSegment(seq) : await fs.open(segmentPath(seq), "a");
-    if (torn) {
-      await handle.truncate(validLength);
+    seq = state.newest;
+    handle = state.newestExists ? await fs.open(segmentPath(seq), "a") : await openSegment(seq);
+    if (state.damagedTail) {
+      await handle.truncate(state.validLength);
       await handle.sync();
     }
-    committed = validLength;
-    for (const s of all) if (s < first) await unlinkIfExists(fs, segmentPath(s));
-    firstSeq = first;
-    healthy = true;
+    committed = state.validLength;
+    for (const s of state.all) if (s < state.first) await unlinkIfExists(fs, segmentPath(s));
+    firstSeq = state.first;
+    needsReset = false;
+    health.recovered("load");
     dirty = false;
     loaded = true;
-    return { epoch, snapshot: snap?.snapshot ?? null, tail };
+    return { epoch, snapshot: state.snapshot, tail: state.tail };
   }
 
   /** Puts the writer back on the last acknowledged commit after a failed write, fsync or rotation. */
-  async function reopenWriter(): Promise<FileHandleLike> {
+  async function recoverWriter(): Promise<FileHandleLike> {
     try {
       await flushing;
       if (handle === null) {
@@ -137,9 +182,10 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
         await handle.truncate(committed);
         await handle.sync();
       }
-      healthy = true;
+      needsReset = false;
       return handle;
     } catch (err) {
+      failed("recover", err);
       throw storageError("recovering the log after a failed write", err);
     }
   }
@@ -160,9 +206,9 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     dirty = false;
     try {
       await h.sync();
-    } catch {
+    } catch (err) {
       dirty = true;
-      healthy = false;
+      failed("fsync", err);
     }
   }
 
@@ -172,17 +218,34 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
     timer = null;
   }
 
+  function holdCompaction(err: unknown): void {
+    options.onError?.("snapshot", errorCode(err));
+    // Logged when compaction starts failing, not at every retry (compactionDelayMs grows while it keeps failing).
+    if (compactionDelayMs === 1000) {
+      log?.warn(
+        { storage: "file", op: "snapshot", code: errorCode(err), retryInMs: compactionDelayMs },
+        "writing the snapshot failed: the log keeps growing until a later compaction succeeds",
+      );
+    }
+    if (compactionHeld !== null) clock.clearTimeout(compactionHeld);
+    compactionHeld = clock.setTimeout(() => {
+      compactionHeld = null;
+    }, compactionDelayMs);
+    compactionDelayMs = Math.min(compactionDelayMs * 2, 5 * 60_000);
+  }
+
   /** Syncs and closes the writer; used by close() and by a repeated load(). */
   async function detachWriter(): Promise<void> {
     stopTimer();
     await flushing;
+    await queue;
     loaded = false;
     const h = handle;
     handle = null;
     if (h === null) return;
     try {
-      if (!healthy) await h.truncate(committed);
-      if (dirty || !healthy) await h.sync();
+      if (needsReset) await h.truncate(committed);
+      if (dirty || needsReset) await h.sync();
       dirty = false;
     } finally {
       await h.close();
@@ -213,66 +276,76 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
       }
     },
 
-    async commit(mutations: readonly Mutation[]): Promise<void> {
-      assertOpen();
-      if (mutations.length === 0) return;
-      let line: Buffer;
-      try {
-        line = encodeCommit(mutations);
-      } catch (err) {
-        throw new SwitchboardError("INTERNAL", "a mutation cannot be serialised as JSON", { cause: err });
-      }
-      const h = healthy && handle !== null ? handle : await reopenWriter();
-      try {
-        await writeAll(h, line);
-        if (strict) await h.sync();
-      } catch (err) {
-        healthy = false;
-        throw storageError("appending to the log", err);
-      }
-      committed += line.length;
-      if (!strict) {
-        dirty = true;
-        scheduleFlush();
-      }
+    commit(mutations: readonly Mutation[]): Promise<void> {
+      return serial(async () => {
+        assertOpen();
+        if (mutations.length === 0) return;
+        let line: Buffer;
+        try {
+          line = encodeCommit(mutations);
+        } catch (err) {
+          throw new SwitchboardError("INTERNAL", "a mutation cannot be serialised as JSON", { cause: err });
+        }
+        const h = !needsReset && handle !== null ? handle : await recoverWriter();
+        try {
+          await writeAll(h, line);
+          if (strict) await h.sync();
+        } catch (err) {
+          failed("append", err);
+          throw storageError("appending to the log", err);
+        }
+        health.recovered("commit");
+        committed += line.length;
+        if (!strict) {
+          dirty = true;
+          scheduleFlush();
+        }
+      });
     },
 
-    async compact(snapshot: Snapshot): Promise<void> {
-      assertOpen();
-      // The flush timer must not fsync a handle that the rotation below closes.
-      stopTimer();
-      await flushing;
-      const next = seq + 1;
-      try {
-        await writeSnapshotFile(fs, tmpPath, snapshot, next);
-        await fs.rename(tmpPath, snapshotPath);
-      } catch (err) {
-        await unlinkIfExists(fs, tmpPath).catch(() => undefined);
-        if (dirty) scheduleFlush();
-        throw storageError("writing the snapshot", err);
-      }
-      // snapshot.json now names `next` as the segment after it: no commit may go to the old one any more.
-      const old = handle;
-      handle = null;
-      seq = next;
-      committed = 0;
-      dirty = false;
-      await old?.close().catch(() => undefined);
-      try {
-        await syncDir(fs, dir);
-        handle = await openSegment(next);
-      } catch (err) {
-        healthy = false;
-        throw storageError("starting a new log segment", err);
-      }
-      healthy = true;
-      for (let s = firstSeq; s < next; s++) await unlinkIfExists(fs, segmentPath(s));
-      firstSeq = next;
+    compact(snapshot: Snapshot): Promise<void> {
+      return serial(async () => {
+        assertOpen();
+        // The flush timer must not fsync a handle that the rotation below closes.
+        stopTimer();
+        await flushing;
+        const next = seq + 1;
+        try {
+          await writeSnapshotFile(fs, tmpPath, snapshot, next);
+          await fs.rename(tmpPath, snapshotPath);
+        } catch (err) {
+          await unlinkIfExists(fs, tmpPath).catch(() => undefined);
+          if (dirty) scheduleFlush();
+          holdCompaction(err);
+          throw storageError("writing the snapshot", err);
+        }
+        if (compactionDelayMs > 1000) log?.info({ storage: "file" }, "writing the snapshot works again");
+        compactionDelayMs = 1000;
+        // snapshot.jsonl now names `next` as the segment after it: no commit may go to the old one any more.
+        const old = handle;
+        handle = null;
+        seq = next;
+        committed = 0;
+        dirty = false;
+        await old?.close().catch(() => undefined);
+        try {
+          await unlinkIfExists(fs, legacySnapshotPath);
+          await syncDir(fs, dir);
+          handle = await openSegment(next);
+        } catch (err) {
+          failed("rotate", err);
+          throw storageError("starting a new log segment", err);
+        }
+        needsReset = false;
+        health.recovered("new log segment");
+        for (let s = firstSeq; s < next; s++) await unlinkIfExists(fs, segmentPath(s));
+        firstSeq = next;
+      });
     },
 
-    wantsCompaction: () => loaded && committed >= compactAfterBytes,
+    wantsCompaction: () => loaded && health.healthy && compactionHeld === null && committed >= compactAfterBytes,
 
-    isHealthy: () => healthy && !closed,
+    isHealthy: () => health.healthy && !closed,
 
     async close(): Promise<void> {
       if (closed) return;
@@ -283,6 +356,9 @@ export function createFilePersistence(options: FilePersistenceOptions): Persiste
       } catch (err) {
         failure = err;
       }
+      health.close();
+      if (compactionHeld !== null) clock.clearTimeout(compactionHeld);
+      compactionHeld = null;
       if (locked) {
         locked = false;
         await releaseLock(fs, lockPath).catch((err: unknown) => {

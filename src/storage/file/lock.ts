@@ -1,14 +1,17 @@
 // A pid lock file so that two processes never append to the same data directory; a dead owner's lock is taken over.
 
+import { readFileSync } from "node:fs";
 import { SwitchboardError } from "../../core/errors.js";
 import { errnoCode, type FileSystem, unlinkIfExists, writeAll } from "./fs.js";
 
 export const LOCK_FILE = "switchboard.lock";
 
 /**
- * Takes the lock at `path`. The pid is written to a private file that is then hard-linked into place,
- * so a reader never sees a half-written lock. A lock naming this very process is refused too: it is
- * held by another store instance. A pid reused by an unrelated process after a crash also refuses;
+ * Takes the lock at `path`. "<pid> <start time>" is written to a private file that is then hard-linked into
+ * place, so a reader never sees a half-written lock. A lock naming this very process is refused too: it is
+ * held by another store instance. On Linux the owner's start time (field 22 of /proc/<pid>/stat) is recorded,
+ * so a pid reused by another program after a crash is seen as dead, and so is a zombie (a killed owner whose
+ * parent has not reaped it yet): a restart right after SIGKILL succeeds at once. Elsewhere a live pid refuses;
  * the error names the file to remove by hand.
  */
 export async function acquireLock(fs: FileSystem, path: string): Promise<void> {
@@ -16,7 +19,8 @@ export async function acquireLock(fs: FileSystem, path: string): Promise<void> {
   const own = `${path}.${pid}.tmp`;
   const handle = await fs.open(own, "w");
   try {
-    await writeAll(handle, Buffer.from(`${pid}\n`));
+    const started = procStat(pid)?.startTime;
+    await writeAll(handle, Buffer.from(started === undefined ? `${pid}\n` : `${pid} ${started}\n`));
   } finally {
     await handle.close();
   }
@@ -33,8 +37,8 @@ export async function acquireLock(fs: FileSystem, path: string): Promise<void> {
       if (holder !== null && isAlive(holder)) {
         throw new SwitchboardError(
           "STORAGE_UNAVAILABLE",
-          `the data directory is in use by process ${holder} (${path}); remove that file if no such process runs`,
-          { details: { lock: path, pid: holder } },
+          `the data directory is in use by process ${holder.pid} (${path}); remove that file if no such process runs`,
+          { details: { lock: path, pid: holder.pid } },
         );
       }
       await unlinkIfExists(fs, path);
@@ -51,18 +55,47 @@ export async function releaseLock(fs: FileSystem, path: string): Promise<void> {
   await unlinkIfExists(fs, path);
 }
 
-async function readHolder(fs: FileSystem, path: string): Promise<number | null> {
+interface Holder {
+  readonly pid: number;
+  /** Start time of the owner in clock ticks since boot (Linux), when the lock recorded it. */
+  readonly startTime: string | undefined;
+}
+
+async function readHolder(fs: FileSystem, path: string): Promise<Holder | null> {
   try {
-    const pid = Number.parseInt((await fs.readFile(path)).toString("utf8").trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+    const [pidText = "", startTime] = (await fs.readFile(path)).toString("utf8").trim().split(/\s+/);
+    const pid = Number.parseInt(pidText, 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? { pid, startTime } : null;
   } catch (err) {
     if (errnoCode(err) === "ENOENT") return null;
     throw err;
   }
 }
 
-function isAlive(pid: number): boolean {
+/** State and start time of a process from /proc/<pid>/stat; null where there is no such file (gone, or not Linux). */
+function procStat(pid: number): { state: string; startTime: string } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces or ")": fields are counted after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const startTime = fields[19];
+  return state === undefined || startTime === undefined ? null : { state, startTime };
+}
+
+function isAlive(holder: Holder): boolean {
+  const { pid } = holder;
   if (pid === process.pid) return true;
+  const stat = procStat(pid);
+  if (stat !== null) {
+    // Z: a zombie (dead, not reaped yet); X: dead. A different start time: the pid now names another process.
+    if (stat.state === "Z" || stat.state === "X") return false;
+    return holder.startTime === undefined || holder.startTime === stat.startTime;
+  }
   try {
     process.kill(pid, 0);
     return true;

@@ -1,71 +1,68 @@
-// Log segments: one line per commit, "<crc32 as 8 hex digits> <JSON array of mutations>\n", and their decoding.
+// Log segments: one checksummed line per commit (a JSON array of mutations), and their streaming decoding.
 
-import { crc32 } from "node:zlib";
 import { SwitchboardError } from "../../core/errors.js";
 import type { Mutation } from "../../core/types.js";
+import type { FileSystem } from "./fs.js";
+import { checkedPayload, encodeLine, readLines } from "./lines.js";
 import { commitSchema } from "./schema.js";
-
-const SPACE = 0x20;
-const NEWLINE = 0x0a;
-/** 8 hex digits of checksum and a space. */
-const HEADER = 9;
-const HEX8 = /^[0-9a-f]{8}$/;
 
 /** One buffer for the whole commit, so that it takes one write(). */
 export function encodeCommit(mutations: readonly Mutation[]): Buffer {
-  const json = JSON.stringify(mutations);
-  const length = Buffer.byteLength(json);
-  const line = Buffer.allocUnsafe(HEADER + length + 1);
-  line.write(json, HEADER, length, "utf8");
-  const sum = crc32(line.subarray(HEADER, HEADER + length));
-  line.write(sum.toString(16).padStart(8, "0"), 0, 8, "latin1");
-  line[HEADER - 1] = SPACE;
-  line[HEADER + length] = NEWLINE;
-  return line;
+  return encodeLine(JSON.stringify(mutations));
 }
 
 export interface DecodedSegment {
   readonly mutations: Mutation[];
-  /** Bytes up to the end of the last good line: the rest (a torn line) is to be truncated. */
+  /** Bytes up to the end of the last good line: the rest (a damaged tail) is to be truncated. */
   readonly validLength: number;
-  readonly torn: boolean;
+  /** Size of the file as read; validLength < size means a damaged tail was left out. */
+  readonly size: number;
+  /** Lines read in full (good ones). */
+  readonly lines: number;
 }
 
 /**
- * Decodes one segment. Only the final line of the newest segment may be bad (a write torn by a
- * crash): it is reported and left out. A bad line anywhere else means data was lost: STORAGE_CORRUPT.
+ * Decodes one segment as a stream. Only the final line of the newest segment may be bad (a write torn by a
+ * crash, or a damaged last commit): it is reported through validLength and left out. A bad line anywhere
+ * else means data after it would be lost: STORAGE_CORRUPT. With `collect: false` only the checks run.
  */
-export function decodeSegment(data: Buffer, file: string, isNewest: boolean): DecodedSegment {
+export async function decodeSegment(
+  fs: FileSystem,
+  file: string,
+  isNewest: boolean,
+  collect = true,
+): Promise<DecodedSegment> {
   const mutations: Mutation[] = [];
-  let pos = 0;
   let lineNo = 0;
-  while (pos < data.length) {
+  let validLength = 0;
+  /** A bad line seen: fine only if nothing follows it. */
+  let bad: { lineNo: number; start: number } | null = null;
+  let size = 0;
+  for await (const line of readLines(fs, file)) {
     lineNo += 1;
-    const newline = data.indexOf(NEWLINE, pos);
-    const end = newline === -1 ? data.length : newline;
-    const isFinal = end >= data.length - 1;
-    // An unterminated line is always torn: every commit writes its newline in the same write().
-    const payload = newline === -1 ? null : checkedPayload(data.subarray(pos, end));
+    size = line.start + line.bytes.length + (line.terminated ? 1 : 0);
+    if (bad !== null) break;
+    const payload = line.terminated ? checkedPayload(line.bytes) : null;
     if (payload === null) {
-      if (isNewest && isFinal) return { mutations, validLength: pos, torn: true };
-      throw corrupt(`${file}: line ${lineNo} (byte ${pos}) is damaged and is not the last line of the log`, file);
+      bad = { lineNo, start: line.start };
+      continue;
     }
     const parsed = commitSchema.safeParse(parseJson(payload, file, lineNo));
     if (!parsed.success) {
       throw corrupt(`${file}: line ${lineNo} has a valid checksum but is not a list of mutations`, file, parsed.error);
     }
-    for (const m of parsed.data) mutations.push(m);
-    pos = end + 1;
+    if (collect) for (const m of parsed.data) mutations.push(m);
+    validLength = line.start + line.bytes.length + 1;
   }
-  return { mutations, validLength: pos, torn: false };
-}
-
-function checkedPayload(line: Buffer): Buffer | null {
-  if (line.length < HEADER + 2 || line[HEADER - 1] !== SPACE) return null;
-  const hex = line.toString("latin1", 0, HEADER - 1);
-  if (!HEX8.test(hex)) return null;
-  const payload = line.subarray(HEADER);
-  return crc32(payload) === Number.parseInt(hex, 16) ? payload : null;
+  if (bad !== null && (!isNewest || lineNo > bad.lineNo)) {
+    throw corrupt(
+      `${file}: line ${bad.lineNo} (byte ${bad.start}) is damaged and is not the last line of the log`,
+      file,
+      undefined,
+      { line: bad.lineNo, byte: bad.start },
+    );
+  }
+  return { mutations, validLength, size, lines: bad === null ? lineNo : lineNo - 1 };
 }
 
 function parseJson(payload: Buffer, file: string, lineNo: number): unknown {
@@ -76,10 +73,12 @@ function parseJson(payload: Buffer, file: string, lineNo: number): unknown {
   }
 }
 
-export function corrupt(message: string, file: string, cause?: unknown): SwitchboardError {
-  return new SwitchboardError(
-    "STORAGE_CORRUPT",
-    message,
-    cause === undefined ? { details: { file } } : { details: { file }, cause },
-  );
+export function corrupt(
+  message: string,
+  file: string,
+  cause?: unknown,
+  where: Record<string, number> = {},
+): SwitchboardError {
+  const details = { file, ...where };
+  return new SwitchboardError("STORAGE_CORRUPT", message, cause === undefined ? { details } : { details, cause });
 }

@@ -54,11 +54,12 @@ export const mutationSchema = z.discriminatedUnion("type", [
 
 export const commitSchema = z.array(mutationSchema) satisfies z.ZodType<Mutation[]>;
 
-export const SNAPSHOT_FORMAT = 1;
+/** The format of the legacy snapshot.json: one JSON document (read only, never written any more). */
+export const LEGACY_SNAPSHOT_FORMAT = 1;
 
-/** snapshot.json: the Snapshot plus the number of the log segment that follows it. */
-export const snapshotFileSchema = z.looseObject({
-  format: z.literal(SNAPSHOT_FORMAT),
+/** snapshot.json (legacy): the Snapshot plus the number of the log segment that follows it. */
+export const legacySnapshotFileSchema = z.looseObject({
+  format: z.literal(LEGACY_SNAPSHOT_FORMAT),
   segment: z.number().int().positive(),
   epoch: z.string().exactOptional(),
   revision,
@@ -66,6 +67,21 @@ export const snapshotFileSchema = z.looseObject({
   registers: z.array(register),
   requests: z.array(changeRequest),
 });
+
+export const SNAPSHOT_FORMAT = 2;
+
+/** The lines of snapshot.jsonl: a head, chunks of registers, chunks of requests, an end with the counts. */
+export const snapshotHeadSchema = z.looseObject({
+  format: z.literal(SNAPSHOT_FORMAT),
+  segment: z.number().int().positive(),
+  revision,
+  lastRequestId: z.number().int().nonnegative(),
+});
+export const snapshotChunkSchema = z.union([
+  z.strictObject({ registers: z.array(register) }),
+  z.strictObject({ requests: z.array(changeRequest) }),
+  z.strictObject({ end: z.strictObject({ registers: z.number().int(), requests: z.number().int() }) }),
+]);
 
 export interface SnapshotFile {
   readonly segment: number;

@@ -31,6 +31,8 @@ export async function startNodeServer(label: string, script: string, args: strin
   const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", script, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    // Every load generator polls from 127.0.0.1: the per-client cap would otherwise stop at 1,000.
+    env: { ...process.env, SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000" },
   });
   return attach(label, child, async () => {
     const lines = createInterface({ input: child.stdout! });
@@ -57,14 +59,19 @@ export function startBareHono(): Promise<ServerChild> {
 }
 
 /** Wraps any child that serves HTTP: `ready` resolves with its base URL. */
-export async function attach(label: string, child: ChildProcess, ready: () => Promise<string>): Promise<ServerChild> {
+export async function attach(
+  label: string,
+  child: ChildProcess,
+  ready: () => Promise<string>,
+  readyWithinMs = 30_000,
+): Promise<ServerChild> {
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
   const exited = once(child, "exit");
-  const timeout = AbortSignal.timeout(30_000);
+  const timeout = AbortSignal.timeout(readyWithinMs);
   let url: string;
   try {
     url = await Promise.race([
@@ -73,7 +80,7 @@ export async function attach(label: string, child: ChildProcess, ready: () => Pr
         throw new Error(`${label} exited with ${String(code)} before it was ready:\n${stderr}`);
       }),
       once(timeout, "abort").then(() => {
-        throw new Error(`${label} was not ready within 30 s:\n${stderr}`);
+        throw new Error(`${label} was not ready within ${readyWithinMs / 1000} s:\n${stderr}`);
       }),
     ]);
   } catch (err) {

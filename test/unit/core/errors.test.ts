@@ -20,7 +20,7 @@ describe("ERROR_CODES", () => {
     const status = statusOf(err);
     // Only failures inside the server (kind internal) may answer 500: every other code is the caller's or the moment's.
     if (entry.kind === "internal") expect(status).toBe(500);
-    else expect([400, 401, 403, 404, 409, 413, 429, 503]).toContain(status);
+    else expect([400, 401, 403, 404, 408, 409, 413, 429, 431, 503]).toContain(status);
   });
 });
 

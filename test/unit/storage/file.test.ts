@@ -1,89 +1,23 @@
 // File store specifics: line format, torn and corrupt logs, crash points of compaction, durability modes, lock.
 
-import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { appendFile, readdir, readFile, rm, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { TimerHandle } from "../../../src/core/ports.js";
 import type { Mutation } from "../../../src/core/types.js";
 import { EPOCH_FILE } from "../../../src/storage/file/epoch-file.js";
-import { type FileHandleLike, type FileSystem, nodeFileSystem } from "../../../src/storage/file/fs.js";
 import { createFilePersistence, type FilePersistenceOptions, SNAPSHOT_FILE } from "../../../src/storage/file/index.js";
 import { encodeCommit } from "../../../src/storage/file/log-format.js";
 import { segmentFileName } from "../../../src/storage/file/segments.js";
 import { replay, Script, snapshotOf, workload } from "../../contract/persistence.js";
+import { fakeClock, fsError, instrument } from "../../helpers/instrumented-fs.js";
 import { makeTempDir, type TempDir } from "../../helpers/temp-dir.js";
 
 /** Above Linux's largest pid_max (2^22): no process can have it. */
 const DEAD_PID = 2 ** 22 + 12_345;
 const LOCK = "switchboard.lock";
-
-type Op =
-  | "open"
-  | "readFile"
-  | "readdir"
-  | "rename"
-  | "link"
-  | "unlink"
-  | "mkdir"
-  | "write"
-  | "sync"
-  | "truncate"
-  | "close";
-interface Call {
-  readonly op: Op;
-  readonly path: string;
-}
-
-/** Wraps the real filesystem: records every call, lets a hook fail or delay it, and can "crash" (close all fds). */
-function instrument(hook: (call: Call) => void | Promise<void> = () => undefined) {
-  const calls: Call[] = [];
-  const open = new Set<FileHandleLike>();
-  async function run<T>(op: Op, path: string, fn: () => Promise<T>): Promise<T> {
-    const call = { op, path };
-    calls.push(call);
-    await hook(call);
-    return fn();
-  }
-  const wrap = (h: FileHandleLike, path: string): FileHandleLike => ({
-    write: (b, o, l) => run("write", path, () => h.write(b, o, l)),
-    sync: () => run("sync", path, () => h.sync()),
-    truncate: (n) => run("truncate", path, () => h.truncate(n)),
-    close: () =>
-      run("close", path, async () => {
-        open.delete(h);
-        await h.close();
-      }),
-  });
-  const fs: FileSystem = {
-    open: (path, flags) =>
-      run("open", path, async () => {
-        const h = await nodeFileSystem.open(path, flags);
-        open.add(h);
-        return wrap(h, path);
-      }),
-    readFile: (path) => run("readFile", path, () => nodeFileSystem.readFile(path)),
-    readdir: (path) => run("readdir", path, () => nodeFileSystem.readdir(path)),
-    rename: (from, to) => run("rename", to, () => nodeFileSystem.rename(from, to)),
-    link: (existing, to) => run("link", to, () => nodeFileSystem.link(existing, to)),
-    unlink: (path) => run("unlink", path, () => nodeFileSystem.unlink(path)),
-    mkdir: (path, options) => run("mkdir", path, () => nodeFileSystem.mkdir(path, options)),
-  };
-  return {
-    fs,
-    calls,
-    logCalls: (op: Op) => calls.filter((c) => c.op === op && c.path.endsWith(".jsonl")).length,
-    /** What a dying process leaves: every descriptor closed by the kernel, nothing else done. */
-    crash: async () => {
-      for (const h of open) await h.close().catch(() => undefined);
-      open.clear();
-    },
-  };
-}
-
-function fsError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 describe("file store", () => {
   let tmp: TempDir;
@@ -287,10 +221,10 @@ describe("file store", () => {
       const a = workload(s, 10);
       await store.commit(a);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.jsonl"].sort());
       expect((await stat(log(2))).size).toBe(0);
       await store.compact(snapshotOf(replay({ snapshot: null, tail: a })));
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, EPOCH_FILE, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(3), LOCK, EPOCH_FILE, "snapshot.jsonl"].sort());
     });
 
     it("after a crash between the snapshot rename and the log rotation, loads the committed state", async () => {
@@ -309,12 +243,12 @@ describe("file store", () => {
       // and a half-written temp snapshot from an earlier attempt.
       await writeFile(log(1), oldLog);
       await unlink(log(2));
-      await writeFile(join(tmp.path, "snapshot.json.tmp"), '{"format":1,"seg');
+      await writeFile(join(tmp.path, "snapshot.jsonl.tmp"), '0000 {"format":2,"seg');
 
       const third = await loadAfterRestart();
       expect(replay(third.loaded)).toStrictEqual(replay({ snapshot: null, tail: a }));
       expect(third.loaded.tail).toEqual([]);
-      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.json"].sort());
+      expect((await readdir(tmp.path)).sort()).toEqual([segmentFileName(2), LOCK, EPOCH_FILE, "snapshot.jsonl"].sort());
       const b = workload(s, 5);
       await third.store.commit(b);
       await third.store.close();
@@ -502,30 +436,6 @@ describe("file store", () => {
   });
 
   describe("durability", () => {
-    function fakeClock() {
-      const timers: Array<{ fn: () => void; ms: number; live: boolean }> = [];
-      return {
-        timers,
-        pending: () => timers.filter((t) => t.live),
-        clock: {
-          setTimeout(fn: () => void, ms: number): TimerHandle {
-            const t = { fn, ms, live: true };
-            timers.push(t);
-            return t;
-          },
-          clearTimeout(handle: TimerHandle) {
-            (handle as { live: boolean }).live = false;
-          },
-        },
-        /** Runs the due timers and awaits what they return (the store's flush). */
-        async fire() {
-          const due = timers.filter((t) => t.live);
-          for (const t of due) t.live = false;
-          await Promise.all(due.map((t) => (t.fn as () => unknown)()));
-        },
-      };
-    }
-
     it("strict: a commit resolves only after its fsync", async () => {
       let release: () => void = () => undefined;
       const gate = new Promise<void>((r) => {
@@ -636,7 +546,7 @@ describe("file store", () => {
     it("refuses a second store on the same directory until the first closes", async () => {
       const first = create();
       await first.load();
-      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(String(process.pid));
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).split(" ")[0]).toBe(String(process.pid));
       const second = create();
       await expect(second.load()).rejects.toMatchObject({
         code: "STORAGE_UNAVAILABLE",
@@ -660,7 +570,50 @@ describe("file store", () => {
       await writeFile(join(tmp.path, LOCK), content);
       const store = create();
       await expect(store.load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
-      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(String(process.pid));
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).split(" ")[0]).toBe(String(process.pid));
+    });
+
+    /** Start time of a process (field 22 of /proc/<pid>/stat). */
+    const startTimeOf = async (pid: number) => {
+      const text = await readFile(`/proc/${pid}/stat`, "utf8");
+      return text.slice(text.lastIndexOf(")") + 2).split(" ")[19]!;
+    };
+
+    it("records its start time, and refuses a live owner whose start time matches", async () => {
+      await writeFile(join(tmp.path, LOCK), `${process.ppid} ${await startTimeOf(process.ppid)}\n`);
+      await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
+      const store = create();
+      await rm(join(tmp.path, LOCK));
+      await store.load();
+      expect((await readFile(join(tmp.path, LOCK), "utf8")).trim()).toBe(
+        `${process.pid} ${await startTimeOf(process.pid)}`,
+      );
+    });
+
+    it("takes over a lock whose pid now names another process (a different start time)", async () => {
+      const real = await startTimeOf(process.ppid);
+      await writeFile(join(tmp.path, LOCK), `${process.ppid} ${Number(real) + 12345}\n`);
+      await expect(create().load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
+    });
+
+    it("takes over a lock held by a zombie (killed, not reaped by its parent yet)", async () => {
+      // bash forks the owner, then becomes `sleep`, which never reaps it: once killed, the owner is a zombie.
+      const parent = spawn("bash", ["-c", "sleep 30 & echo $!; exec sleep 30"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      try {
+        const owner = Number((await once(parent.stdout!, "data"))[0].toString().trim());
+        await writeFile(join(tmp.path, LOCK), `${owner} ${await startTimeOf(owner)}\n`);
+        await expect(create().load()).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
+        process.kill(owner, "SIGKILL");
+        for (let i = 0; i < 100 && !(await readFile(`/proc/${owner}/stat`, "utf8")).includes(") Z "); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(await readFile(`/proc/${owner}/stat`, "utf8")).toContain(") Z ");
+        await expect(create().load()).resolves.toStrictEqual({ epoch: expect.any(String), snapshot: null, tail: [] });
+      } finally {
+        parent.kill("SIGKILL");
+      }
     });
   });
 });
