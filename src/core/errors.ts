@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   },
   INVALID_INDEX: { kind: "invalid", description: "An index, cursor or request id is not a non-negative integer." },
   INVALID_CURSOR: { kind: "invalid", description: "A paging cursor was not produced by this server." },
+  INVALID_FILTER: {
+    kind: "invalid",
+    description:
+      "A registry filter uses an operator outside the allow-list ($where, $function, $accumulator, $expr …), is malformed, or nests too deep.",
+  },
   NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
   DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
   BODY_TOO_LARGE: {
@@ -79,6 +84,8 @@ export const ERROR_CODES = {
     kind: "not_found",
     description: "No service of that type and id is registered (or its lease ran out).",
   },
+  REGISTRY_NOT_FOUND: { kind: "not_found", description: "No registry record has that registry_id." },
+  REGISTRY_EXISTS: { kind: "conflict", description: "A registry record with that registry_id already exists." },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

@@ -3,16 +3,19 @@
 import type { Switchboard } from "../core/index.js";
 import { Discovery } from "./discovery.js";
 import { ReadinessCheck } from "./health.js";
+import { RegistryRecords } from "./registry/records.js";
 
 export interface Services {
   readonly discovery: Discovery;
   readonly readiness: ReadinessCheck;
+  readonly registry: RegistryRecords;
 }
 
 export function createServices(core: Switchboard, options: { started: () => boolean }): Services {
   return {
     discovery: new Discovery(core),
     readiness: new ReadinessCheck(core, options.started),
+    registry: new RegistryRecords(core),
   };
 }
 

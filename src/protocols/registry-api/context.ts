@@ -1,0 +1,11 @@
+// What the registry API's route modules share: the records service and the operation counter.
+
+import type { Switchboard } from "../../core/index.js";
+import type { RegistryRecords } from "../../services/registry/index.js";
+
+export interface RegistryApiContext {
+  readonly core: Switchboard;
+  readonly registry: RegistryRecords;
+  /** Counts one operation in switchboard_protocol_operations_total{protocol="registry-api"}. */
+  readonly count: (operation: string) => void;
+}
