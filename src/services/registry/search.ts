@@ -60,7 +60,8 @@ function rewrite(root: LiqeQuery, query: string): void {
     if (node.type !== "Tag") continue;
     if (node.field.type === "Field") {
       const [head, ...rest] = node.field.name.split(".");
-      const path = [...(ALIASES[head ?? ""] ?? head ?? "").split("."), ...rest];
+      const first = head ?? "";
+      const path = [...(Object.hasOwn(ALIASES, first) ? ALIASES[first]! : first).split("."), ...rest];
       if (path.some((p) => p === "" || FORBIDDEN_SEGMENTS.has(p))) {
         invalid(`field ${node.field.name} is not searchable`, node.field.location.start, query);
       }
