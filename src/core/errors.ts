@@ -41,6 +41,11 @@ export const ERROR_CODES = {
     description:
       "A registry filter uses an operator outside the allow-list ($where, $function, $accumulator, $expr …), is malformed, or nests too deep.",
   },
+  QUERY_TOO_COMPLEX: {
+    kind: "invalid",
+    description:
+      "A GraphQL document nests deeper, selects more fields or carries more top-level fields than the configured limits.",
+  },
   NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
   DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
   BODY_TOO_LARGE: {

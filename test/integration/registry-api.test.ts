@@ -137,9 +137,7 @@ describe("lifecycle (seed section: Create, Update, Delete)", () => {
       registry_search_data: { registry_id: "b" },
     });
     expect(mismatch.status).toBe(400);
-    expect(mismatch.body.error.details).toEqual([
-      { path: "registry_search_data.registry_id", message: 'must be "a"' },
-    ]);
+    expect(mismatch.body.error.details).toEqual([{ path: "registry_search_data.registry_id", message: 'must be "a"' }]);
     for (const body of ["{not json", "[]", "null", '"x"', "{}"]) {
       const bad = await call("POST", "/registry/create", body);
       expect(bad.status, body).toBe(400);
@@ -256,7 +254,10 @@ describe("queries (seed section: Query APIs)", () => {
       fragment: "OPEN",
     });
     expect(ids(meta.body)).toEqual(["openai-vision"]);
-    const acl = await call("POST", "/registry/query/partial", { field: "registry_acl_config_info.org", fragment: "inf" });
+    const acl = await call("POST", "/registry/query/partial", {
+      field: "registry_acl_config_info.org",
+      fragment: "inf",
+    });
     expect(ids(acl.body)).toEqual(["gpu-pool"]);
     const escaped = await call("POST", "/registry/query/partial", { field: "registry_url", fragment: "(" });
     expect(escaped.status).toBe(200);
