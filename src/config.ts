@@ -77,6 +77,26 @@ export const configSchema = z.object({
   maxQueue: int(1).default(1000).describe("pending change requests per register"),
   maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
+  /** Where uploaded registry assets are stored; s3:// is recognised and refused until an S3 adapter exists. */
+  objectStore: z
+    .string()
+    .min(1)
+    .refine((v) => !/^s3:\/\//i.test(v), {
+      message: "S3 object stores are not available in this build; use a directory",
+    })
+    .optional()
+    .describe("directory (or file:// URL) for uploaded registry assets (default <data-dir>/objects)"),
+  /** Upload task statuses go to Redis (with a TTL) when set, else they are kept in memory. */
+  redisUrl: z.string().min(1).optional().describe("Redis URL for upload task statuses (kept in memory when unset)"),
+  uploadMaxBytes: int(1)
+    .default(100 * 1024 * 1024)
+    .describe("largest zip file POST /registry/upload_zip accepts"),
+  uploadMaxEntries: int(1).default(10_000).describe("most entries an uploaded zip may list"),
+  uploadMaxUncompressedBytes: int(1)
+    .default(100 * 1024 * 1024)
+    .describe("most bytes an uploaded zip may expand to"),
+  uploadMaxQueued: int(1).default(100).describe("uploads waiting to be processed before UPLOAD_QUEUE_FULL"),
+  uploadStatusTtl: duration.default(24 * 3600_000).describe("how long an upload's status is kept"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */
   corsOrigin: z.string().default("*").describe("Access-Control-Allow-Origin (empty disables CORS)"),
 });

@@ -1,9 +1,15 @@
 // The composition root: config → storage → core → services → protocols. The only module that knows them all.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard } from "./core/index.js";
+import { type Clock, type Persistence, Switchboard, systemClock } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
@@ -11,9 +17,11 @@ import { PROTOCOLS } from "./protocols/index.js";
 import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/protocol.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
+import { memoryStatusStore, redisStatusStore, type UploadStatusStore } from "./services/registry/upload-status.js";
 import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
+import { createFsObjectStore } from "./storage/objects/fs.js";
 
 export interface RunningServer {
   /** Base URL of the HTTP listener (empty when `--port off`). */
@@ -67,6 +75,43 @@ export function createPersistence(config: Config, log: Logger): Persistence {
   });
 }
 
+/**
+ * What uploads need: the asset store (a directory under the data dir unless --object-store names
+ * one), a temp dir for multipart files, and the task status store (Redis when --redis-url is set).
+ * With `--data-dir :memory:` both directories are temporary and removed at close.
+ */
+async function uploadDeps(config: Config, clock: Clock) {
+  const scratch = config.dataDir === ":memory:" ? await mkdtemp(join(tmpdir(), "switchboard-uploads-")) : null;
+  const base = scratch ?? config.dataDir;
+  const objectsDir = config.objectStore
+    ? config.objectStore.startsWith("file:")
+      ? fileURLToPath(config.objectStore)
+      : config.objectStore
+    : join(base, "objects");
+  const tempDir = join(base, "upload-tmp");
+  await mkdir(tempDir, { recursive: true });
+  let status: UploadStatusStore;
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    await redis.connect();
+    const owner = createHash("sha256")
+      .update(scratch ?? resolve(config.dataDir))
+      .digest("hex")
+      .slice(0, 16);
+    status = redisStatusStore(redis, config.uploadStatusTtl, owner);
+  } else {
+    status = memoryStatusStore(clock, config.uploadStatusTtl);
+  }
+  return {
+    objects: createFsObjectStore(objectsDir),
+    status,
+    tempDir,
+    dispose: async () => {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const log =
     deps.logger ??
@@ -92,7 +137,27 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let ready = false;
   const listeners: Listener[] = [];
   const metrics = createMetrics(core);
-  const services = createServices(core, { started: () => ready });
+  let uploads: Awaited<ReturnType<typeof uploadDeps>>;
+  try {
+    uploads = await uploadDeps(config, deps.clock ?? systemClock);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  const services = createServices(core, {
+    started: () => ready,
+    objects: uploads.objects,
+    uploadStatus: uploads.status,
+    upload: {
+      maxEntries: config.uploadMaxEntries,
+      maxUncompressedBytes: config.uploadMaxUncompressedBytes,
+      maxZipBytes: config.uploadMaxBytes,
+      maxQueued: config.uploadMaxQueued,
+      tempDir: uploads.tempDir,
+    },
+    log: log.child({ service: "uploads" }),
+  });
+  await services.uploads.recover();
   const http = createHttpHost(
     {
       host: config.host,
@@ -151,7 +216,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   } catch (err) {
     await stopAll(0);
     metrics.close();
+    await services.uploads.close();
     await core.close();
+    await uploads.dispose();
     throw err;
   }
   ready = true;
@@ -182,7 +249,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
-        await Promise.all([stopAll(config.shutdownTimeout), core.close()]);
+        // The upload being processed may still write its record: the core closes after it.
+        await Promise.all([stopAll(config.shutdownTimeout), services.uploads.close().then(() => core.close())]);
+        await uploads.dispose();
         metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();

@@ -91,6 +91,32 @@ export const ERROR_CODES = {
   },
   REGISTRY_NOT_FOUND: { kind: "not_found", description: "No registry record has that registry_id." },
   REGISTRY_EXISTS: { kind: "conflict", description: "A registry record with that registry_id already exists." },
+  UPLOAD_NOT_FOUND: {
+    kind: "not_found",
+    description: "No upload task has that id (or its status expired).",
+  },
+  ZIP_INVALID: { kind: "invalid", description: "An uploaded file is not a readable zip archive." },
+  ZIP_UNSAFE_ENTRY: {
+    kind: "invalid",
+    description:
+      "A zip entry escapes its folder (.., an absolute path, a drive letter), is a symlink, or is encrypted.",
+  },
+  ZIP_TOO_LARGE: {
+    kind: "too_large",
+    description: "A zip archive has more entries or more uncompressed bytes than the configured limits.",
+  },
+  ZIP_BOMB: {
+    kind: "invalid",
+    description: "A zip entry expands more than 100 times its compressed size (over 1 MiB): a decompression bomb.",
+  },
+  UPLOAD_INTERRUPTED: {
+    kind: "unavailable",
+    description: "An upload was still waiting or being processed when the server stopped; upload it again.",
+  },
+  UPLOAD_QUEUE_FULL: {
+    kind: "exhausted",
+    description: "Too many uploads are waiting to be processed; retry later.",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

@@ -32,10 +32,11 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const routes = new Set<string>();
   const closers = new Set<() => void>();
   const upgrades = new Map<string, UpgradeHandler>();
+  const bodyCaps = new Map<string, number>();
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
   if (options.corsOrigin) app.use("*", corsMiddleware(options.corsOrigin));
-  app.use("*", bodyCapMiddleware(options.maxBodyBytes));
+  app.use("*", bodyCapMiddleware(options.maxBodyBytes, bodyCaps));
   app.notFound(() => {
     throw new SwitchboardError("ROUTE_NOT_FOUND", "no such route");
   });
@@ -51,6 +52,9 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
     onStop(close) {
       closers.add(close);
       return () => closers.delete(close);
+    },
+    bodyLimit(path, maxBytes) {
+      bodyCaps.set(path, maxBytes);
     },
     onUpgrade(path, handler) {
       if (upgrades.has(path)) throw new Error(`two upgrade handlers for ${path}`);

@@ -6,6 +6,7 @@ import { defineProtocol } from "../protocol.js";
 import type { RegistryApiContext } from "./context.js";
 import { lifecycleRoutes } from "./lifecycle.js";
 import { queryRoutes } from "./queries.js";
+import { uploadRoutes } from "./upload.js";
 
 const PROTOCOL = "registry-api";
 
@@ -16,6 +17,7 @@ export const registryApiProtocol = defineProtocol({
     const ctx: RegistryApiContext = {
       core,
       registry: services.registry,
+      uploads: services.uploads,
       count: (op) => metrics.operations.labels(PROTOCOL, op).inc(),
     };
     http.label("/registry/*");
@@ -25,6 +27,9 @@ export const registryApiProtocol = defineProtocol({
     });
     http.app.route("/registry", lifecycleRoutes(ctx));
     http.app.route("/registry", queryRoutes(ctx));
+    http.app.route("/registry", uploadRoutes(ctx));
+    // The zip streams to a temp file, so its route may carry more than --max-body-bytes.
+    http.bodyLimit("/registry/upload_zip", services.uploads.options.maxZipBytes + 1024 * 1024);
     return {
       start: async () => [],
       stop: async () => undefined,
