@@ -18,10 +18,10 @@ export interface UploadStatusStore {
   get(taskId: string): Promise<UploadStatus | null>;
   put(status: UploadStatus): Promise<void>;
   /**
-   * Marks every task left queued or processing by an earlier run as failed (their temp files are
-   * gone with that process): an upload never stays "processing" across a restart.
+   * Marks every task left queued or processing by an earlier run as failed and answers them as
+   * they were: an upload never stays "processing" across a restart.
    */
-  failInterrupted(reason: string): Promise<number>;
+  failInterrupted(reason: string): Promise<UploadStatus[]>;
   close(): Promise<void>;
 }
 
@@ -47,7 +47,7 @@ export function memoryStatusStore(clock: Clock, ttlMs: number): UploadStatusStor
       entries.set(status.task_id, { status, timer });
     },
     async failInterrupted() {
-      return 0;
+      return [];
     },
     async close() {
       for (const { timer } of entries.values()) clock.clearTimeout(timer);
@@ -85,7 +85,7 @@ export function redisStatusStore(
     },
     async failInterrupted(reason) {
       let cursor = "0";
-      let count = 0;
+      const out: UploadStatus[] = [];
       // SCAN is bounded per call; the loop ends when Redis hands the cursor back as "0".
       for (let round = 0; round < 1_000_000; round++) {
         const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
@@ -96,12 +96,12 @@ export function redisStatusStore(
           const s = stored.status;
           if (stored.owner !== owner || (s.status !== "queued" && s.status !== "processing")) continue;
           await write(failed(s, reason));
-          count++;
+          out.push(s);
         }
         cursor = next;
         if (cursor === "0") break;
       }
-      return count;
+      return out;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

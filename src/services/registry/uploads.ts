@@ -1,7 +1,8 @@
 // ZIP uploads processed in the background: a bounded p-queue validates the spec, reads the zip, stores assets, writes the record.
 
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import PQueue from "p-queue";
 import type { Logger } from "pino";
 import { isSwitchboardError, type ObjectStore, SwitchboardError } from "../../core/index.js";
@@ -70,11 +71,23 @@ export class UploadService {
     return this.#options;
   }
 
-  /** Marks tasks an earlier run left unfinished as failed; call once before accepting uploads. */
+  /**
+   * Call once before accepting uploads: marks the tasks an earlier run left unfinished as failed,
+   * removes the assets they had begun to store, and empties the temp dir (its files belonged to
+   * that run; the data dir lock keeps two servers from sharing it).
+   */
   async recover(): Promise<number> {
-    const n = await this.#status.failInterrupted("the server restarted before the upload was processed");
-    if (n > 0) this.#log.warn({ tasks: n }, "uploads interrupted by a restart marked failed");
-    return n;
+    const interrupted = await this.#status.failInterrupted("the server restarted before the upload was processed");
+    for (const s of interrupted) {
+      if (s.registry_id !== undefined)
+        await this.#objects.delete(`${s.registry_id}/${s.task_id}/`).catch(() => undefined);
+    }
+    for (const f of await readdir(this.#options.tempDir).catch(() => [])) {
+      await rm(join(this.#options.tempDir, f), { force: true });
+    }
+    if (interrupted.length > 0)
+      this.#log.warn({ tasks: interrupted.length }, "uploads interrupted by a restart marked failed");
+    return interrupted.length;
   }
 
   /**
@@ -141,9 +154,10 @@ export class UploadService {
     const stored: string[] = [];
     let registryId: string | undefined;
     try {
-      await this.#status.put({ task_id: taskId, status: "processing" });
       const spec = parseSpecText(input.spec);
       registryId = spec.registry_id;
+      // The registry_id is saved with "processing" so a restart can find the assets to remove.
+      await this.#status.put({ task_id: taskId, status: "processing", registry_id: registryId });
       const folder = `${spec.registry_id}/${taskId}/`;
       const seen = new Set<string>();
       await readZip(input.zipPath, this.#options, async (path, data) => {
