@@ -17,6 +17,7 @@ import { fsyncLatency } from "./lib/machine.js";
 import { type Section, verdict } from "./lib/report.js";
 import { ms, table } from "./lib/stats.js";
 import { DEFAULT_PUT_SETTINGS, type PutSettings, runPutBench } from "./put-throughput.bench.js";
+import { DEFAULT_REGISTRY_SETTINGS, runRegistryBench } from "./registry.bench.js";
 import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-latency.bench.js";
 
 const args = process.argv.slice(2);
@@ -61,7 +62,9 @@ try {
   const put = await runPutBench(putSettings, etcd, log);
   log("1-2. wake latency and held long-polls");
   const wake = await runWakeBench(wakeSettings, etcd, log);
-  sections = [...wake.sections, put.section, etcdSection(etcd, etcdFailure, put.results, wake.results)];
+  log("5. registry queries");
+  const registry = await runRegistryBench(quick ? { records: 10_000, rounds: 200 } : DEFAULT_REGISTRY_SETTINGS, log);
+  sections = [...wake.sections, put.section, etcdSection(etcd, etcdFailure, put.results, wake.results), registry];
 } finally {
   await etcd?.stop();
   closeAgent();

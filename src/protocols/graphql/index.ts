@@ -6,6 +6,7 @@ import { createHandler as createSseHandler } from "graphql-sse/lib/use/fetch";
 import { z } from "zod";
 import { defineProtocol } from "../protocol.js";
 import { boundedParse, formatGraphQLError } from "./errors.js";
+import { cachedParse, cachedValidate, jitExecute } from "./execution.js";
 import { EXPLORER_HTML } from "./explorer.js";
 import { limitsRule } from "./limits.js";
 import { buildSchema, type GraphQLContext } from "./schema.js";
@@ -25,15 +26,14 @@ export const graphqlProtocol = defineProtocol({
   }),
   create({ core, services, log, metrics, http }, options) {
     const schema = buildSchema();
-    const rules = [
-      ...specifiedRules,
-      limitsRule({
-        maxDepth: options.graphqlMaxDepth,
-        maxCost: options.graphqlMaxCost,
-        maxRootFields: options.graphqlMaxRootFields,
-      }),
-    ];
-    const parse = boundedParse(options.graphqlMaxCost * 20);
+    const limits = limitsRule({
+      maxDepth: options.graphqlMaxDepth,
+      maxCost: options.graphqlMaxCost,
+      maxRootFields: options.graphqlMaxRootFields,
+    });
+    const rules = [...specifiedRules, limits];
+    const parse = cachedParse(boundedParse(options.graphqlMaxCost * 20));
+    const validateCached = cachedValidate(validate);
     const formatError = (err: Readonly<Error>) => formatGraphQLError(err, log);
     const countErrors = (errors: readonly { extensions?: Record<string, unknown> }[] | undefined) => {
       for (const e of errors ?? []) metrics.errors.labels(PROTOCOL, String(e.extensions?.code ?? "INTERNAL")).inc();
@@ -43,7 +43,10 @@ export const graphqlProtocol = defineProtocol({
     const httpHandler = createHttpHandler<GraphQLContext>({
       schema,
       parse,
-      validationRules: rules,
+      // graphql-http puts graphql's own rules first; the cached validate runs each document once.
+      validationRules: [limits],
+      validate: validateCached,
+      execute: jitExecute(schema) as never,
       formatError,
       context: (req) => context(req.raw),
       onOperation: (_req, args, result) => {
@@ -53,7 +56,7 @@ export const graphqlProtocol = defineProtocol({
     });
     const sseHandler = createSseHandler<GraphQLContext>({
       schema,
-      validate: (s, doc) => validate(s, doc, rules),
+      validate: (s, doc) => validateCached(s, doc, rules),
       context: (req) => context(req.raw),
       onSubscribe: (_req, params) => {
         metrics.operations.labels(PROTOCOL, "subscription").inc();

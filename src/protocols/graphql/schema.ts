@@ -25,6 +25,8 @@ import {
   SetRegisterInput,
   SetResultType,
   specOfInput,
+  viewOf,
+  viewsOf,
 } from "./types.js";
 
 export interface GraphQLContext {
@@ -65,25 +67,30 @@ const query = new GraphQLObjectType<unknown, GraphQLContext>({
       type: RegistryType,
       description: "One registry record, or null.",
       args: { registryId: { type: nonNull(GraphQLString) } },
-      resolve: (_, a: { registryId: string }, { services }) => services.registry.find(a.registryId),
+      resolve: (_, a: { registryId: string }, { services }) => {
+        const doc = services.registry.find(a.registryId);
+        return doc ? viewOf(doc) : null;
+      },
     },
     registriesByType: {
       type: registries,
       args: { registryType: { type: nonNull(GraphQLString) } },
-      resolve: (_, a: { registryType: string }, { services }) => services.registry.byType(a.registryType).registries,
+      resolve: (_, a: { registryType: string }, { services }) =>
+        viewsOf(services.registry.byType(a.registryType).registries),
     },
     registriesByTags: {
       type: registries,
       description: "Records carrying any of the tags.",
       args: { tags: { type: nonNull(list(GraphQLString)) } },
       resolve: (_, a: { tags: (string | null)[] }, { services }) =>
-        services.registry.byTags(a.tags.filter((t): t is string => t !== null)).registries,
+        viewsOf(services.registry.byTags(a.tags.filter((t): t is string => t !== null)).registries),
     },
     registriesByUrl: {
       type: registries,
       description: "Case-insensitive substring match on registry_url.",
       args: { urlFragment: { type: nonNull(GraphQLString) } },
-      resolve: (_, a: { urlFragment: string }, { services }) => services.registry.byUrl(a.urlFragment).registries,
+      resolve: (_, a: { urlFragment: string }, { services }) =>
+        viewsOf(services.registry.byUrl(a.urlFragment).registries),
     },
     registriesByFilter: {
       type: registries,
@@ -96,7 +103,7 @@ const query = new GraphQLObjectType<unknown, GraphQLContext>({
         } catch {
           throw new SwitchboardError("INVALID_FILTER", "mongoFilter is not valid JSON");
         }
-        return services.registry.query({ filter: filter as JsonObject, limit: limitOf(a.limit) }).registries;
+        return viewsOf(services.registry.query({ filter: filter as JsonObject, limit: limitOf(a.limit) }).registries);
       },
     },
     search: {
@@ -104,7 +111,7 @@ const query = new GraphQLObjectType<unknown, GraphQLContext>({
       description: "The search DSL of GET /registry/search.",
       args: { q: { type: nonNull(GraphQLString) }, limit: { type: GraphQLInt, defaultValue: DEFAULT_LIMIT } },
       resolve: (_, a: { q: string; limit: number }, { services }) =>
-        services.registry.search(a.q, limitOf(a.limit)).registries,
+        viewsOf(services.registry.search(a.q, limitOf(a.limit)).registries),
     },
     register: {
       type: RegisterType,
@@ -164,13 +171,13 @@ const mutation = new GraphQLObjectType<unknown, GraphQLContext>({
       type: nonNull(RegistryType),
       args: { registry: { type: nonNull(RegistryInput) } },
       resolve: async (_, a: { registry: Record<string, unknown> }, { services }) =>
-        (await services.registry.create(specOfInput(a.registry))).registry,
+        viewOf((await services.registry.create(specOfInput(a.registry))).registry),
     },
     updateRegistry: {
       type: nonNull(RegistryType),
       args: { registry: { type: nonNull(RegistryInput) } },
       resolve: async (_, a: { registry: Record<string, unknown> }, { services }) =>
-        (await services.registry.update(specOfInput(a.registry))).registry,
+        viewOf((await services.registry.update(specOfInput(a.registry))).registry),
     },
     deleteRegistry: {
       type: nonNull(GraphQLBoolean),

@@ -1,10 +1,10 @@
 // GraphQL subscriptions driven by core.watch: register and registry changes, resumable with `after`, with the /events resync rules.
 
 import { GraphQLFloat, GraphQLList, GraphQLObjectType, GraphQLString } from "graphql";
-import { type JsonObject, type Register, type Switchboard, SwitchboardError } from "../../core/index.js";
+import { type Register, type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { WatchOptions } from "../../core/watch.js";
 import { REGISTRY_PREFIX, registryIdOf, registryName, toRegistryCoreData } from "../../services/registry/index.js";
-import { ChangeRequestType, nonNull, RegisterType, RegistryType } from "./types.js";
+import { ChangeRequestType, nonNull, RegisterType, RegistryType, viewOf } from "./types.js";
 
 /**
  * One item of a stream. `type` is the event type (set, delete, expire, request, ack), or
@@ -39,8 +39,8 @@ const RegistryEventType = new GraphQLObjectType<ChangeItem>({
     registry: {
       type: RegistryType,
       description: "The record after a set.",
-      resolve: (i): JsonObject | null =>
-        i.register && i.name ? toRegistryCoreData(registryIdOf(i.name) ?? "", i.register.value) : null,
+      resolve: (i) =>
+        i.register && i.name ? viewOf(toRegistryCoreData(registryIdOf(i.name) ?? "", i.register.value)) : null,
     },
   },
 });

@@ -52,36 +52,77 @@ export const JSONScalar = new GraphQLScalarType({
   parseLiteral: (node, variables) => literalJson(node, variables),
 });
 
-/** Reads a snake_case field of a RegistryCoreData document. */
-const field = (key: string, type: typeof GraphQLString | typeof JSONScalar = GraphQLString) => ({
-  type,
-  resolve: (doc: JsonObject) => doc[key] ?? null,
-});
+/** A record as the camelCase object the GraphQL types read with their default resolvers. */
+export interface RegistryView {
+  readonly [field: string]: unknown;
+}
 
-export const RegistrySearchDataType = new GraphQLObjectType<JsonObject>({
+const views = new WeakMap<JsonObject, RegistryView>();
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The camelCase view of a RegistryCoreData document. Documents are immutable (a change makes a
+ * new one), so the view is built once per version of a record and dropped with it; GraphQL then
+ * reads plain properties instead of calling a resolver per field per record.
+ */
+export function viewOf(doc: JsonObject): RegistryView {
+  let v = views.get(doc);
+  if (!v) {
+    const sd = doc.registry_search_data;
+    v = {
+      registryId: doc.registry_id ?? null,
+      registryUrl: doc.registry_url ?? null,
+      registryApiIndex: doc.registry_api_index ?? null,
+      registryDocumentationS3Url: doc.registry_documentation_s3_url ?? null,
+      registryClientSdkS3Url: doc.registry_client_sdk_s3_url ?? null,
+      registryAssetId: doc.registry_asset_id ?? null,
+      healthCheckApi: doc.health_check_api ?? null,
+      registryAclConfigInfo: doc.registry_acl_config_info ?? null,
+      registrySearchData: isObject(sd)
+        ? {
+            registryId: sd.registry_id ?? null,
+            registryType: sd.registry_type ?? null,
+            registrySubType: sd.registry_sub_type ?? null,
+            registryMetadata: sd.registry_metadata ?? null,
+            registrySearchTags: Array.isArray(sd.registry_search_tags) ? sd.registry_search_tags : [],
+            registrySearchDescription: sd.registry_search_description ?? null,
+          }
+        : null,
+    };
+    views.set(doc, v);
+  }
+  return v;
+}
+
+export const viewsOf = (docs: readonly JsonObject[]): RegistryView[] => docs.map(viewOf);
+
+export const RegistrySearchDataType = new GraphQLObjectType({
   name: "RegistrySearchDataType",
   fields: {
-    registryId: field("registry_id"),
-    registryType: field("registry_type"),
-    registrySubType: field("registry_sub_type"),
-    registryMetadata: field("registry_metadata", JSONScalar),
-    registrySearchTags: { type: list(GraphQLString), resolve: (d) => d.registry_search_tags ?? [] },
-    registrySearchDescription: field("registry_search_description"),
+    registryId: { type: GraphQLString },
+    registryType: { type: GraphQLString },
+    registrySubType: { type: GraphQLString },
+    registryMetadata: { type: JSONScalar },
+    registrySearchTags: { type: list(GraphQLString) },
+    registrySearchDescription: { type: GraphQLString },
   },
 });
 
-export const RegistryType = new GraphQLObjectType<JsonObject>({
+export const RegistryType = new GraphQLObjectType({
   name: "RegistryType",
   fields: {
-    registryId: field("registry_id"),
-    registryUrl: field("registry_url"),
-    registryApiIndex: field("registry_api_index"),
-    registryDocumentationS3Url: field("registry_documentation_s3_url"),
-    registryClientSdkS3Url: field("registry_client_sdk_s3_url"),
-    registryAssetId: field("registry_asset_id"),
-    healthCheckApi: field("health_check_api"),
-    registryAclConfigInfo: field("registry_acl_config_info", JSONScalar),
-    registrySearchData: { type: RegistrySearchDataType, resolve: (d) => d.registry_search_data ?? null },
+    registryId: { type: GraphQLString },
+    registryUrl: { type: GraphQLString },
+    registryApiIndex: { type: GraphQLString },
+    registryDocumentationS3Url: { type: GraphQLString },
+    registryClientSdkS3Url: { type: GraphQLString },
+    registryAssetId: { type: GraphQLString },
+    healthCheckApi: { type: GraphQLString },
+    registryAclConfigInfo: { type: JSONScalar },
+    registrySearchData: { type: RegistrySearchDataType },
   },
 });
 

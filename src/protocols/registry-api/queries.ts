@@ -28,13 +28,13 @@ export function queryRoutes({ registry, count }: RegistryApiContext): Hono {
 
   app.get("/query/by-type/:type", (c) => {
     count("by-type");
-    return c.json(registry.byType(c.req.param("type")));
+    return c.body(registry.byTypeJson(c.req.param("type")), 200, { "Content-Type": "application/json" });
   });
 
   app.post("/query/by-tags", async (c) => {
     count("by-tags");
     const { tags } = await readBody(c, tagsBody);
-    return c.json(registry.byTags(tags));
+    return c.body(registry.byTagsJson(tags), 200, { "Content-Type": "application/json" });
   });
 
   app.get("/query/by-url", (c) => {

@@ -111,6 +111,20 @@ export class RegistryRecords {
     return this.#answer(this.#index.byTags(tags));
   }
 
+  /** byType as the JSON text of the answer (the records' part cached per type). */
+  byTypeJson(type: string): string {
+    return `{"index":${this.#core.revision},"registries":${this.#index.typeJson(type)}}`;
+  }
+
+  /** byTags as JSON text; the common one-tag case comes from the tag's cached JSON. */
+  byTagsJson(tags: readonly string[]): string {
+    const distinct = [...new Set(tags)];
+    if (distinct.length === 1) {
+      return `{"index":${this.#core.revision},"registries":${this.#index.tagJson(distinct[0]!)}}`;
+    }
+    return JSON.stringify(this.byTags(distinct));
+  }
+
   /** Records whose registry_url contains the fragment, ignoring case. */
   byUrl(fragment: string): RegistryAnswer {
     return this.partial("registry_url", fragment);
@@ -128,9 +142,31 @@ export class RegistryRecords {
     return this.#answer(hits);
   }
 
-  /** A Mongo-style filter evaluated by mingo over the indexed documents (see filter.ts). */
+  /**
+   * A Mongo-style filter evaluated by mingo (see filter.ts). When the filter pins registry_id or
+   * registry_search_data.registry_type to one string at its top level, only the matching index
+   * entries are evaluated instead of every record.
+   */
   query(q: FilterQuery): RegistryAnswer {
-    return { index: this.#core.revision, registries: runFilter(this.#index.docs(), q) };
+    return { index: this.#core.revision, registries: runFilter(this.#candidates(q.filter), q) };
+  }
+
+  #candidates(filter: unknown): readonly JsonObject[] {
+    if (!isObject(filter)) return this.#index.docs();
+    const pinned = (key: string): string | null => {
+      const v = filter[key];
+      if (typeof v === "string") return v;
+      if (isObject(v) && Object.keys(v).length === 1 && typeof v.$eq === "string") return v.$eq;
+      return null;
+    };
+    const id = pinned("registry_id");
+    if (id !== null) {
+      const r = this.#index.get(id);
+      return r ? [r.doc] : [];
+    }
+    const type = pinned("registry_search_data.registry_type");
+    if (type !== null) return this.#index.byType(type).map((r) => r.doc);
+    return this.#index.docs();
   }
 
   /** The search DSL (see search.ts), at most `limit` records in id order. */

@@ -12,22 +12,32 @@ export interface IndexedRecord {
   readonly tags: readonly string[];
 }
 
-/** A set of ids with its id-ordered array cached until the set changes. */
+/**
+ * A set of ids with its id-ordered array and the JSON of its documents cached until the set
+ * changes (a record's change removes and re-adds it, so content changes invalidate too).
+ */
 class Bucket {
   readonly ids = new Set<string>();
   #sorted: string[] | null = null;
+  #json: string | null = null;
 
   add(id: string): void {
     this.ids.add(id);
     this.#sorted = null;
+    this.#json = null;
   }
   remove(id: string): void {
     this.ids.delete(id);
     this.#sorted = null;
+    this.#json = null;
   }
   sorted(): readonly string[] {
     this.#sorted ??= [...this.ids].sort(compareIds);
     return this.#sorted;
+  }
+  json(docs: () => readonly JsonObject[]): string {
+    this.#json ??= JSON.stringify(docs());
+    return this.#json;
   }
 }
 
@@ -92,6 +102,20 @@ export class RegistryIndex {
 
   byType(type: string): IndexedRecord[] {
     return this.#resolve(this.#byType.get(type)?.sorted() ?? []);
+  }
+
+  /**
+   * The JSON array of the documents of a type, or of one tag: a wide answer is serialised once
+   * per change of its bucket instead of once per request.
+   */
+  typeJson(type: string): string {
+    const b = this.#byType.get(type);
+    return b ? b.json(() => this.#resolve(b.sorted()).map((r) => r.doc)) : "[]";
+  }
+
+  tagJson(tag: string): string {
+    const b = this.#byTag.get(tag);
+    return b ? b.json(() => this.#resolve(b.sorted()).map((r) => r.doc)) : "[]";
   }
 
   /** Records carrying any of the tags, in id order. */

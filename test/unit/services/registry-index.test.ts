@@ -50,9 +50,28 @@ function expectAgrees(core: Switchboard, records: RegistryRecords, r: ReturnType
   const truth = scan(core);
   const ids = (a: { registries: JsonObject[] }) => a.registries.map((d) => d.registry_id);
   expect(records.index.all().map((x) => x.id)).toEqual(truth.ids);
-  for (const t of [...TYPES, "none"]) expect(ids(records.byType(t))).toEqual(truth.byType(t));
+  for (const t of [...TYPES, "none"]) {
+    expect(ids(records.byType(t))).toEqual(truth.byType(t));
+    expect(ids(JSON.parse(records.byTypeJson(t)))).toEqual(truth.byType(t));
+    // The filter planner narrows to the type's bucket: same answer as mingo over everything.
+    expect(ids(records.query({ filter: { "registry_search_data.registry_type": t }, limit: 1000 }))).toEqual(
+      truth.byType(t),
+    );
+    expect(ids(records.query({ filter: { "registry_search_data.registry_type": { $eq: t } }, limit: 1000 }))).toEqual(
+      truth.byType(t),
+    );
+  }
   const tags = TAGS.filter(() => r.next() < 0.4);
   expect(ids(records.byTags(tags))).toEqual(truth.byTags(tags));
+  expect(ids(JSON.parse(records.byTagsJson(tags.length > 0 ? tags : ["AI"])))).toEqual(
+    truth.byTags(tags.length > 0 ? tags : ["AI"]),
+  );
+  const one = r.pick(TAGS);
+  expect(ids(JSON.parse(records.byTagsJson([one, one])))).toEqual(truth.byTags([one]));
+  const someId = r.pick(IDS);
+  expect(ids(records.query({ filter: { registry_id: someId }, limit: 10 }))).toEqual(
+    truth.ids.filter((x) => x === someId),
+  );
   for (const id of IDS) {
     const doc = records.find(id);
     const reg = core.get(`${REGISTRY_PREFIX}${id}`);
@@ -74,7 +93,12 @@ async function step(core: Switchboard, records: RegistryRecords, clock: FakeCloc
   } else if (op < 0.7) await records.delete(id).catch(() => undefined);
   else if (op < 0.8) {
     // A raw register write under registries/ that is no well-formed spec at all.
-    const value = r.pick([null, "text", [1, 2], { registry_search_data: { registry_type: 5, registry_search_tags: "AI" } }]);
+    const value = r.pick([
+      null,
+      "text",
+      [1, 2],
+      { registry_search_data: { registry_type: 5, registry_search_tags: "AI" } },
+    ]);
     await core.set([{ name: `${REGISTRY_PREFIX}${id}`, value }]);
   } else if (op < 0.9) {
     await core.set([{ name: `${REGISTRY_PREFIX}${id}`, value: { registry_search_data: search() }, ttlMs: 1000 }]);
