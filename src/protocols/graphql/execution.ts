@@ -58,7 +58,7 @@ export function jitExecute(schema: GraphQLSchema): (args: ExecutionArgs) => Prom
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
   return (args) => {
     const op = getOperationAST(args.document, args.operationName);
-    if (!op || op.operation !== "query" || args.schema !== schema) return execute(args);
+    if (op?.operation !== "query" || args.schema !== schema) return execute(args);
     // Introspection is rare and its resolvers are graphql's own: it stays with the interpreter.
     if (op.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || s.name.value.startsWith("__"))) {
       return execute(args);
