@@ -303,6 +303,9 @@ describe("queries (seed section: Query APIs)", () => {
       { $accumulator: {} },
       { registry_id: { $foo: 1 } },
       { registry_url: { $regex: "(" } },
+      { registry_url: { $regex: "(a+)+$" } },
+      { registry_url: { $regex: "(x|xx)*y" } },
+      { registry_url: { $regex: "(a)\\1" } },
       { registry_url: { $regex: "a", $options: "g" } },
       { registry_url: { $regex: 5 } },
       [],
@@ -359,5 +362,11 @@ describe("queries (seed section: Query APIs)", () => {
     }
     const proto = await call("GET", `/registry/search?q=${encodeURIComponent("__proto__.x:1")}`);
     expect(proto.status).toBe(400);
+    // A regex that can backtrack exponentially is refused, one that cannot is run.
+    const redos = await call("GET", `/registry/search?q=${encodeURIComponent("url:/(a+)+$/")}`);
+    expect(redos.status).toBe(400);
+    expect(redos.body.error.code).toBe("INVALID_QUERY");
+    const plain = await call("GET", `/registry/search?q=${encodeURIComponent("url:/openai/i")}`);
+    expect(ids(plain.body)).toEqual(["openai-vision"]);
   });
 });

@@ -2,6 +2,7 @@
 
 import { find } from "mingo";
 import { type Json, type JsonObject, SwitchboardError } from "../../core/index.js";
+import { unsafeRegexReason } from "./regex-guard.js";
 
 /**
  * Query operators a filter may use. Everything else is refused before mingo sees it — in
@@ -79,7 +80,8 @@ export function checkFilter(filter: unknown): JsonObject {
 
 function checkRegex(pattern: unknown, options: unknown, path: string): void {
   if (typeof pattern !== "string") refuse("$regex must be a string", { path });
-  if (pattern.length > MAX_REGEX_LENGTH) refuse(`$regex is longer than ${MAX_REGEX_LENGTH} characters`, { path });
+  const unsafe = unsafeRegexReason(pattern, MAX_REGEX_LENGTH);
+  if (unsafe) refuse(`$regex ${unsafe}`, { path });
   try {
     new RegExp(pattern, typeof options === "string" ? options.replace(/x/g, "") : "");
   } catch (err) {

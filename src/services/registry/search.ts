@@ -2,6 +2,7 @@
 
 import { type LiqeQuery, parse, test } from "liqe";
 import { type JsonObject, SwitchboardError } from "../../core/index.js";
+import { unsafeRegexReason } from "./regex-guard.js";
 
 export const MAX_QUERY_LENGTH = 2000;
 
@@ -71,7 +72,11 @@ function rewrite(root: LiqeQuery, query: string): void {
       // liqe's precompiled accessor follows the typed name; the rewritten path is used instead.
       delete node.getValue;
     }
-    const e = node.expression as { type: string; quoted?: boolean; value?: unknown };
+    const e = node.expression as { type: string; quoted?: boolean; value?: unknown; location?: { start: number } };
+    if (e.type === "RegexExpression" && typeof e.value === "string") {
+      const unsafe = unsafeRegexReason(e.value);
+      if (unsafe) invalid(`the regex ${unsafe}`, e.location?.start ?? 0, query);
+    }
     if (e.type === "LiteralExpression" && e.quoted && typeof e.value === "string" && /[*?]/.test(e.value)) {
       e.quoted = false;
     }
