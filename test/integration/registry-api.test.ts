@@ -1,7 +1,7 @@
 // The seed's lifecycle and query routes over real HTTP: every curl example, field-level errors, coded refusals.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -72,6 +72,11 @@ describe("lifecycle (seed section: Create, Update, Delete)", () => {
     expect(r.body.error.code).toBe("REGISTRY_EXISTS");
     const got = await call("GET", "/registry/query/by-id/demo-registry");
     expect(got.body.registry.registry_url).toBe("https://demo.example.com");
+    const labels = { protocol: "registry-api" };
+    expect(await metricValue(srv.url, "switchboard_protocol_errors_total", { ...labels, code: "REGISTRY_EXISTS" })).toBe(1);
+    expect(
+      await metricValue(srv.url, "switchboard_protocol_operations_total", { ...labels, operation: "create" }),
+    ).toBe(2);
   });
 
   it("updates only the given fields (the seed's update payload)", async () => {
