@@ -318,11 +318,16 @@ describe("limits and errors", () => {
     }
   });
 
-  it("serves a local query page to browsers", async () => {
+  it("serves GraphiQL to browsers with every asset from the server itself", async () => {
     const res = await fetch(`${srv.url}/graphql`, { headers: { Accept: "text/html" } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain("Switchboard GraphQL");
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    expect(html).toContain("Switchboard GraphiQL");
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBe(4);
+    for (const ref of refs) {
+      expect(ref.startsWith("/graphql/assets/"), ref).toBe(true);
+      expect((await fetch(`${srv.url}${ref}`)).status, ref).toBe(200);
+    }
   });
 });

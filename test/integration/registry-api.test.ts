@@ -73,7 +73,9 @@ describe("lifecycle (seed section: Create, Update, Delete)", () => {
     const got = await call("GET", "/registry/query/by-id/demo-registry");
     expect(got.body.registry.registry_url).toBe("https://demo.example.com");
     const labels = { protocol: "registry-api" };
-    expect(await metricValue(srv.url, "switchboard_protocol_errors_total", { ...labels, code: "REGISTRY_EXISTS" })).toBe(1);
+    expect(
+      await metricValue(srv.url, "switchboard_protocol_errors_total", { ...labels, code: "REGISTRY_EXISTS" }),
+    ).toBe(1);
     expect(
       await metricValue(srv.url, "switchboard_protocol_operations_total", { ...labels, operation: "create" }),
     ).toBe(2);

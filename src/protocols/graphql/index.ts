@@ -7,7 +7,7 @@ import { z } from "zod";
 import { defineProtocol } from "../protocol.js";
 import { boundedParse, formatGraphQLError } from "./errors.js";
 import { cachedParse, cachedValidate, jitExecute } from "./execution.js";
-import { EXPLORER_HTML } from "./explorer.js";
+import { ASSETS_PATH, GRAPHIQL_HTML, mountGraphiqlAssets } from "./graphiql.js";
 import { limitsRule } from "./limits.js";
 import { buildSchema, type GraphQLContext } from "./schema.js";
 
@@ -71,7 +71,8 @@ export const graphqlProtocol = defineProtocol({
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e)) } : undefined,
     });
 
-    http.label(GRAPHQL_PATH);
+    http.label(GRAPHQL_PATH, "/graphql/*");
+    mountGraphiqlAssets(http.app);
     http.app.all(GRAPHQL_PATH, async (c) => {
       const req = c.req.raw;
       const accept = req.headers.get("accept") ?? "";
@@ -79,7 +80,7 @@ export const graphqlProtocol = defineProtocol({
         return sseHandler(req);
       }
       if (req.method === "GET" && accept.includes("text/html") && !new URL(req.url).searchParams.has("query")) {
-        return c.html(EXPLORER_HTML);
+        return c.html(GRAPHIQL_HTML);
       }
       return httpHandler(req);
     });
