@@ -86,11 +86,11 @@ it("answers odd paths and query strings with coded 4xx", async () => {
     "/registry/query/by-id/..%2F..%2Fetc",
     "/registry/query/by-type/%00",
     "/registry/query/by-url?fragment=a&fragment=b",
-    "/registry/search?q=" + encodeURIComponent("(".repeat(3000)),
-    "/registry/search?q=" + encodeURIComponent("a:/(a+)+$/"),
+    `/registry/search?q=${encodeURIComponent("(".repeat(3000))}`,
+    `/registry/search?q=${encodeURIComponent("a:/(a+)+$/")}`,
     "/registry/search?q=x&limit=abc",
     "/registry/upload/status/%2e%2e",
-    "/graphql?query=" + encodeURIComponent('mutation { deleteRegistry(registryId: "keep") }'),
+    `/graphql?query=${encodeURIComponent('mutation { deleteRegistry(registryId: "keep") }')}`,
   ];
   for (const p of paths) {
     const res = await fetch(`${srv.url}${p}`);

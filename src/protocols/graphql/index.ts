@@ -7,7 +7,7 @@ import { z } from "zod";
 import { defineProtocol } from "../protocol.js";
 import { boundedParse, formatGraphQLError } from "./errors.js";
 import { cachedParse, cachedValidate, jitExecute } from "./execution.js";
-import { ASSETS_PATH, GRAPHIQL_HTML, mountGraphiqlAssets } from "./graphiql.js";
+import { GRAPHIQL_HTML, mountGraphiqlAssets } from "./graphiql.js";
 import { limitsRule } from "./limits.js";
 import { buildSchema, type GraphQLContext } from "./schema.js";
 
