@@ -79,11 +79,6 @@ export class RegistryRecords {
     });
   }
 
-  /** Creates or replaces a record whole (the upload path, which owns a full spec). */
-  async put(spec: RegistrySpec): Promise<RegistryWrite> {
-    return this.#exclusive(spec.registry_id, () => this.#write(spec.registry_id, specToJson(spec)));
-  }
-
   async delete(registryId: string): Promise<{ index: number; registry_id: string }> {
     const name = registryName(registryId);
     if (!this.#core.get(name)) throw notFound(registryId);

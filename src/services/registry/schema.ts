@@ -35,15 +35,15 @@ const coreFields = {
 /** The embedded search block; its registry_id, when given, must repeat the record's. */
 const searchDataSchema = z.strictObject({ registry_id: id.optional(), ...searchFields });
 
-/** A full spec, as POST /registry/create and the upload's `spec` field take it. Unknown fields are refused. */
+/**
+ * A spec, as POST /registry/create, PUT /registry/update (where every field but registry_id is
+ * optional anyway) and the upload's `spec` field take it. Unknown fields are refused.
+ */
 export const createSpecSchema = z.strictObject({
   registry_id: id,
   ...coreFields,
   registry_search_data: searchDataSchema.nullable().optional(),
 });
-
-/** A partial spec: registry_id names the record, every other given field replaces the stored one. */
-export const updateSpecSchema = createSpecSchema;
 
 export type RegistrySpec = z.output<typeof createSpecSchema>;
 
