@@ -243,6 +243,34 @@ describe("mutations", () => {
     expect(badCursor.body.errors?.[0]?.extensions?.code).toBe("INVALID_CURSOR");
   });
 
+  it("holds a consumerPoll until a change and frees it when the client goes away", async () => {
+    const { index } = (await gql(`mutation { setRegisters(registers: [{name: "poll/x", value: 1}]) { index } }`)).body
+      .data.setRegisters;
+    const held = gql(
+      `query($i: Float) { consumerPoll(names: ["poll/x"], index: $i, waitMs: 10000) { index registers { name register { value } } } }`,
+      { i: index },
+    );
+    await expect.poll(() => srv.server.core.stats().waiters.consumer).toBe(1);
+    await gql(`mutation { setRegisters(registers: [{name: "poll/x", value: 2}]) { index } }`);
+    const woke = (await held).body.data.consumerPoll;
+    expect(woke.index).toBeGreaterThan(index);
+    expect(woke.registers).toEqual([{ name: "poll/x", register: { value: 2 } }]);
+
+    const abort = new AbortController();
+    const gone = fetch(`${srv.url}/graphql`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        query: `{ consumerPoll(names: ["poll/x"], index: ${woke.index}, waitMs: 10000) { index } }`,
+      }),
+      signal: abort.signal,
+    }).catch(() => "aborted");
+    await expect.poll(() => srv.server.core.stats().waiters.consumer).toBe(1);
+    abort.abort();
+    expect(await gone).toBe("aborted");
+    await expect.poll(() => srv.server.core.stats().waiters.consumer).toBe(0);
+  });
+
   it("lists registered services", async () => {
     await srv.server.services.discovery.register({
       type: "db",

@@ -24,7 +24,7 @@ export const graphqlProtocol = defineProtocol({
     graphqlMaxCost: limit(5000, "most fields one GraphQL operation may select, fragments expanded"),
     graphqlMaxRootFields: limit(20, "most top-level fields (the batch) one GraphQL operation may carry"),
   }),
-  create({ core, services, log, metrics, http }, options) {
+  create({ core, services, log, metrics, http, settings }, options) {
     const schema = buildSchema();
     const limits = limitsRule({
       maxDepth: options.graphqlMaxDepth,
@@ -38,7 +38,12 @@ export const graphqlProtocol = defineProtocol({
     const countErrors = (errors: readonly { extensions?: Record<string, unknown> }[] | undefined) => {
       for (const e of errors ?? []) metrics.errors.labels(PROTOCOL, String(e.extensions?.code ?? "INTERNAL")).inc();
     };
-    const context = (req: Request): GraphQLContext => ({ core, services, signal: req.signal });
+    const context = (req: Request): GraphQLContext => ({
+      core,
+      services,
+      signal: req.signal,
+      defaultWaitMs: settings.defaultWaitMs,
+    });
 
     const httpHandler = createHttpHandler<GraphQLContext>({
       schema,

@@ -11,6 +11,7 @@ import {
 } from "../../core/index.js";
 import type { Services } from "../../services/index.js";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../../services/registry/index.js";
+import { consumerPollField, pollRequestsField } from "./polls.js";
 import { subscriptionType } from "./subscriptions.js";
 import {
   ChangeRequestType,
@@ -33,6 +34,8 @@ export interface GraphQLContext {
   [key: PropertyKey]: unknown;
   readonly core: Switchboard;
   readonly services: Services;
+  /** The wait of a poll that names none (--default-wait). */
+  readonly defaultWaitMs: number;
   /** Ends subscription streams when the request goes away. */
   readonly signal?: AbortSignal;
 }
@@ -145,6 +148,7 @@ const query = new GraphQLObjectType<unknown, GraphQLContext>({
       resolve: (_, a: { type?: string | null; healthy?: boolean | null }, { services }) =>
         a.healthy === false ? [] : services.discovery.list(a.type ?? undefined),
     },
+    consumerPoll: consumerPollField,
     changeRequests: {
       type: nonNull(list(nonNull(ChangeRequestType))),
       description: "Pending change requests of a register with id > after.",
@@ -214,6 +218,7 @@ const mutation = new GraphQLObjectType<unknown, GraphQLContext>({
       args: { names: { type: strings } },
       resolve: (_, a: { names: string[] }, { core }) => core.delete(a.names),
     },
+    pollRequests: pollRequestsField,
     requestChange: {
       type: nonNull(ChangeRequestType),
       description: "Queues a change request for the register's provider (as PUT /consumer).",
