@@ -77,15 +77,22 @@ export const configSchema = z.object({
   maxQueue: int(1).default(1000).describe("pending change requests per register"),
   maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
-  /** Where uploaded registry assets are stored; s3:// is recognised and refused until an S3 adapter exists. */
+  /** Where uploaded registry assets are stored: a directory (file:// URL) or s3://bucket/prefix. */
   objectStore: z
     .string()
     .min(1)
-    .refine((v) => !/^s3:\/\//i.test(v), {
-      message: "S3 object stores are not available in this build; use a directory",
+    .refine((v) => !/^s3:/i.test(v) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v), {
+      message: "an S3 object store is s3://bucket or s3://bucket/prefix",
     })
     .optional()
-    .describe("directory (or file:// URL) for uploaded registry assets (default <data-dir>/objects)"),
+    .describe(
+      "where uploaded registry assets go: a directory, a file:// URL or s3://bucket/prefix (default <data-dir>/objects)",
+    ),
+  objectStoreEndpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe("endpoint of an S3-compatible store for an s3:// object store (path-style addressing)"),
   /** Upload task statuses go to Redis (with a TTL) when set, else they are kept in memory. */
   redisUrl: z.string().min(1).optional().describe("Redis URL for upload task statuses (kept in memory when unset)"),
   uploadMaxBytes: int(1)

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { type Clock, type Persistence, Switchboard, systemClock } from "./core/index.js";
+import { type Clock, type ObjectStore, type Persistence, Switchboard, systemClock } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createHttpHost } from "./protocols/http/host.js";
@@ -22,6 +22,7 @@ import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
 import { createFsObjectStore } from "./storage/objects/fs.js";
+import { createS3ObjectStore } from "./storage/objects/s3.js";
 
 export interface RunningServer {
   /** Base URL of the HTTP listener (empty when `--port off`). */
@@ -77,17 +78,21 @@ export function createPersistence(config: Config, log: Logger): Persistence {
 
 /**
  * What uploads need: the asset store (a directory under the data dir unless --object-store names
- * one), a temp dir for multipart files, and the task status store (Redis when --redis-url is set).
+ * another directory or an s3:// bucket), a temp dir for multipart files, and the task status store (Redis when --redis-url is set).
  * With `--data-dir :memory:` both directories are temporary and removed at close.
  */
 async function uploadDeps(config: Config, clock: Clock) {
   const scratch = config.dataDir === ":memory:" ? await mkdtemp(join(tmpdir(), "switchboard-uploads-")) : null;
   const base = scratch ?? config.dataDir;
-  const objectsDir = config.objectStore
-    ? config.objectStore.startsWith("file:")
-      ? fileURLToPath(config.objectStore)
-      : config.objectStore
-    : join(base, "objects");
+  const objects: ObjectStore & { close?: () => void } = config.objectStore?.startsWith("s3:")
+    ? createS3ObjectStore({ url: config.objectStore, endpoint: config.objectStoreEndpoint })
+    : createFsObjectStore(
+        config.objectStore
+          ? config.objectStore.startsWith("file:")
+            ? fileURLToPath(config.objectStore)
+            : config.objectStore
+          : join(base, "objects"),
+      );
   const tempDir = join(base, "upload-tmp");
   await mkdir(tempDir, { recursive: true });
   let status: UploadStatusStore;
@@ -103,10 +108,11 @@ async function uploadDeps(config: Config, clock: Clock) {
     status = memoryStatusStore(clock, config.uploadStatusTtl);
   }
   return {
-    objects: createFsObjectStore(objectsDir),
+    objects,
     status,
     tempDir,
     dispose: async () => {
+      objects.close?.();
       if (scratch) await rm(scratch, { recursive: true, force: true });
     },
   };
