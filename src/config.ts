@@ -55,7 +55,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
     .optional()
-    .describe("cache health verdicts in Redis at this URL (also $REDIS_HOST/$REDIS_PORT); else in memory"),
+    .describe(
+      "Redis for health verdicts and upload task statuses (also $REDIS_HOST/$REDIS_PORT); else both stay in memory",
+    ),
   redisPrefix: z.string().default("switchboard:").describe("prefix of every Redis key written"),
   healthCacheTtl: duration
     .default(10_000)
@@ -102,6 +104,31 @@ export const configSchema = z.object({
     .describe("longest a client may take to send a request body (separate from long-poll holds)"),
   headersTimeout: duration.default(30_000).describe("longest a client may take to send its request line and headers"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
+  /** Where uploaded registry assets are stored: a directory (file:// URL) or s3://bucket/prefix. */
+  objectStore: z
+    .string()
+    .min(1)
+    .refine((v) => !/^s3:/i.test(v) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v), {
+      message: "an S3 object store is s3://bucket or s3://bucket/prefix",
+    })
+    .optional()
+    .describe(
+      "where uploaded registry assets go: a directory, a file:// URL or s3://bucket/prefix (default <data-dir>/objects)",
+    ),
+  objectStoreEndpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe("endpoint of an S3-compatible store for an s3:// object store (path-style addressing)"),
+  uploadMaxBytes: int(1)
+    .default(100 * 1024 * 1024)
+    .describe("largest zip file POST /registry/upload_zip accepts"),
+  uploadMaxEntries: int(1).default(10_000).describe("most entries an uploaded zip may list"),
+  uploadMaxUncompressedBytes: int(1)
+    .default(100 * 1024 * 1024)
+    .describe("most bytes an uploaded zip may expand to"),
+  uploadMaxQueued: int(1).default(100).describe("uploads waiting to be processed before UPLOAD_QUEUE_FULL"),
+  uploadStatusTtl: duration.default(24 * 3600_000).describe("how long an upload's status is kept"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */
   corsOrigin: z
     .string()

@@ -1,15 +1,23 @@
 // The composition root: config → storage → core → services → protocols. The only module that knows them all.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { authEnabled, type Config } from "./config.js";
 import {
   type Clock,
   type HealthCache,
   isSwitchboardError,
+  type ObjectStore,
   type Persistence,
   Switchboard,
   SwitchboardError,
+  systemClock,
 } from "./core/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, createStorageErrorCounter } from "./metrics.js";
@@ -20,10 +28,13 @@ import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/pro
 import { bootstrapAdmin } from "./services/auth/bootstrap.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
+import { memoryStatusStore, redisStatusStore, type UploadStatusStore } from "./services/registry/upload-status.js";
 import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryHealthCache } from "./storage/memory/health-cache.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
 import { createMongoPersistence } from "./storage/mongo/index.js";
+import { createFsObjectStore } from "./storage/objects/fs.js";
+import { createS3ObjectStore } from "./storage/objects/s3.js";
 import { createRedisHealthCache } from "./storage/redis/health-cache.js";
 
 export interface RunningServer {
@@ -100,6 +111,48 @@ export function createHealthCache(config: Config, clock: Clock, log: Logger): He
   });
 }
 
+/**
+ * What uploads need: the asset store (a directory under the data dir unless --object-store names
+ * another directory or an s3:// bucket), a temp dir for multipart files, and the task status store (Redis when --redis-url is set).
+ * With `--data-dir :memory:` both directories are temporary and removed at close.
+ */
+async function uploadDeps(config: Config, clock: Clock) {
+  const scratch = config.dataDir === ":memory:" ? await mkdtemp(join(tmpdir(), "switchboard-uploads-")) : null;
+  const base = scratch ?? config.dataDir;
+  const objects: ObjectStore & { close?: () => void } = config.objectStore?.startsWith("s3:")
+    ? createS3ObjectStore({ url: config.objectStore, endpoint: config.objectStoreEndpoint })
+    : createFsObjectStore(
+        config.objectStore
+          ? config.objectStore.startsWith("file:")
+            ? fileURLToPath(config.objectStore)
+            : config.objectStore
+          : join(base, "objects"),
+      );
+  const tempDir = join(base, "upload-tmp");
+  await mkdir(tempDir, { recursive: true });
+  let status: UploadStatusStore;
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    await redis.connect();
+    const owner = createHash("sha256")
+      .update(scratch ?? resolve(config.dataDir))
+      .digest("hex")
+      .slice(0, 16);
+    status = redisStatusStore(redis, config.uploadStatusTtl, owner);
+  } else {
+    status = memoryStatusStore(clock, config.uploadStatusTtl);
+  }
+  return {
+    objects,
+    status,
+    tempDir,
+    dispose: async () => {
+      objects.close?.();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const log =
     deps.logger ??
@@ -142,6 +195,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     await core.close();
     throw new SwitchboardError("INVALID_CONFIG", 'cors-origin "*" needs auth on: any web page could drive this server');
   }
+  let uploads: Awaited<ReturnType<typeof uploadDeps>>;
+  try {
+    uploads = await uploadDeps(config, deps.clock ?? systemClock);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
   const runtime = createServices(core, {
     started: () => ready,
     log,
@@ -152,10 +212,20 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       intervalMs: config.healthInterval,
       concurrency: config.healthConcurrency,
     },
+    objects: uploads.objects,
+    uploadStatus: uploads.status,
+    upload: {
+      maxEntries: config.uploadMaxEntries,
+      maxUncompressedBytes: config.uploadMaxUncompressedBytes,
+      maxZipBytes: config.uploadMaxBytes,
+      maxQueued: config.uploadMaxQueued,
+      tempDir: uploads.tempDir,
+    },
     auth: { enabled: auth, rateLimit: config.rateLimit, failuresPerMinute: config.authFailuresPerMinute },
     ...(deps.random ? { random: deps.random } : {}),
   });
   const { services } = runtime;
+  await services.uploads.recover();
   if (auth) {
     const file = await bootstrapAdmin(services.auth, {
       dataDir: config.dataDir,
@@ -241,7 +311,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     await stopAll(0);
     await runtime.close();
     metrics.close();
+    await services.uploads.close();
     await core.close();
+    await uploads.dispose();
     throw err;
   }
   runtime.start();
@@ -269,12 +341,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     core,
     services,
     config,
-    routes: () => [...new Set(http.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))],
+    // Middleware shows as ALL on a wildcard path; ALL on a plain path is a route (GraphQL takes GET and POST).
+    routes: () => [
+      ...new Set(
+        http.app.routes.filter((r) => r.method !== "ALL" || !r.path.endsWith("*")).map((r) => `${r.method} ${r.path}`),
+      ),
+    ],
     close() {
       closing ??= (async () => {
         ready = false;
         log.info("shutting down");
-        await Promise.all([stopAll(config.shutdownTimeout), runtime.close(), core.close()]);
+        // The upload being processed may still write its record: the core closes after it.
+        await Promise.all([
+          stopAll(config.shutdownTimeout),
+          runtime.close(),
+          services.uploads.close().then(() => core.close()),
+        ]);
+        await uploads.dispose();
         metrics.close();
         log.info({ revision: core.revision }, "stopped");
       })();

@@ -36,6 +36,16 @@ export const ERROR_CODES = {
   },
   INVALID_INDEX: { kind: "invalid", description: "An index, cursor or request id is not a non-negative integer." },
   INVALID_CURSOR: { kind: "invalid", description: "A paging cursor was not produced by this server." },
+  INVALID_FILTER: {
+    kind: "invalid",
+    description:
+      "A registry filter uses an operator outside the allow-list ($where, $function, $accumulator, $expr …), is malformed, or nests too deep.",
+  },
+  QUERY_TOO_COMPLEX: {
+    kind: "invalid",
+    description:
+      "A GraphQL document nests deeper, selects more fields or carries more top-level fields than the configured limits.",
+  },
   NO_SELECTOR: { kind: "invalid", description: "A read or poll names no register and no prefix." },
   DUPLICATE_NAME: { kind: "invalid", description: "A batch names the same register twice." },
   MALFORMED_REQUEST: {
@@ -144,6 +154,33 @@ export const ERROR_CODES = {
     kind: "invalid",
     description:
       "The TOML backends file cannot be read or does not have the [[backend]] shape; the backends it defined last are kept.",
+  },
+  REGISTRY_EXISTS: { kind: "conflict", description: "A registry record with that registry_id already exists." },
+  UPLOAD_NOT_FOUND: {
+    kind: "not_found",
+    description: "No upload task has that id (or its status expired).",
+  },
+  ZIP_INVALID: { kind: "invalid", description: "An uploaded file is not a readable zip archive." },
+  ZIP_UNSAFE_ENTRY: {
+    kind: "invalid",
+    description:
+      "A zip entry escapes its folder (.., an absolute path, a drive letter), is a symlink, or is encrypted.",
+  },
+  ZIP_TOO_LARGE: {
+    kind: "too_large",
+    description: "A zip archive has more entries or more uncompressed bytes than the configured limits.",
+  },
+  ZIP_BOMB: {
+    kind: "invalid",
+    description: "A zip entry expands more than 100 times its compressed size (over 1 MiB): a decompression bomb.",
+  },
+  UPLOAD_INTERRUPTED: {
+    kind: "unavailable",
+    description: "An upload was still waiting or being processed when the server stopped; upload it again.",
+  },
+  UPLOAD_QUEUE_FULL: {
+    kind: "exhausted",
+    description: "Too many uploads are waiting to be processed; retry later.",
   },
   QUEUE_FULL: {
     kind: "exhausted",

@@ -63,3 +63,15 @@ export interface HealthCache {
   isHealthy?(): boolean;
   close(): Promise<void>;
 }
+
+/** Blobs (uploaded archives) kept outside the register state. */
+export interface ObjectStore {
+  /** The adapter's name (fs, s3, memory …). */
+  readonly name: string;
+  put(key: string, data: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | null>;
+  /** Removes the object, or every object under the key when it ends with `/`. */
+  delete(key: string): Promise<void>;
+  /** Where a client finds the object (or the folder, for a key ending with `/`): file://, s3:// … */
+  url(key: string): string;
+}

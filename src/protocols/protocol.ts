@@ -25,6 +25,8 @@ export interface HttpMount {
   label(...routes: string[]): void;
   /** Called on shutdown before the socket closes: ends a long-lived response (SSE, WebSocket). */
   onStop(close: () => void): () => void;
+  /** Gives one exact path its own body cap (instead of --max-body-bytes), for routes that stream large bodies. */
+  bodyLimit(path: string, maxBytes: number): void;
   /** Upgrade hook for WebSocket protocols on the HTTP port (`path` → handler of the raw upgrade). */
   onUpgrade(path: string, handler: UpgradeHandler): void;
 }

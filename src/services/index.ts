@@ -1,18 +1,23 @@
 // The services layer: what protocols use beyond the core (discovery, health, readiness, registry records).
 
 import type { Logger } from "pino";
-import type { HealthCache, Switchboard } from "../core/index.js";
+import type { HealthCache, ObjectStore, Switchboard } from "../core/index.js";
 import { Auth } from "./auth/index.js";
 import { Discovery } from "./discovery.js";
 import { HealthChecker } from "./health/checker.js";
 import { HealthScheduler } from "./health/scheduler.js";
 import { ReadinessCheck } from "./readiness.js";
+import { RegistryRecords } from "./registry/records.js";
+import type { UploadStatusStore } from "./registry/upload-status.js";
+import { type UploadOptions, UploadService } from "./registry/uploads.js";
 
 export interface Services {
   readonly auth: Auth;
   readonly discovery: Discovery;
   readonly health: HealthChecker;
   readonly readiness: ReadinessCheck;
+  readonly registry: RegistryRecords;
+  readonly uploads: UploadService;
 }
 
 export interface HealthSettings {
@@ -31,6 +36,9 @@ export interface ServicesOptions {
   readonly started: () => boolean;
   readonly log: Logger;
   readonly health: HealthSettings;
+  readonly objects: ObjectStore;
+  readonly uploadStatus: UploadStatusStore;
+  readonly upload: UploadOptions;
   readonly auth: {
     /** False: every caller may do everything (loopback newcomer mode). */
     readonly enabled: boolean;
@@ -72,8 +80,11 @@ export function createServices(core: Switchboard, options: ServicesOptions): Ser
     rateLimit: options.auth.rateLimit ?? 0,
     failuresPerMinute: options.auth.failuresPerMinute ?? 10,
   });
+  const registry = new RegistryRecords(core);
   const services: Services = {
     auth,
+    registry,
+    uploads: new UploadService(registry, options.objects, options.uploadStatus, options.upload, options.log),
     discovery: new Discovery(core),
     health,
     readiness: new ReadinessCheck(core, options.started, () => health.cacheState()),

@@ -19,6 +19,7 @@ import { type Section, verdict } from "./lib/report.js";
 import { ms, table } from "./lib/stats.js";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, runProxyBench } from "./proxy.bench.js";
 import { DEFAULT_PUT_SETTINGS, type PutSettings, runPutBench } from "./put-throughput.bench.js";
+import { DEFAULT_REGISTRY_SETTINGS, runRegistryBench } from "./registry.bench.js";
 import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-latency.bench.js";
 
 const args = process.argv.slice(2);
@@ -73,7 +74,15 @@ try {
     const wake = await runWakeBench(wakeSettings, etcd, log);
     log("5. TCP proxy");
     const proxy = await runProxyBench(proxySettings, log);
-    sections = [...wake.sections, put.section, etcdSection(etcd, etcdFailure, put.results, wake.results), proxy];
+    log("6. registry queries");
+    const registry = await runRegistryBench(quick ? { records: 10_000, rounds: 200 } : DEFAULT_REGISTRY_SETTINGS, log);
+    sections = [
+      ...wake.sections,
+      put.section,
+      etcdSection(etcd, etcdFailure, put.results, wake.results),
+      proxy,
+      registry,
+    ];
   }
 } finally {
   await etcd?.stop();

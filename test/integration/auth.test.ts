@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
-type Role = "anonymous" | "wrong" | "reader" | "provider" | "requester" | "svc" | "admin";
-const ROLES: Role[] = ["anonymous", "wrong", "reader", "provider", "requester", "svc", "admin"];
+type Role = "anonymous" | "wrong" | "reader" | "provider" | "requester" | "svc" | "reg" | "admin";
+const ROLES: Role[] = ["anonymous", "wrong", "reader", "provider", "requester", "svc", "reg", "admin"];
 /** ok: allowed (any status but 401/403); 401 / 403: refused with that status. */
 type Outcome = "ok" | 401 | 403;
 
@@ -22,7 +22,13 @@ interface Case {
 }
 
 const ADMIN_ONLY: Role[] = ["admin"];
-const ANY_TOKEN: Role[] = ["reader", "provider", "requester", "svc", "admin"];
+const ANY_TOKEN: Role[] = ["reader", "provider", "requester", "svc", "reg", "admin"];
+const REGISTRY: Role[] = ["reg", "admin"];
+const rec = {
+  registry_id: "acl-rec",
+  registry_url: "http://127.0.0.1:1/",
+  registry_search_data: { registry_type: "t" },
+};
 
 // The route (as the server lists it) → the requests that exercise it and who may make them.
 const DECISIONS: Record<string, Case[]> = {
@@ -83,7 +89,31 @@ const DECISIONS: Record<string, Case[]> = {
   ],
   "DELETE /services/:type/:id": [{ method: "DELETE", path: "/services/web/gone", allowed: ["svc", "admin"] }],
   "POST /services/:type/:id/check": [{ method: "POST", path: "/services/web/w1/check", allowed: ["svc", "admin"] }],
-  "POST /registry/health/:id": [{ method: "POST", path: "/registry/health/none", allowed: ["admin"] }],
+  "POST /registry/health/:id": [{ method: "POST", path: "/registry/health/none", allowed: REGISTRY }],
+  "POST /registry/create": [{ method: "POST", path: "/registry/create", body: rec, allowed: REGISTRY }],
+  "PUT /registry/update": [
+    { method: "PUT", path: "/registry/update", body: { registry_id: "acl-rec", registry_url: "x" }, allowed: REGISTRY },
+  ],
+  "DELETE /registry/delete/:id": [{ method: "DELETE", path: "/registry/delete/none", allowed: REGISTRY }],
+  "GET /registry/query/by-id/:id": [{ method: "GET", path: "/registry/query/by-id/acl-rec", allowed: REGISTRY }],
+  "GET /registry/query/by-type/:type": [{ method: "GET", path: "/registry/query/by-type/t", allowed: REGISTRY }],
+  "POST /registry/query/by-tags": [{ method: "POST", path: "/registry/query/by-tags", body: ["a"], allowed: REGISTRY }],
+  "GET /registry/query/by-url": [{ method: "GET", path: "/registry/query/by-url?url=x", allowed: REGISTRY }],
+  "POST /registry/query/partial": [
+    { method: "POST", path: "/registry/query/partial", body: { registry_url: "x" }, allowed: REGISTRY },
+  ],
+  "POST /registry/query": [{ method: "POST", path: "/registry/query", body: { filter: {} }, allowed: REGISTRY }],
+  "GET /registry/search": [{ method: "GET", path: "/registry/search?q=t", allowed: REGISTRY }],
+  "POST /registry/upload_zip": [{ method: "POST", path: "/registry/upload_zip", body: {}, allowed: REGISTRY }],
+  "GET /registry/upload/status/:taskId": [{ method: "GET", path: "/registry/upload/status/none", allowed: REGISTRY }],
+  // Static GraphiQL assets carry no data.
+  "GET /graphql/assets/:file": [
+    { method: "GET", path: "/graphql/assets/none.js", allowed: ROLES.filter((r) => r !== "wrong") },
+  ],
+  "ALL /graphql": [
+    { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ADMIN_ONLY },
+    { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ADMIN_ONLY },
+  ],
 };
 
 function expected(c: Case, role: Role): Outcome {
@@ -131,6 +161,7 @@ describe("auth on", () => {
       provider: [{ prefix: "dev/", write: true, provide: true }],
       requester: [{ prefix: "dev/", read: true, request: true }],
       svc: [{ prefix: "services/web/", read: true, write: true }],
+      reg: [{ prefix: "registries/", read: true, write: true }],
     };
     for (const [name, rules] of Object.entries(policies)) {
       expect((await call("admin", "PUT", `/acl/policies/${name}`, { rules })).status).toBe(200);

@@ -66,13 +66,14 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const routes = new Set<string>();
   const closers = new Set<() => void>();
   const upgrades = new Map<string, UpgradeHandler>();
+  const bodyCaps = new Map<string, number>();
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
   if (options.epoch !== undefined) app.use("*", epochMiddleware(options.epoch));
   if (options.allowedHosts.length > 0) app.use("*", hostCheckMiddleware(options.allowedHosts));
   if (options.corsOrigins.length > 0) app.use("*", corsMiddleware(options.corsOrigins));
   app.use("*", authMiddleware(options.auth, log));
-  app.use("*", bodyCapMiddleware(options.maxBodyBytes));
+  app.use("*", bodyCapMiddleware(options.maxBodyBytes, bodyCaps));
   app.notFound(() => {
     throw new SwitchboardError("ROUTE_NOT_FOUND", "no such route");
   });
@@ -89,6 +90,9 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
     onStop(close) {
       closers.add(close);
       return () => closers.delete(close);
+    },
+    bodyLimit(path, maxBytes) {
+      bodyCaps.set(path, maxBytes);
     },
     onUpgrade(path, handler) {
       if (upgrades.has(path)) throw new Error(`two upgrade handlers for ${path}`);

@@ -109,24 +109,40 @@ export function hostCheckMiddleware(hosts: readonly string[]): MiddlewareHandler
 
 /**
  * The body cap. With a Content-Length the check is a header comparison (the body is then read
- * once, by the route); only a chunked body is counted while it streams in.
+ * once, by the route); only a chunked body is counted while it streams in. A path given its own
+ * cap in `overrides` (an upload route that streams its body) is held to that cap instead.
  */
-export function bodyCapMiddleware(maxBytes: number): MiddlewareHandler {
-  const tooLarge = () => new SwitchboardError("BODY_TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
-  const streaming = bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw tooLarge();
-    },
-  });
+export function bodyCapMiddleware(
+  maxBytes: number,
+  overrides: ReadonlyMap<string, number> = new Map(),
+): MiddlewareHandler {
+  const limiters = new Map<number, MiddlewareHandler>();
+  const limiter = (max: number) => {
+    let l = limiters.get(max);
+    if (!l) {
+      l = bodyLimit({
+        maxSize: max,
+        onError: () => {
+          throw tooLarge(max);
+        },
+      });
+      limiters.set(max, l);
+    }
+    return l;
+  };
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "DELETE") return next();
+    const max = overrides.get(c.req.path) ?? maxBytes;
     const length = c.req.header("Content-Length");
     if (length !== undefined && c.req.header("Transfer-Encoding") === undefined) {
-      if (Number(length) > maxBytes) throw tooLarge();
+      if (Number(length) > max) throw tooLarge(max);
       return next();
     }
-    return streaming(c, next);
+    return limiter(max)(c, next);
   };
+}
+
+function tooLarge(max: number): SwitchboardError {
+  return new SwitchboardError("BODY_TOO_LARGE", `the body is larger than ${max} bytes`);
 }

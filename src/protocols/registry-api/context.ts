@@ -1,0 +1,13 @@
+// What the registry API's route modules share: the records service and the operation counter.
+
+import type { Switchboard } from "../../core/index.js";
+import type { RegistryRecords } from "../../services/registry/index.js";
+import type { UploadService } from "../../services/registry/uploads.js";
+
+export interface RegistryApiContext {
+  readonly core: Switchboard;
+  readonly registry: RegistryRecords;
+  readonly uploads: UploadService;
+  /** Counts one operation in switchboard_protocol_operations_total{protocol="registry-api"}. */
+  readonly count: (operation: string) => void;
+}
