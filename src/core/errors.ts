@@ -89,6 +89,10 @@ export const ERROR_CODES = {
   },
   SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
   NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },
+  CONSOLE_NOT_BUILT: {
+    kind: "unavailable",
+    description: "The web console is switched on but its built files are missing (run `npm run build`).",
+  },
   STORAGE_UNAVAILABLE: {
     kind: "unavailable",
     description: "The storage did not accept a write within its bound; nothing was applied.",
