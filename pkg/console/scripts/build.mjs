@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
+/** The console's first request (GET /registers, first page): fetched while the script loads. Matches src/api.ts. */
+const PAGE_SIZE = 1000;
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outFlag = process.argv.indexOf("--out");
 const out = outFlag === -1 ? join(root, "dist") : process.argv[outFlag + 1];
@@ -47,6 +49,7 @@ const html = `<!doctype html>
 <title>Switchboard console</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="./${style}">
+<link rel="preload" href="../registers?limit=${PAGE_SIZE}" as="fetch" crossorigin="anonymous">
 <script type="module" src="./${script}"></script>
 </head>
 <body>

@@ -70,11 +70,14 @@ export class Session {
     store.loading = true;
     store.reset();
     this.#notify();
-    let cursor: string | undefined;
     try {
+      let next = this.api.list(undefined, abort.signal);
       for (let pages = 0; pages < MAX_PAGES; pages++) {
-        const page = await this.api.list(cursor, abort.signal);
+        const page = await next;
         if (abort.signal.aborted) return;
+        // The next page is asked for before this one is applied: the server works while the browser does.
+        const more = page.cursor !== null;
+        if (more) next = this.api.list(page.cursor ?? undefined, abort.signal);
         store.seen(page.index);
         for (const r of page.registers) store.upsert(r, false);
         if (!this.#streaming) {
@@ -83,8 +86,7 @@ export class Session {
         }
         this.loadError = null;
         this.#notify();
-        if (page.cursor === null) break;
-        cursor = page.cursor;
+        if (!more) break;
       }
       store.loading = false;
       store.loads++;
