@@ -78,7 +78,7 @@ export class EventStream {
     if (this.#closed || abort.signal.aborted || reason === null) return;
     // Full jitter on a capped exponential backoff, so a restarted server is not hit by every console at once.
     const min = this.#o.minDelayMs ?? 250;
-    const max = this.#o.maxDelayMs ?? 8000;
+    const max = this.#o.maxDelayMs ?? 5000;
     const delay = Math.min(max, min * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
     this.#attempt = Math.min(this.#attempt + 1, 16);
     this.#o.onState({ kind: "retrying", at: Date.now() + delay, reason });
