@@ -1,27 +1,12 @@
 // The web console in headless Chromium against real servers: live registers, edits, change requests, TTL, restart, 10,000 rows.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../helpers/console-build.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-];
-// Screenshots go to .tmp/ as artifacts; SWITCHBOARD_SCREENSHOTS=docs refreshes the ones docs/console.md shows.
-const SHOTS =
-  process.env.SWITCHBOARD_SCREENSHOTS === "docs"
-    ? new URL("../../docs/images/", import.meta.url).pathname
-    : new URL("../../.tmp/console-screenshots/", import.meta.url).pathname;
+import { CHROMIUM_ARGS, childServers, put, SCREENSHOTS as SHOTS } from "./harness.js";
 
 let uiDir: string;
 let srv: TestServer;
@@ -47,12 +32,6 @@ afterEach(async () => {
   await page?.close();
 });
 
-async function put(url: string, body: unknown): Promise<{ index: number }> {
-  const res = await fetch(`${url}/provider`, { method: "PUT", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { index: number };
-}
-
 async function open(url: string, path = "/", viewport = { width: 1100, height: 640 }): Promise<Page> {
   page = await browser.newPage({ viewport, colorScheme: "light" });
   const errors: string[] = [];
@@ -63,36 +42,8 @@ async function open(url: string, path = "/", viewport = { width: 1100, height: 6
   return page;
 }
 
-const children: ChildProcess[] = [];
-const dataDirs: string[] = [];
-
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const d of dataDirs) await rm(d, { recursive: true, force: true });
-});
-
-/** A server in its own process (so it does not share this worker's event loop with the browser driver). */
-async function startChild(dataDir: string, port = 0): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "test/e2e/console-server.ts", dataDir, String(port), uiDir],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once("line", (l) => resolve((JSON.parse(l) as { url: string }).url));
-  });
-  return { child, url };
-}
-
-async function tempDataDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "switchboard-e2e-"));
-  dataDirs.push(d);
-  return d;
-}
+const servers = childServers(() => uiDir);
+afterAll(() => servers.cleanup());
 
 const row = (p: Page, name: string) => p.locator(`.row[data-path="${name}"]`);
 
@@ -292,7 +243,7 @@ describe("services, activity, layouts", () => {
 describe("at scale", () => {
   // Timing on a shared 2-core machine: a run that lands on a busy moment is tried again (at most twice).
   it("renders 10,000 registers and filters them within 1 s each", { retry: 2 }, async () => {
-    const { url } = await startChild(await tempDataDir());
+    const { url } = await servers.start(await servers.dataDir());
     for (let batch = 0; batch < 10; batch++) {
       const registers = Array.from({ length: 1000 }, (_, i) => {
         const n = String(batch * 1000 + i).padStart(5, "0");
@@ -342,8 +293,8 @@ describe("at scale", () => {
 
 describe("server restart", () => {
   it("shows the lost connection, reconnects to the restarted server and catches up from Last-Event-ID", async () => {
-    const dataDir = await tempDataDir();
-    const first = await startChild(dataDir);
+    const dataDir = await servers.dataDir();
+    const first = await servers.start(dataDir);
     const port = Number(new URL(first.url).port);
     await put(first.url, { name: "restart/before", value: 1 });
     const p = await open(first.url, "/ui/");
@@ -358,7 +309,7 @@ describe("server restart", () => {
       .filter({ hasText: /reconnecting|connecting/ })
       .waitFor();
 
-    const second = await startChild(dataDir, port);
+    const second = await servers.start(dataDir, port);
     expect(second.url).toBe(first.url);
     // Written before the console is back: it arrives by replay from the revision the console last saw.
     const { index } = await put(second.url, { name: "restart/after", value: 2 });
