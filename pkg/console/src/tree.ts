@@ -37,10 +37,14 @@ const AUTO_OPEN = 50;
 
 export class RegisterTree {
   readonly root: TreeNode = node("", "", null);
-  /** The user's explicit open/closed choices, by path; they outlive rebuilds (a new filter, a resync). */
-  readonly choices = new Map<string, boolean>();
-
-  constructor(names: Iterable<string> = []) {
+  /**
+   * @param choices the user's explicit open/closed choices by path: pass the same map to every tree
+   *   of a view, so that they outlive rebuilds (a new filter, a resync).
+   */
+  constructor(
+    names: Iterable<string> = [],
+    readonly choices = new Map<string, boolean>(),
+  ) {
     for (const n of names) this.insert(n);
   }
 

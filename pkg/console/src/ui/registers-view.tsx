@@ -1,7 +1,7 @@
 // The registers view: a prefix filter, the virtualised tree with counts and live flashes, and the selected register.
 
 import type { TargetedKeyboardEvent } from "preact";
-import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Session } from "../session.js";
 import { preview } from "../session.js";
 import { prefixRange, type StoreChange } from "../store.js";
@@ -22,19 +22,33 @@ interface Props {
   readonly confirm: ConfirmFn;
 }
 
-/** The tree of the registers under the filter, kept current by the store's changes. */
-function useFilteredTree(session: Session, filter: string): RegisterTree {
+/**
+ * The tree of the registers under the filter, kept current by the store's changes. The whole tree
+ * is kept as long as the view lives, so clearing a filter costs nothing; a filter builds a tree of
+ * its matches only.
+ */
+function useFilteredTree(session: Session, filter: string, choices: Map<string, boolean>): RegisterTree {
   const { store } = session;
-  const [tree, setTree] = useState(() => new RegisterTree());
-  useEffect(() => {
+  const [full, setFull] = useState(() => new RegisterTree(store.names, choices));
+  const [filtered, setFiltered] = useState<RegisterTree | null>(null);
+  // Layout effects: subscribed in the same task as the render that built the tree, so no change slips between.
+  useLayoutEffect(() => {
+    let current = full;
+    return store.subscribe((c: StoreChange) => {
+      if (c.kind === "reset") {
+        current = new RegisterTree(store.names, choices);
+        setFull(current);
+      } else if (c.kind === "upsert" && c.created) current.insert(c.name);
+      else if (c.kind === "remove") current.remove(c.name);
+    });
+  }, [store]);
+  useLayoutEffect(() => {
+    if (filter === "") return setFiltered(null);
     const build = () => {
       const [from, to] = prefixRange(store.names, filter);
-      const next = new RegisterTree(store.names.slice(from, to));
-      setTree((prev) => {
-        for (const [k, v] of prev.choices) next.choices.set(k, v);
-        return next;
-      });
-      return next;
+      const tree = new RegisterTree(store.names.slice(from, to), choices);
+      setFiltered(tree);
+      return tree;
     };
     let current = build();
     return store.subscribe((c: StoreChange) => {
@@ -43,7 +57,7 @@ function useFilteredTree(session: Session, filter: string): RegisterTree {
       else if (c.kind === "remove" && c.name.startsWith(filter)) current.remove(c.name);
     });
   }, [store, filter]);
-  return tree;
+  return filter === "" ? full : (filtered ?? full);
 }
 
 export function RegistersView({ session, selected, select, confirm }: Props) {
@@ -52,7 +66,8 @@ export function RegistersView({ session, selected, select, confirm }: Props) {
   const now = useNow(1000);
   const [filter, setFilter] = useState("");
   const [creating, setCreating] = useState(false);
-  const tree = useFilteredTree(session, filter);
+  const [choices] = useState(() => new Map<string, boolean>());
+  const tree = useFilteredTree(session, filter, choices);
   const [choicesVersion, setChoicesVersion] = useState(0);
   const rows: Row[] = useMemo(() => tree.rows(), [tree, store.revision, store.names.length, choicesVersion]);
   const [active, setActive] = useState(0);
