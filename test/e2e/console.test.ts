@@ -74,6 +74,22 @@ describe("registers, live", () => {
     expect(read.registers[0]).toMatchObject({ value: { level: 7 }, metadata: { room: "hall" }, version: 2 });
   });
 
+  it("creates a register from the New form, with a TTL", async () => {
+    const p = await open(srv.url);
+    await p.getByRole("button", { name: "+ New" }).click();
+    await p.locator('input[name="name"]').fill("e2e/created");
+    await p.locator('textarea[name="value"]').fill('{"hello": "world"}');
+    await p.locator('textarea[name="metadata"]').fill('{"owner": "console"}');
+    await p.locator('input[name="ttl"]').fill("5m");
+    await p.getByRole("button", { name: "Create…" }).click();
+    await p.locator("dialog.confirm").getByRole("button", { name: "Create", exact: true }).click();
+    await p.locator(".detail-name", { hasText: "e2e/created" }).waitFor();
+    await row(p, "e2e/created").waitFor();
+    const read = (await (await fetch(`${srv.url}/consumer?name=e2e/created`)).json()) as any;
+    expect(read.registers[0]).toMatchObject({ value: { hello: "world" }, metadata: { owner: "console" }, version: 1 });
+    expect(Date.parse(read.registers[0].expiresAt) - Date.now()).toBeGreaterThan(4 * 60_000);
+  });
+
   it("cancelling the confirmation writes nothing", async () => {
     await put(srv.url, { name: "e2e/keep", value: 1 });
     const p = await open(srv.url, "/ui/#/registers/e2e/keep");

@@ -223,7 +223,7 @@ export function Detail({ session, name, now, confirm, onClose, onCreated }: Prop
                 type="text"
                 name="name"
                 required
-                pattern="[A-Za-z0-9._:/\-]{1,256}"
+                pattern="[A-Za-z0-9._:\/\-]{1,256}"
                 value={newName}
                 onInput={(e) => setNewName(e.currentTarget.value)}
               />
