@@ -162,6 +162,34 @@ describe("registers, live", () => {
   });
 });
 
+describe("a server that wants a token", () => {
+  it("asks for it, then sends it as a header on every call and never in a URL", async () => {
+    await put(srv.url, { name: "auth/secret", value: 42 });
+    page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+    const p = page;
+    // Stands in for the server's future auth: API calls without the bearer token are refused.
+    const seen: { url: string; auth: string | undefined }[] = [];
+    await p.route(/\/(registers|events|provider|consumer|status|metrics)/, async (route) => {
+      const auth = route.request().headers().authorization;
+      seen.push({ url: route.request().url(), auth });
+      if (auth === "Bearer s3cret") return route.continue();
+      return route.fulfill({
+        status: 401,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "UNAUTHORIZED", message: "a token is needed" } }),
+      });
+    });
+    await p.goto(`${srv.url}/ui/`);
+    await p.getByTestId("connection").filter({ hasText: "token needed" }).waitFor();
+    await p.getByLabel("This server needs an access token").fill("s3cret");
+    await p.getByRole("button", { name: "Use token" }).click();
+    await row(p, "auth/secret").waitFor();
+    await p.getByTestId("connection").filter({ hasText: "live" }).waitFor();
+    expect(seen.some((s) => s.url.includes("/events") && s.auth === "Bearer s3cret")).toBe(true);
+    expect(seen.every((s) => !s.url.includes("s3cret"))).toBe(true);
+  });
+});
+
 describe("services, activity, layouts", () => {
   it("lists services with health and registry records with search, from the plain registers", async () => {
     await put(srv.url, {
