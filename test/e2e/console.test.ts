@@ -121,6 +121,22 @@ describe("registers, live", () => {
     expect(await p.locator(".request.pending").count()).toBe(0);
   });
 
+  it("shows requests queued before the page opened on their rows", async () => {
+    await put(srv.url, { name: "e2e/queued", value: 0 });
+    const res = await fetch(`${srv.url}/consumer`, {
+      method: "PUT",
+      body: JSON.stringify({
+        requests: [
+          { name: "e2e/queued", value: 1 },
+          { name: "e2e/queued", value: 2 },
+        ],
+      }),
+    });
+    expect(res.status).toBe(202);
+    const p = await open(srv.url);
+    await expect.poll(() => row(p, "e2e/queued").textContent()).toContain("2 pending");
+  });
+
   it("removes a row when its TTL runs out", async () => {
     const p = await open(srv.url);
     await put(srv.url, { name: "e2e/ttl", value: "short-lived", ttl: "1s" });

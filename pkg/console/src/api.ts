@@ -75,6 +75,11 @@ export class Api {
     return this.#json(`/provider?name=${encodeURIComponent(name)}&wait=0`, signal);
   }
 
+  /** Every queued change request of the server (the same read, for all registers at once). */
+  allPending(signal?: AbortSignal): Promise<{ index: number; requests: PendingRequest[] }> {
+    return this.#json("/provider?prefix=&wait=0", signal);
+  }
+
   status(signal?: AbortSignal): Promise<ServerStatus> {
     return this.#json("/status", signal);
   }

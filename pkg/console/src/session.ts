@@ -17,6 +17,8 @@ type Payload = {
 
 /** Most pages one load reads (100,000,000 registers at 1,000 a page): a bound, not an expectation. */
 const MAX_PAGES = 100_000;
+/** Queued change requests read in one answer at load; above it, a register's are read when it is opened. */
+const MAX_SEEDED_REQUESTS = 5000;
 
 export class Session {
   readonly store = new RegisterStore();
@@ -91,6 +93,8 @@ export class Session {
       store.loading = false;
       store.loads++;
       this.#notify();
+      // Badges only: a failure here leaves them to the events and to opening a register.
+      this.#loadPending(abort.signal).catch(() => undefined);
     } catch (err) {
       if (abort.signal.aborted) return;
       this.loadError = describeError(err);
@@ -98,6 +102,20 @@ export class Session {
       else this.#loadRetry = setTimeout(() => void this.load(), 2000);
       this.#notify();
     }
+  }
+
+  /** Seeds the rows' pending-request badges, unless the server holds so many that one answer would be large. */
+  async #loadPending(signal: AbortSignal): Promise<void> {
+    const status = await this.api.status(signal);
+    if ((status.queuedRequests ?? Number.POSITIVE_INFINITY) > MAX_SEEDED_REQUESTS) return;
+    const { requests } = await this.api.allPending(signal);
+    const byName = new Map<string, PendingRequest[]>();
+    for (const r of requests) {
+      const list = byName.get(r.name);
+      if (list) list.push(r);
+      else byName.set(r.name, [r]);
+    }
+    for (const [name, list] of byName) this.store.setPending(name, list);
   }
 
   #onMessage(m: StreamMessage): void {

@@ -70,6 +70,7 @@ export class RegisterStore {
     this.names.length = 0;
     this.#tombstones.clear();
     this.changedAt.clear();
+    this.pending.clear();
     this.#emit({ kind: "reset" });
   }
 

@@ -84,5 +84,9 @@ describe("RegisterStore", () => {
     s.ack("lamp", 3, "deleted", 21);
     expect(s.pending.has("lamp")).toBe(false);
     expect(s.handled.get("lamp")?.map((h) => h.reason)).toEqual(["deleted", "deleted", "acknowledged"]);
+    // A reload (resync) starts the queues afresh: they are read again with the registers.
+    s.addRequest(r(4));
+    s.reset();
+    expect(s.pending.size).toBe(0);
   });
 });
