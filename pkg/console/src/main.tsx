@@ -7,7 +7,9 @@ import { App } from "./ui/app.js";
 import "./styles.css";
 
 const TOKEN_KEY = "switchboard.token";
-const api = new Api(location.origin, sessionStorage.getItem(TOKEN_KEY) ?? undefined);
+// The API is the folder above /ui/: this keeps working behind a proxy that serves the server under a path.
+const base = new URL("../", location.href).href.replace(/\/$/, "");
+const api = new Api(base, sessionStorage.getItem(TOKEN_KEY) ?? undefined);
 const session = new Session(api);
 session.start();
 
