@@ -206,6 +206,10 @@ export const ERROR_CODES = {
     description:
       "A protocol's socket could not be bound (address in use, permission denied); the message names the flag to change and the server does not start.",
   },
+  CONSOLE_NOT_BUILT: {
+    kind: "unavailable",
+    description: "The web console is switched on but its built files are missing (run `npm run build`).",
+  },
   STORAGE_UNAVAILABLE: {
     kind: "unavailable",
     description: "The storage did not accept a write within its bound; nothing was applied.",

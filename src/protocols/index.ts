@@ -1,5 +1,6 @@
 // The protocol modules the server runs, one line each, started in this order and stopped in reverse.
 
+import { consoleProtocol } from "./console/index.js";
 import { discoveryApiProtocol } from "./discovery-api/index.js";
 import { graphqlProtocol } from "./graphql/index.js";
 import { jsonrpcProtocol } from "./jsonrpc/index.js";
@@ -15,6 +16,7 @@ export const PROTOCOLS: readonly ProtocolModule[] = [
   registryApiProtocol,
   graphqlProtocol,
   discoveryApiProtocol,
+  consoleProtocol,
   tcpProxyProtocol,
   rpycProtocol,
   zmqProtocol,

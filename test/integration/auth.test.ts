@@ -110,6 +110,10 @@ const DECISIONS: Record<string, Case[]> = {
   "GET /graphql/assets/:file": [
     { method: "GET", path: "/graphql/assets/none.js", allowed: ROLES.filter((r) => r !== "wrong") },
   ],
+  // The console's page and assets carry no data (it reads everything through the API with the user's token).
+  "GET /": [{ method: "GET", path: "/", allowed: ROLES.filter((r) => r !== "wrong") }],
+  "GET /ui": [{ method: "GET", path: "/ui", allowed: ROLES.filter((r) => r !== "wrong") }],
+  "GET /ui/*": [{ method: "GET", path: "/ui/", allowed: ROLES.filter((r) => r !== "wrong") }],
   "ALL /graphql": [
     { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ADMIN_ONLY },
     { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ADMIN_ONLY },
