@@ -10,6 +10,7 @@ import { serveCommand } from "./cli/serve.js";
 import { servicesCommand } from "./cli/services.js";
 import { statusCommand } from "./cli/status.js";
 import { checkCommand, repairCommand } from "./cli/storage.js";
+import { policyCommand, tokenCommand } from "./cli/token.js";
 import { watchCommand } from "./cli/watch.js";
 
 const COMMANDS: readonly Command[] = [
@@ -24,6 +25,8 @@ const COMMANDS: readonly Command[] = [
   servicesCommand,
   checkCommand,
   repairCommand,
+  tokenCommand,
+  policyCommand,
 ];
 
 function usage(): string {

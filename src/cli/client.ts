@@ -12,7 +12,7 @@ export interface Client {
   readonly url: string;
   readonly api: SwitchboardClient;
   json<T>(
-    method: "GET" | "PUT" | "DELETE",
+    method: "GET" | "PUT" | "POST" | "DELETE",
     path: string,
     options?: { query?: Query; body?: unknown; signal?: AbortSignal },
   ): Promise<T>;
@@ -33,13 +33,13 @@ export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): st
   return url.href.replace(/\/+$/, "");
 }
 
-export function createClient(url: string): Client {
-  const api = new SwitchboardClient({ url });
+export function createClient(url: string, token?: string): Client {
+  const api = new SwitchboardClient({ url, ...(token === undefined ? {} : { token }) });
   return {
     url,
     api,
     json<T>(
-      method: "GET" | "PUT" | "DELETE",
+      method: "GET" | "PUT" | "POST" | "DELETE",
       path: string,
       options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
     ) {

@@ -7,12 +7,14 @@ import { compactJson, REGISTER_HEADER, type RegisterJson, registerRows, table } 
 /** Options every client command takes. */
 export const CLIENT_OPTIONS = {
   url: { type: "string" },
+  token: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 const CLIENT_OPTION_ROWS: ReadonlyArray<readonly [string, string]> = [
   ["--url URL", "server to talk to (default: $SWITCHBOARD_URL, else http://127.0.0.1:8080)"],
+  ["--token T", "token sent as Authorization: Bearer (default: $SWITCHBOARD_TOKEN); needed when auth is on"],
   ["--json", "print the server's JSON instead of text"],
   ["-h, --help", "show this help"],
 ];
@@ -24,8 +26,10 @@ export function optionsHelp(own: ReadonlyArray<readonly [string, string]> = []):
   return `Options:\n${rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join("\n")}`;
 }
 
-export function clientFor(url: string | undefined, io: Io): Client {
-  return createClient(resolveUrl(url, io.env));
+/** The client of a command: `--url`/`$SWITCHBOARD_URL` and `--token`/`$SWITCHBOARD_TOKEN`. */
+export function clientFor(values: { url?: string | undefined; token?: string | undefined }, io: Io): Client {
+  const token = values.token ?? (io.env.SWITCHBOARD_TOKEN || undefined);
+  return createClient(resolveUrl(values.url, io.env), token);
 }
 
 /** A JSON argument (value, metadata); text that is not JSON is taken as a string. */
@@ -69,7 +73,7 @@ Examples:
       }
       limit = Number(values.limit);
     }
-    const client = clientFor(values.url, io);
+    const client = clientFor(values, io);
     const registers: RegisterJson[] = [];
     let index = 0;
     let cursor: string | null = null;
@@ -113,7 +117,7 @@ Examples:
   async run(argv, io) {
     const { values, positionals: rest } = parse({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
     const names = positionals(rest, 1, Number.POSITIVE_INFINITY, "NAME");
-    const client = clientFor(values.url, io);
+    const client = clientFor(values, io);
     const body: { index: number; registers: RegisterJson[] } = await client.json("GET", "/consumer", {
       query: names.map((n) => ["name", n] as const),
     });
@@ -169,7 +173,7 @@ Examples:
     const body: {
       index: number;
       registers: { name: string; version: number; modRevision: number; changed: boolean; expiresAt: string | null }[];
-    } = await clientFor(values.url, io).json("PUT", "/provider", { body: register });
+    } = await clientFor(values, io).json("PUT", "/provider", { body: register });
     if (values.json) {
       io.out(JSON.stringify(body));
       return EXIT_OK;
@@ -206,7 +210,7 @@ Example:
     const [name, value] = positionals(rest, 2, 2, rest.length === 0 ? "NAME and VALUE" : "VALUE") as [string, string];
     const request: Record<string, unknown> = { name, value: parseValue(value) };
     if (values.requester !== undefined) request.requester = values.requester;
-    const body: { index: number; requests: { id: number; name: string }[] } = await clientFor(values.url, io).json(
+    const body: { index: number; requests: { id: number; name: string }[] } = await clientFor(values, io).json(
       "PUT",
       "/consumer",
       { body: request },
@@ -232,7 +236,7 @@ Example:
   async run(argv, io) {
     const { values, positionals: rest } = parse({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
     const names = positionals(rest, 1, Number.POSITIVE_INFINITY, "NAME");
-    const body: { index: number; deleted: string[] } = await clientFor(values.url, io).json("DELETE", "/provider", {
+    const body: { index: number; deleted: string[] } = await clientFor(values, io).json("DELETE", "/provider", {
       query: names.map((n) => ["name", n] as const),
     });
     if (values.json) {

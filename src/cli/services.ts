@@ -61,7 +61,7 @@ Examples:
       );
     }
     const prefix = values.type === undefined ? "services/" : `services/${values.type}/`;
-    const client = clientFor(values.url, io);
+    const client = clientFor(values, io);
     const services: ServiceJson[] = [];
     let index = 0;
     let cursor: string | null = null;

@@ -30,7 +30,7 @@ Example:
   async run(argv, io) {
     const { values, positionals: rest } = parse({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
     positionals(rest, 0, 0, "");
-    const client = clientFor(values.url, io);
+    const client = clientFor(values, io);
     const s = await client.json<StatusBody>("GET", "/status");
     const summary = {
       status: s.status,

@@ -57,7 +57,7 @@ Examples:
       }
       wait = values.wait;
     }
-    const client = clientFor(values.url, io);
+    const client = clientFor(values, io);
     const selection: Query = [
       ...names.map((n) => ["name", n] as const),
       ...prefixes.map((p) => ["prefix", p] as const),

@@ -13,7 +13,21 @@ import { metricValue, startTestServer, TEST_PROTOCOL_DEFAULTS, type TestServer }
 import { makeTempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const COMMANDS = ["serve", "status", "list", "get", "put", "request", "watch", "delete", "services", "check", "repair"];
+const COMMANDS = [
+  "serve",
+  "status",
+  "list",
+  "get",
+  "put",
+  "request",
+  "watch",
+  "delete",
+  "services",
+  "check",
+  "repair",
+  "token",
+  "policy",
+];
 
 /** Lines of a child's output stream, with a wait for the first line that matches. */
 class Lines {
@@ -497,5 +511,41 @@ describe("serve", SLOW, () => {
       `switchboard: cannot listen on 127.0.0.1:${server.port}: the address is already in use`,
     );
     for (const r of [badConfig, badFile, portTaken]) expect(r.stderr.split("\n")).toHaveLength(1);
+  });
+});
+
+describe("token and policy", SLOW, () => {
+  it("an admin defines a policy and a token; the token works as the policy says until it is revoked", async () => {
+    const secured = await startTestServer({ config: { auth: "on" } });
+    try {
+      const admin = readFileSync(join(secured.dataDir, "admin.token"), "utf8").trim();
+      const as = (token: string) => ({ SWITCHBOARD_URL: secured.url, SWITCHBOARD_TOKEN: token });
+      expect((await cli(["put", "fleet/a", "1"], as(admin))).code).toBe(0);
+      const policy = await cli(["policy", "put", "viewer", '[{"prefix":"fleet/","read":true}]'], as(admin));
+      expect(policy).toMatchObject({ code: 0, stdout: "policy viewer saved" });
+      const made = await cli(["token", "create", "--policy", "viewer", "--description", "dashboard"], as(admin));
+      expect(made.code).toBe(0);
+      const token = made.stdout;
+      expect(token).toMatch(/^sbt\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+      expect(made.stderr).toMatch(/shown only this once/);
+      const listed = JSON.parse((await cli(["token", "list", "--json"], as(admin))).stdout);
+      const mine = listed.tokens.find((t: { description: string }) => t.description === "dashboard");
+      expect(mine).toMatchObject({ policies: ["viewer"] });
+      expect(JSON.stringify(listed)).not.toContain(token);
+
+      expect(await cli(["get", "fleet/a"], as(token))).toMatchObject({ code: 0, stdout: "1" });
+      const refused = await cli(["put", "fleet/a", "2"], as(token));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^error FORBIDDEN: write is not allowed on fleet\/a/);
+      expect((await cli(["token", "list"], as(token))).stderr).toMatch(/^error FORBIDDEN/);
+
+      expect((await cli(["token", "revoke", mine.id], as(admin))).stdout).toBe(`revoked ${mine.id}`);
+      expect((await cli(["get", "fleet/a"], as(token))).stderr).toMatch(/^error UNAUTHENTICATED/);
+      expect((await cli(["get", "fleet/a"], { SWITCHBOARD_URL: secured.url })).stderr).toMatch(
+        /^error UNAUTHENTICATED/,
+      );
+    } finally {
+      await secured.dispose();
+    }
   });
 });

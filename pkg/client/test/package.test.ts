@@ -5,7 +5,7 @@ import * as source from "#client";
 
 describe("package", () => {
   it("resolves by name to a build that exports what src/index.ts exports", async () => {
-    // Built by the package's `prepare` script, which the root `npm install` runs for every workspace.
+    // Built by the root `npm run build` (run by `npm install` through the root `prepare`), wire first, then this package.
     const specifier = "@switchboard/client";
     const built = (await import(specifier)) as Record<string, unknown>;
     expect(Object.keys(built).sort()).toEqual(Object.keys(source).sort());
