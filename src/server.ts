@@ -285,7 +285,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           log: log.child({ protocol: m.name }),
           metrics,
           http,
-          host: config.host,
+          host: auth && m.credentials === "none" ? "127.0.0.1" : config.host,
           listeners: () => listeners,
           isReady: () => ready,
           settings: {

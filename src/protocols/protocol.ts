@@ -76,6 +76,12 @@ export interface ProtocolInstance {
  */
 export interface ProtocolModule<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly name: string;
+  /**
+   * "none" for a wire format that carries no credentials (the RPyC, CGSE and Plexus dialects): with
+   * auth on, such a module is handed the loopback address as its host, so it is not reachable from
+   * the network unless auth is off.
+   */
+  readonly credentials?: "none";
   readonly options: z.ZodObject<S>;
   create(ctx: ProtocolContext, options: z.output<z.ZodObject<S>>): ProtocolInstance;
 }

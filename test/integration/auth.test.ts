@@ -270,6 +270,24 @@ describe("auth on", () => {
 });
 
 describe("auth modes and limits", () => {
+  it("with auth on, dialects whose wire carries no token listen on loopback only", async () => {
+    // ::1 is a loopback address that is not 127.0.0.1, so the two bindings can be told apart.
+    const srv = await startTestServer({ config: { auth: "on", host: "::1", proxyPort: 0 } });
+    try {
+      const byProtocol = new Map(srv.server.listeners.map((l) => [l.protocol, l.host]));
+      expect(byProtocol.get("http")).toBe("::1");
+      for (const p of ["rpyc", "zmq-req", "jsonrpc", "tcp-proxy"]) expect(byProtocol.get(p), p).toBe("127.0.0.1");
+    } finally {
+      await srv.dispose();
+    }
+    const open = await startTestServer({ config: { auth: "off", host: "::1" } });
+    try {
+      expect(open.server.listeners.find((l) => l.protocol === "rpyc")?.host).toBe("::1");
+    } finally {
+      await open.dispose();
+    }
+  });
+
   it("is off on loopback by default and on when asked; cors-origin * needs auth on", async () => {
     const open = await startTestServer();
     try {

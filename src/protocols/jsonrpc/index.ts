@@ -24,6 +24,8 @@ const offable = (v: string) => (v === "" || v === "off" ? null : v);
 
 export const jsonrpcProtocol = defineProtocol({
   name: "jsonrpc",
+  // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
+  credentials: "none",
   options: z.object({
     jsonrpcPort: portOption(4445, "Plexus JSON-RPC WebSocket port (0 = any free port, off = none)"),
     jsonrpcPath: z
@@ -97,7 +99,9 @@ export const jsonrpcProtocol = defineProtocol({
     const closeClients = (code: number, reason: string) => {
       for (const ws of wss.clients) ws.close(code, reason);
     };
-    if (options.jsonrpcPath !== null) {
+    // The HTTP port is reachable wherever the server listens; a WebSocket upgrade there bypasses the
+    // token check, so with auth on the dialect is served only on its own (loopback-bound) port.
+    if (options.jsonrpcPath !== null && !ctx.services.auth.enabled) {
       ctx.http.onUpgrade(options.jsonrpcPath, upgrade);
       ctx.http.onStop(() => closeClients(1001, "server shutting down"));
     }

@@ -26,6 +26,8 @@ const lease = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 export const rpycProtocol = defineProtocol({
   name: PROTOCOL,
+  // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
+  credentials: "none",
   options: z.object({
     rpycPort: portOption(18811, "RPyC registry port, UDP and TCP (0 = any free port, off = no RPyC registry)"),
     rpycPrune: lease.default(240_000).describe("an RPyC registration not renewed within this is dropped (its lease)"),

@@ -21,6 +21,8 @@ const duration = (defaultMs: number, description: string) =>
 
 export const tcpProxyProtocol = defineProtocol({
   name: "tcp-proxy",
+  // A client names any registered endpoint and gets a pipe to it, with no token: loopback only when auth is on.
+  credentials: "none",
   options: z.object({
     proxyPort: portOption("off", "TCP port of the health-aware proxy (off = not started; the seed's port is 9000)"),
     proxyMaxConnections: z.coerce

@@ -8,6 +8,8 @@ import { ZmqSockets } from "./server.js";
 
 export const zmqProtocol = defineProtocol({
   name: "zmq",
+  // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
+  credentials: "none",
   options: z.object({
     zmqReqPort: portOption(6100, "ZeroMQ ROUTER port for CGSE registry requests (0 = any free port, off = none)"),
     zmqPubPort: portOption(6101, "ZeroMQ PUB port for CGSE registry events (register, deregister, expire)"),
