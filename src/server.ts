@@ -1,6 +1,7 @@
 // The composition root: config → storage → core → services → protocols. The only module that knows them all.
 
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { authEnabled, type Config } from "./config.js";
 import { type Clock, type HealthCache, type Persistence, Switchboard, SwitchboardError } from "./core/index.js";
@@ -12,6 +13,7 @@ import type { Listener, ProtocolInstance, ProtocolModule } from "./protocols/pro
 import { bootstrapAdmin } from "./services/auth/bootstrap.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
+import { createReplicatedLog, type ReplicatedLog } from "./storage/cluster/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryHealthCache } from "./storage/memory/health-cache.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
@@ -55,6 +57,17 @@ export const VERSION: string = (() => {
 })();
 
 export function createPersistence(config: Config, log: Logger): Persistence {
+  if (config.cluster) {
+    const nodeId = config.nodeId ?? `${hostname()}-${process.pid}`;
+    return createReplicatedLog({
+      url: config.cluster,
+      stream: config.clusterStream,
+      replicas: config.clusterReplicas,
+      nodeId,
+      leaseTtlMs: config.clusterLeaseTtl,
+      logger: log.child({ storage: "cluster", node: nodeId }),
+    });
+  }
   if (config.mongoUrl) {
     return createMongoPersistence({
       url: config.mongoUrl,
@@ -72,6 +85,10 @@ export function createPersistence(config: Config, log: Logger): Persistence {
     durability: config.durability,
     compactAfterBytes: config.compactAfterBytes,
   });
+}
+
+function isReplicatedLog(p: Persistence): p is ReplicatedLog {
+  return typeof (p as Partial<ReplicatedLog>).follow === "function";
 }
 
 /** Redis when --redis-url is set (an outage there degrades to live probes), else memory on the core's clock. */
@@ -109,6 +126,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => log.error({ err, context }, "background task failed"),
   });
+  // A cluster member applies what the writer commits, through the same path as its own writes.
+  if (isReplicatedLog(persistence)) {
+    try {
+      await persistence.follow((mutations) => core.applyReplicated(mutations));
+    } catch (err) {
+      await core.close();
+      throw err;
+    }
+  }
   let ready = false;
   const listeners: Listener[] = [];
   const metrics = createMetrics(core);
