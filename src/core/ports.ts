@@ -43,6 +43,8 @@ export interface Persistence {
   isWriter?(): boolean;
   /** The id of the node that takes writes, when known (for NOT_WRITER's details). */
   writer?(): string | null;
+  /** What an operator should see of a shared store in /status (a cluster node's role, term, applied sequence). */
+  cluster?(): Readonly<Record<string, unknown>>;
   close(): Promise<void>;
 }
 

@@ -61,6 +61,16 @@ describe("a three-node cluster on JetStream", () => {
         expect(a.registers[0]).toMatchObject({ name: "x", found: true, value: round, modRevision: round + 1 });
       }
     }
+    for (const n of nodes) {
+      const status = (await (await fetch(`${n.url}/status`)).json()) as { cluster: Record<string, unknown> };
+      expect(status.cluster).toMatchObject({
+        nodeId: n.nodeId,
+        role: n === writer ? "writer" : "follower",
+        writer: writer.nodeId,
+        connected: true,
+      });
+      expect(status.cluster.appliedSequence).toBeGreaterThanOrEqual(6);
+    }
     // The refused write left no trace anywhere.
     for (const n of nodes) expect((await consumer(n, "name=x")).registers[0]).toMatchObject({ value: 5 });
     const epochs = new Set(await Promise.all(nodes.map(async (n) => (await consumer(n, "name=x")).epoch)));

@@ -48,19 +48,20 @@ export interface ReplicatedLogOptions {
   readonly logger: Logger;
 }
 
-export interface ClusterStatus {
+export type ClusterStatus = {
   readonly nodeId: string;
   readonly role: "writer" | "follower";
   readonly term: number;
   readonly writer: string | null;
   readonly appliedSequence: number;
   readonly connected: boolean;
-}
+};
 
 export interface ReplicatedLog extends Persistence {
   /** Starts tailing after what load() returned and competing for the lease; `apply` gets each entry another node wrote. */
   follow(apply: (mutations: readonly Mutation[]) => void): Promise<void>;
-  status(): ClusterStatus;
+  /** Role, term, writer and applied sequence, for /status. */
+  cluster(): ClusterStatus;
 }
 
 interface Entry {
@@ -314,14 +315,7 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
 
     writer: () => lease?.holder ?? null,
 
-    status: () => ({
-      nodeId: o.nodeId,
-      role: isWriter() ? "writer" : "follower",
-      term: writerTerm,
-      writer: lease?.holder ?? null,
-      appliedSequence: applied,
-      connected,
-    }),
+    cluster: () => status(),
 
     async close() {
       if (closed) return;
@@ -332,6 +326,17 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       await nc?.drain().catch(() => undefined);
     },
   };
+
+  function status(): ClusterStatus {
+    return {
+      nodeId: o.nodeId,
+      role: isWriter() ? "writer" : "follower",
+      term: writerTerm,
+      writer: lease?.holder ?? null,
+      appliedSequence: applied,
+      connected,
+    };
+  }
 }
 
 /** Splits a group commit into parts under MAX_PART bytes of JSON (a single larger mutation goes alone). */
