@@ -69,8 +69,8 @@ export async function startNode(
   };
 }
 
-/** Kills every node still running, then deletes the stream and its lease bucket. */
-export async function cleanUp(stream: string): Promise<void> {
+/** Kills every node still running. */
+export async function killNodes(): Promise<void> {
   await Promise.all(
     [...live].map(
       (c) =>
@@ -81,6 +81,11 @@ export async function cleanUp(stream: string): Promise<void> {
         }),
     ),
   );
+}
+
+/** Kills every node still running, then deletes the stream and its lease bucket from the local JetStream. */
+export async function cleanUp(stream: string): Promise<void> {
+  await killNodes();
   const nc = await connect({ servers: NATS_URL });
   try {
     const jsm = await jetstreamManager(nc);
