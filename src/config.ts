@@ -50,6 +50,24 @@ export const configSchema = z.object({
   mongoReconcileInterval: duration
     .default(15 * 60_000)
     .describe("full reconcile of MongoDB against memory at most this often"),
+  /** When set, this node is a cluster member: its state lives in a NATS JetStream stream shared with the others. */
+  cluster: z
+    .string()
+    .regex(/^(nats|tls):\/\/[^\s]+$/, "a nats:// URL (several: comma-separated)")
+    .optional()
+    .describe("join a cluster whose state is the JetStream stream at this nats:// URL (replaces the data dir)"),
+  clusterStream: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, "letters, digits, _ or -")
+    .default("switchboard")
+    .describe("JetStream stream of the cluster's log (its lease bucket is <stream>-lease)"),
+  clusterReplicas: int(1).default(1).describe("replicas of the stream and lease bucket when this node creates them"),
+  clusterLeaseTtl: duration.default(2000).describe("writer lease TTL: a dead writer is replaced after about this long"),
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "letters, digits, _ . : or -")
+    .optional()
+    .describe("this node's name in the cluster (default: <hostname>-<pid>)"),
   /** When set, health verdicts are cached in Redis; else in memory. */
   redisUrl: z
     .string()

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
@@ -29,6 +29,7 @@ import { bootstrapAdmin } from "./services/auth/bootstrap.js";
 import { createServices, type Services } from "./services/index.js";
 import { registryMirror } from "./services/registry/index.js";
 import { memoryStatusStore, redisStatusStore, type UploadStatusStore } from "./services/registry/upload-status.js";
+import { createReplicatedLog, type ReplicatedLog } from "./storage/cluster/index.js";
 import { createFilePersistence } from "./storage/file/index.js";
 import { createMemoryHealthCache } from "./storage/memory/health-cache.js";
 import { createMemoryPersistence } from "./storage/memory/index.js";
@@ -78,6 +79,17 @@ export function createPersistence(
   log: Logger,
   onStorageError: (op: string, code: string) => void = () => undefined,
 ): Persistence {
+  if (config.cluster) {
+    const nodeId = config.nodeId ?? `${hostname()}-${process.pid}`;
+    return createReplicatedLog({
+      url: config.cluster,
+      stream: config.clusterStream,
+      replicas: config.clusterReplicas,
+      nodeId,
+      leaseTtlMs: config.clusterLeaseTtl,
+      logger: log.child({ storage: "cluster", node: nodeId }),
+    });
+  }
   if (config.mongoUrl) {
     return createMongoPersistence({
       url: config.mongoUrl,
@@ -97,6 +109,10 @@ export function createPersistence(
     logger: log.child({ storage: "file" }),
     onError: onStorageError,
   });
+}
+
+function isReplicatedLog(p: Persistence): p is ReplicatedLog {
+  return typeof (p as Partial<ReplicatedLog>).follow === "function";
 }
 
 /** Redis when --redis-url is set (an outage there degrades to live probes), else memory on the core's clock. */
@@ -187,6 +203,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       } else log.error({ err, context }, "background task failed");
     },
   });
+  // A cluster member applies what the writer commits, through the same path as its own writes.
+  if (isReplicatedLog(persistence)) {
+    try {
+      await persistence.follow((mutations) => core.applyReplicated(mutations));
+    } catch (err) {
+      await core.close();
+      throw err;
+    }
+  }
   let ready = false;
   const listeners: Listener[] = [];
   const metrics = createMetrics(core, storageErrors);

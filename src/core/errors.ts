@@ -201,6 +201,11 @@ export const ERROR_CODES = {
   },
   SHUTTING_DOWN: { kind: "unavailable", description: "The server is stopping and takes no new writes or polls." },
   NOT_READY: { kind: "unavailable", description: "The server has not finished loading its state." },
+  NOT_WRITER: {
+    kind: "unavailable",
+    description:
+      "In a cluster, this node does not hold the write lease: `details.writer` names the node that does (null while no node does); retry there or after Retry-After.",
+  },
   LISTEN_FAILED: {
     kind: "unavailable",
     description:

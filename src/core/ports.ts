@@ -35,6 +35,16 @@ export interface Persistence {
   wantsCompaction?(): boolean;
   /** False while the store cannot take writes (lost connection); /readyz reports it. */
   isHealthy?(): boolean;
+  /**
+   * For a store shared by several nodes (a cluster): false while another node (or none) is the one
+   * writer. The core then refuses writes with NOT_WRITER before assigning revisions, and neither
+   * sweeps TTLs nor grants lease grace (the writer does, once for everyone). Absent = always true.
+   */
+  isWriter?(): boolean;
+  /** The id of the node that takes writes, when known (for NOT_WRITER's details). */
+  writer?(): string | null;
+  /** What an operator should see of a shared store in /status (a cluster node's role, term, applied sequence). */
+  cluster?(): Readonly<Record<string, unknown>>;
   close(): Promise<void>;
 }
 

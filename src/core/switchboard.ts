@@ -367,6 +367,8 @@ export class Switchboard {
   sweep(): Promise<number> {
     if (this.#sweeping) return this.#sweeping;
     const run = async (): Promise<number> => {
+      // Only the writer expires registers (once, for every node); followers see its expire events.
+      if (!this.#isWriter()) return 0;
       const due = this.#state.deadlines.due(this.clock.now(), this.limits.maxBatch * 10);
       if (due.length === 0) return 0;
       return this.#locked(due, () => {
@@ -387,6 +389,21 @@ export class Switchboard {
       this.#sweeping = undefined;
     });
     return this.#sweeping;
+  }
+
+  /**
+   * Applies mutations another node committed to a shared store (a cluster follower tailing the
+   * writer's log), through the same apply as local writes: state, event ring, waiters and
+   * listeners see them exactly as if written here. Entries at or below the current revision were
+   * applied already and are skipped. The caller must not call it while this node commits writes of
+   * its own (a follower refuses them with NOT_WRITER). The counters follow the applied state, so a
+   * follower that becomes the writer continues the revisions without a gap.
+   */
+  applyReplicated(mutations: readonly Mutation[]): void {
+    const fresh = mutations.filter((m) => m.type === "refresh" || m.revision > this.#state.revision);
+    if (fresh.length > 0) this.#apply(fresh);
+    this.#nextRevision = this.#state.revision;
+    this.#nextRequestId = this.#state.lastRequestId;
   }
 
   /** Writes a snapshot of the committed state and lets the store drop its log. */
@@ -570,6 +587,19 @@ export class Switchboard {
 
   #writable(): void {
     if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
+    // Refused before anything is assigned: a follower must not consume revisions the writer hands out.
+    if (!this.#isWriter()) {
+      const writer = this.persistence.writer?.() ?? null;
+      throw new SwitchboardError(
+        "NOT_WRITER",
+        writer ? `this node does not take writes; node ${writer} does` : "no node holds the write lease right now",
+        { details: { writer }, retryAfter: 1 },
+      );
+    }
+  }
+
+  #isWriter(): boolean {
+    return this.persistence.isWriter?.() ?? true;
   }
 
   #checkTtl(name: string, ttlMs: number | null): void {
@@ -681,7 +711,7 @@ export class Switchboard {
    * min(ttl, grace). Registers whose owner is gone still expire, one grace period later.
    */
   async #grantGrace(graceMs: number | undefined): Promise<void> {
-    if (graceMs === 0) return;
+    if (graceMs === 0 || !this.#isWriter()) return;
     const now = this.clock.now();
     const mutations: Mutation[] = [];
     for (const r of this.#state.registers.values()) {

@@ -255,6 +255,19 @@ export const openApiDocument = {
             required: ["name", "healthy"],
             properties: { name: { type: "string" }, healthy: { type: "boolean" } },
           },
+          cluster: {
+            type: "object",
+            description: "Only on a cluster member (--cluster): this node's role in the cluster",
+            required: ["nodeId", "role", "term", "writer", "appliedSequence", "connected"],
+            properties: {
+              nodeId: { type: "string" },
+              role: { type: "string", enum: ["writer", "follower"] },
+              term: { type: "integer" },
+              writer: { type: ["string", "null"] },
+              appliedSequence: { type: "integer" },
+              connected: { type: "boolean" },
+            },
+          },
           listeners: {
             type: "array",
             items: {

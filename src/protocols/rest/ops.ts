@@ -41,6 +41,7 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
       waiters: stats.waiters,
       storage: { name: ready.storage, healthy: ready.storageHealthy },
       healthCache: ready.healthCache,
+      ...(core.persistence.cluster ? { cluster: core.persistence.cluster() } : {}),
       listeners: listeners(),
     });
   });
