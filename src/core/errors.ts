@@ -131,6 +131,11 @@ export const ERROR_CODES = {
     description:
       "The TOML backends file cannot be read or does not have the [[backend]] shape; the backends it defined last are kept.",
   },
+  VERSION_CONFLICT: {
+    kind: "conflict",
+    description:
+      "An ifVersion or ifModRevision condition did not hold (0 means the register must not exist); nothing in the batch was applied. details.conflicts names each register with its current version and modRevision (0 when absent).",
+  },
   QUEUE_FULL: {
     kind: "exhausted",
     description: "The register's change-request queue is full; retry after the provider has polled.",

@@ -2,6 +2,7 @@
 // (the waiter index, locks, the committer, selector helpers) stay inside src/core.
 
 export { systemClock } from "./clock.js";
+export type { Condition, Conflict } from "./conditions.js";
 export { ERROR_CODES, type ErrorCode, type ErrorKind, isSwitchboardError, SwitchboardError } from "./errors.js";
 export { jsonEqual, jsonSize, utf8Length } from "./json.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";

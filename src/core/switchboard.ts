@@ -3,6 +3,7 @@
 import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
 import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
+import { assertCondition, checkConditions } from "./conditions.js";
 import { SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
@@ -20,6 +21,7 @@ import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
 import type {
   ChangeRequest,
+  DeleteInput,
   Json,
   JsonObject,
   Mutation,
@@ -194,8 +196,10 @@ export class Switchboard {
         this.#checkJson("METADATA_TOO_LARGE", "metadata", i.name, i.metadata, this.limits.maxMetadataBytes);
       }
       if (i.ttlMs !== undefined) this.#checkTtl(i.name, i.ttlMs);
+      assertCondition(i.name, i);
     }
     return this.#locked(names, () => {
+      checkConditions(inputs, (n) => this.#state.registers.get(n));
       const now = this.clock.now();
       const mutations: Mutation[] = [];
       const results: SetResult[] = [];
@@ -283,12 +287,21 @@ export class Switchboard {
     });
   }
 
-  /** Deletes registers (unknown names are ignored) and drops their pending change requests. */
-  async delete(names: readonly string[]): Promise<string[]> {
+  /**
+   * Deletes registers (unknown names are ignored) and drops their pending change requests. Items
+   * with ifVersion/ifModRevision make the batch conditional: any failed condition deletes nothing.
+   */
+  async delete(items: readonly (string | DeleteInput)[]): Promise<string[]> {
     this.#writable();
-    this.#checkBatch(names.length);
-    for (const n of names) assertName(n);
+    this.#checkBatch(items.length);
+    const inputs: DeleteInput[] = items.map((i) => (typeof i === "string" ? { name: i } : i));
+    for (const i of inputs) {
+      assertName(i.name);
+      assertCondition(i.name, i);
+    }
+    const names = inputs.map((i) => i.name);
     return this.#locked(names, () => {
+      checkConditions(inputs, (n) => this.#state.registers.get(n));
       const mutations: Mutation[] = [];
       const deleted: string[] = [];
       for (const name of new Set(names)) {
@@ -308,12 +321,15 @@ export class Switchboard {
     for (const i of inputs) {
       assertName(i.name);
       this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
+      assertCondition(i.name, i);
     }
     return this.#locked(
       inputs.map((i) => i.name),
       () => {
         const now = this.clock.now();
         const added = new Map<string, number>();
+        // Conditions first: a request conditioned on a gone register is a conflict (version 0), not a 404.
+        checkConditions(inputs, (n) => this.#state.registers.get(n));
         for (const i of inputs) {
           if (!this.#state.registers.has(i.name)) {
             throw notFound(i.name);

@@ -84,12 +84,26 @@ export interface SetInput {
   readonly metadata?: JsonObject;
   /** TTL in milliseconds; 0 or null removes the TTL; omitted keeps the current deadline policy. */
   readonly ttlMs?: number | null;
+  /** Compare-and-set: apply only if the register's version is this (0: only if it does not exist). */
+  readonly ifVersion?: number | undefined;
+  /** Compare-and-set on the register's modRevision (0: only if it does not exist). */
+  readonly ifModRevision?: number | undefined;
 }
 
 export interface RequestInput {
   readonly name: string;
   readonly value: Json;
   readonly requester?: string;
+  /** Queue only if the register is still at this version (the state the requester saw). */
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
+}
+
+/** One register to delete, optionally only if it is still at a version. */
+export interface DeleteInput {
+  readonly name: string;
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
 }
 
 /** A selection of registers: explicit names and/or prefixes. */
