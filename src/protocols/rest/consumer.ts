@@ -51,6 +51,8 @@ export function consumerRoutes(ctx: RestContext): Hono {
         name: r.name,
         value: r.value,
         ...(r.requester === undefined ? {} : { requester: r.requester }),
+        ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
+        ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),
     );
     return indexed(c, now(core), { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);

@@ -54,7 +54,7 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ oneOf: [ref("RegisterBatch"), ref("RegisterInput")] }) },
         responses: {
           "200": { description: "Applied and durable", headers: indexHeader, ...json(ref("SetResult")) },
-          ...errors(400, 413, 503),
+          ...errors(400, 409, 413, 503),
         },
       },
       get: {
@@ -66,9 +66,13 @@ export const openApiDocument = {
         },
       },
       delete: {
-        summary: "Deregister",
-        parameters: [selector[0]],
-        responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 503) },
+        summary: "Deregister (conditionally with ifVersion / ifModRevision: once for all names, or once per name)",
+        parameters: [
+          selector[0],
+          q("ifVersion", "Delete only at this version.", { type: "integer" }),
+          q("ifModRevision", "Delete only at this modRevision.", { type: "integer" }),
+        ],
+        responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 409, 503) },
       },
     },
     "/consumer": {
@@ -85,7 +89,7 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ oneOf: [ref("RequestBatch"), ref("RequestInput")] }) },
         responses: {
           "202": { description: "Queued", ...json(ref("RequestAccepted")) },
-          ...errors(400, 404, 413, 429, 503),
+          ...errors(400, 404, 409, 413, 429, 503),
         },
       },
     },

@@ -5,7 +5,7 @@ import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatRequest } from "./format.js";
-import { intParam, readBody, selectorFromQuery } from "./parse.js";
+import { deleteConditions, intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { providerPutBody } from "./schemas.js";
 
@@ -29,6 +29,8 @@ export function providerRoutes(ctx: RestContext): Hono {
         value: r.value,
         ...(r.metadata === undefined ? {} : { metadata: r.metadata }),
         ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
+        ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
+        ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),
     );
     return indexed(c, now(core), {
@@ -70,7 +72,7 @@ export function providerRoutes(ctx: RestContext): Hono {
     const principal = principalOf(c, auth);
     auth.authorize(principal, "write", names);
     auth.chargeWrites(principal, clientAddress(c), names.length);
-    const deleted = await core.delete(names);
+    const deleted = await core.delete(deleteConditions(c, names));
     return indexed(c, now(core), { deleted });
   });
 

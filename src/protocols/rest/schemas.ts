@@ -24,11 +24,16 @@ const ttl = z
   })
   .optional();
 
+/** A compare-and-set condition: the register's current version / modRevision (0 = must not exist). */
+const condition = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
+
 export const registerInput = z.object({
   name: z.string(),
   value: anyJson,
   metadata: jsonObject.optional(),
   ttl,
+  ifVersion: condition,
+  ifModRevision: condition,
 });
 
 export const providerPutBody = z.union([
@@ -36,7 +41,13 @@ export const providerPutBody = z.union([
   registerInput.transform((r) => ({ registers: [r] })),
 ]);
 
-export const requestInput = z.object({ name: z.string(), value: anyJson, requester: z.string().max(256).optional() });
+export const requestInput = z.object({
+  name: z.string(),
+  value: anyJson,
+  requester: z.string().max(256).optional(),
+  ifVersion: condition,
+  ifModRevision: condition,
+});
 
 export const consumerPutBody = z.union([
   z.object({ requests: z.array(requestInput).min(1) }),
