@@ -26,6 +26,7 @@ import {
 } from "./subscription.js";
 import type {
   ClientOptions,
+  Conditions,
   ConsumeItem,
   ConsumerAnswer,
   FoundItem,
@@ -183,10 +184,12 @@ export class SwitchboardConsumer implements SubscriptionHost {
   async request(
     name: string,
     value: Json,
-    options: CallSignal & { requester?: string | undefined } = {},
+    options: CallSignal & Conditions & { requester?: string | undefined } = {},
   ): Promise<RequestReceipt> {
-    const input: RequestInput =
-      options.requester === undefined ? { name, value } : { name, value, requester: options.requester };
+    const input: { -readonly [K in keyof RequestInput]: RequestInput[K] } = { name, value };
+    if (options.requester !== undefined) input.requester = options.requester;
+    if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion;
+    if (options.ifModRevision !== undefined) input.ifModRevision = options.ifModRevision;
     const [receipt] = await this.requestMany([input], options);
     return receipt!;
   }
