@@ -66,6 +66,8 @@ export type WaitKind = "consumer" | "provider";
 export interface WaitRequest {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** Consumer waits only: also wake on the selection's change requests arriving or leaving the queue. */
+  readonly requests?: boolean | undefined;
 }
 
 export class Switchboard {
@@ -77,6 +79,8 @@ export class Switchboard {
   readonly #committer: GroupCommitter;
   readonly #locks = new KeyedMutex();
   readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
+  /** Consumer waiters that also watch the queue (pending=true); each is in #waiters.consumer too. */
+  readonly #queueWatchers = new WaiterIndex();
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
@@ -447,6 +451,11 @@ export class Switchboard {
     return { registers, next: more ? registers[registers.length - 1]!.name : null };
   }
 
+  /** The pending change requests of one register, oldest first (empty when none). */
+  queued(name: string): readonly ChangeRequest[] {
+    return this.#state.queues.get(name) ?? [];
+  }
+
   /** Pending change requests of the selection with id > after, in id order. */
   pendingRequests(selector: Selector, after = 0): ChangeRequest[] {
     const out: ChangeRequest[] = [];
@@ -461,16 +470,22 @@ export class Switchboard {
    * caller must resync (index older than the event ring, or newer than the current revision),
    * and which watched registers were removed since.
    */
-  changesSince(selector: Selector, index: number): { changed: boolean; resync: boolean; removed: string[] } {
+  changesSince(
+    selector: Selector,
+    index: number,
+    withRequests = false,
+  ): { changed: boolean; resync: boolean; removed: string[] } {
     if (index > this.#state.revision || !this.#ring.covers(index)) return { changed: true, resync: true, removed: [] };
     const names = new Set(selector.names ?? []);
     const prefixes = selector.prefixes ?? [];
     let changed = false;
     const removed = new Set<string>();
     for (const e of this.#ring.since(index)) {
-      if (e.type !== "set" && e.type !== "delete" && e.type !== "expire") continue;
+      const queue = e.type === "request" || e.type === "ack";
+      if (queue && !withRequests) continue;
       if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
       changed = true;
+      if (queue) continue;
       if (e.type === "set") removed.delete(e.name);
       else removed.add(e.name);
     }
@@ -505,6 +520,7 @@ export class Switchboard {
     if (req.timeoutMs <= 0) return Promise.resolve({ reason: "timeout" });
     if (this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
     const index = this.#waiters[kind];
+    const queue = kind === "consumer" && req.requests === true ? this.#queueWatchers : undefined;
     const { signal } = req;
     return new Promise<WaitOutcome>((resolve) => {
       let done = false;
@@ -517,12 +533,14 @@ export class Switchboard {
           if (done) return;
           done = true;
           index.remove(waiter);
+          queue?.remove(waiter);
           this.clock.clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           resolve(outcome);
         },
       };
       index.add(waiter);
+      queue?.add(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -673,6 +691,8 @@ export class Switchboard {
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       if (kind)
         for (const w of this.#waiters[kind].match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
+      if (m.type === "request" || m.type === "ack")
+        for (const w of this.#queueWatchers.match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
       for (const l of this.#listeners) {
         try {
           l(m);

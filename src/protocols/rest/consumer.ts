@@ -4,8 +4,8 @@ import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
-import { formatView } from "./format.js";
-import { intParam, readBody, selectorFromQuery } from "./parse.js";
+import { formatPending, formatView } from "./format.js";
+import { flagParam, intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
@@ -20,10 +20,14 @@ export function consumerRoutes(ctx: RestContext): Hono {
     const names = new Set(selector.names ?? []);
     auth.authorize(principal, "read", [...names]);
     if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    const pending = flagParam(c, "pending");
     const held = requestSignal(c, auth, principal);
     let result: Awaited<ReturnType<typeof core.consumerPoll>>;
     try {
-      result = await core.consumerPoll(selector, intParam(c, "index"), pollOptions(c, ctx, held.signal));
+      result = await core.consumerPoll(selector, intParam(c, "index"), {
+        ...pollOptions(c, ctx, held.signal),
+        pending,
+      });
     } finally {
       held.release();
     }
@@ -33,7 +37,10 @@ export function consumerRoutes(ctx: RestContext): Hono {
     const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
     return indexed(c, result, {
       ...(result.resync ? { resync: true } : {}),
-      registers: visible.map(formatView),
+      registers: visible.map((v) => {
+        const queue = result.pending?.get(v.name);
+        return queue === undefined ? formatView(v) : { ...formatView(v), pending: queue.map(formatPending) };
+      }),
     });
   });
 

@@ -32,3 +32,13 @@ export function formatRequest(r: ChangeRequest) {
     ...(r.requester === undefined ? {} : { requester: r.requester }),
   };
 }
+
+/** A pending request as a consumer sees it next to the register (`pending=true`): no name, it is the register's. */
+export function formatPending(r: ChangeRequest) {
+  return {
+    id: r.id,
+    value: r.value,
+    requestedAt: iso(r.requestedAt),
+    ...(r.requester === undefined ? {} : { requester: r.requester }),
+  };
+}

@@ -78,7 +78,15 @@ export const openApiDocument = {
     "/consumer": {
       get: {
         summary: "Read registers; with index, long-poll for a change after it",
-        parameters: [...selector, q("index", "Revision last seen.", { type: "integer" }), epoch, wait],
+        parameters: [
+          ...selector,
+          q("index", "Revision last seen.", { type: "integer" }),
+          epoch,
+          wait,
+          q("pending", "Add each register's pending change requests; their arrival and outcome wake the poll.", {
+            type: "boolean",
+          }),
+        ],
         responses: {
           "200": { description: "Current state", headers: indexHeader, ...json(ref("ConsumerResult")) },
           ...errors(400, 429, 503),
@@ -180,6 +188,20 @@ export const openApiDocument = {
           createdAt: { type: "string", format: "date-time" },
           updatedAt: { type: "string", format: "date-time" },
           expiresAt: { type: ["string", "null"], format: "date-time" },
+          pending: {
+            type: "array",
+            description: "With pending=true: the register's pending change requests, oldest first",
+            items: {
+              type: "object",
+              properties: {
+                id: { type: "integer" },
+                value: {},
+                requestedAt: { type: "string", format: "date-time" },
+                requester: { type: "string" },
+                expiresAt: { type: "string", format: "date-time" },
+              },
+            },
+          },
         },
       },
       ConsumerResult: {

@@ -71,3 +71,14 @@ export function deleteConditions(c: Context, names: readonly string[]): DeleteIn
     ...(revisions[i] === undefined ? {} : { ifModRevision: revisions[i] }),
   }));
 }
+
+/** An optional boolean query flag: true/1 or false/0 (absent = false). */
+export function flagParam(c: Context, key: string): boolean {
+  const all = c.req.queries(key);
+  if (!all || all.length === 0) return false;
+  const v = all[0]!;
+  if (all.length > 1 || !["true", "false", "1", "0"].includes(v)) {
+    throw new SwitchboardError("INVALID_QUERY", `${key} must be true or false`, { details: { [key]: all } });
+  }
+  return v === "true" || v === "1";
+}
