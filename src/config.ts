@@ -91,6 +91,9 @@ export const configSchema = z.object({
   maxBatch: int(1).default(1000).describe("registers or requests per batch"),
   maxNames: int(1).default(1000).describe("names and prefixes per read or poll"),
   maxQueue: int(1).default(1000).describe("pending change requests per register"),
+  requestTtl: duration
+    .default(300_000)
+    .describe("how long a change request without expiresIn waits for a provider poll (0 = forever)"),
   maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */

@@ -129,13 +129,18 @@ export async function providerPoll(
   const pending = sb.pendingRequests(selector, cursor);
   const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
   // A resync answers at once: the provider must learn of the new history before it waits in it.
-  if (pending.length > 0 || resync) return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
+  if (pending.length > 0 || resync) {
+    sb.markDelivered(pending);
+    return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
+  }
   const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
+  const requests = sb.pendingRequests(selector, cursor);
+  sb.markDelivered(requests);
   return {
     epoch,
     index: sb.revision,
     resync,
-    requests: sb.pendingRequests(selector, cursor),
+    requests,
     missing: missing(),
     ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
   };

@@ -17,6 +17,7 @@ import {
   providerPoll,
 } from "./polls.js";
 import type { Clock, Persistence, TimerHandle } from "./ports.js";
+import { RequestDeadlines } from "./request-expiry.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
 import type {
@@ -50,6 +51,8 @@ export interface SwitchboardOptions {
    * refreshed before they expire. Omitted: the register's own TTL. 0: no grace.
    */
   readonly ttlGraceMs?: number;
+  /** How long a change request waits for delivery when it names no expiresIn, ms (default 5 min; 0 = forever). */
+  readonly requestTtlMs?: number;
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
@@ -85,6 +88,8 @@ export class Switchboard {
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
   readonly #sweepIntervalMs: number;
+  readonly #requestTtlMs: number;
+  readonly #requestDeadlines = new RequestDeadlines();
   readonly #onError: (err: unknown, context: string) => void;
   #nextRevision: number;
   #nextRequestId: number;
@@ -102,6 +107,8 @@ export class Switchboard {
     this.#ring.forgetUpTo(state.revision);
     this.#committer = new GroupCommitter(options.persistence);
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+    this.#requestTtlMs = options.requestTtlMs ?? 300_000;
+    for (const q of state.queues.values()) for (const r of q) this.#requestDeadlines.add(r);
     this.#onError = options.onError ?? (() => undefined);
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
@@ -326,6 +333,7 @@ export class Switchboard {
       assertName(i.name);
       this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
       assertCondition(i.name, i);
+      if (i.expiresInMs !== undefined) this.#checkTtl(i.name, i.expiresInMs);
     }
     return this.#locked(
       inputs.map((i) => i.name),
@@ -350,12 +358,14 @@ export class Switchboard {
         const mutations: Mutation[] = [];
         const requests: ChangeRequest[] = [];
         for (const i of inputs) {
+          const ttl = i.expiresInMs ?? this.#requestTtlMs;
           const request: ChangeRequest = {
             id: ++this.#nextRequestId,
             name: i.name,
             value: i.value,
             requestedAt: now,
             ...(i.requester === undefined ? {} : { requester: i.requester }),
+            ...(ttl > 0 ? { expiresAt: now + ttl } : {}),
           };
           mutations.push({ type: "request", name: i.name, revision: ++this.#nextRevision, request });
           requests.push(request);
@@ -403,10 +413,42 @@ export class Switchboard {
         return { mutations, result: expired };
       });
     };
-    this.#sweeping = run().finally(() => {
+    const runAll = async (): Promise<number> => {
+      const expired = await run();
+      await this.#expireRequests();
+      return expired;
+    };
+    this.#sweeping = runAll().finally(() => {
       this.#sweeping = undefined;
     });
     return this.#sweeping;
+  }
+
+  /** Drops undelivered change requests whose expiresAt passed, each register's in one ack event. */
+  async #expireRequests(): Promise<void> {
+    const due = this.#requestDeadlines.due(this.clock.now(), this.limits.maxBatch * 10);
+    if (due.size === 0) return;
+    await this.#locked(due.keys(), () => {
+      const now = this.clock.now();
+      const mutations: Mutation[] = [];
+      for (const [name, candidates] of due) {
+        const queued = new Map((this.#state.queues.get(name) ?? []).map((r) => [r.id, r]));
+        const ids = candidates.filter((id) => {
+          const r = queued.get(id);
+          // Delivered meanwhile (a poll ran while this sweep waited for the guard) or already gone: not expired.
+          return r?.expiresAt !== undefined && r.expiresAt <= now && !this.#requestDeadlines.isDelivered(id);
+        });
+        if (ids.length === 0) continue;
+        const revision = ++this.#nextRevision;
+        mutations.push({ type: "ack", name, revision, upTo: ids[ids.length - 1]!, ids, reason: "request_expired" });
+      }
+      return { mutations, result: undefined };
+    });
+  }
+
+  /** Marks requests a provider poll handed out: delivered requests no longer expire. */
+  markDelivered(requests: readonly ChangeRequest[]): void {
+    this.#requestDeadlines.delivered(requests);
   }
 
   /** Writes a snapshot of the committed state and lets the store drop its log. */
@@ -685,7 +727,13 @@ export class Switchboard {
   #apply(mutations: readonly Mutation[]): void {
     const at = this.clock.now();
     for (const m of mutations) {
+      if (m.type === "ack") {
+        for (const r of this.#state.queues.get(m.name) ?? []) {
+          if (m.ids ? m.ids.includes(r.id) : r.id <= m.upTo) this.#requestDeadlines.remove(r.id);
+        }
+      }
       this.#state.apply(m);
+      if (m.type === "request") this.#requestDeadlines.add(m.request);
       if (m.type === "refresh") continue;
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";

@@ -29,10 +29,12 @@ export interface ChangeRequest {
   readonly value: Json;
   readonly requestedAt: number;
   readonly requester?: string;
+  /** Epoch ms after which the request, if no provider poll has delivered it yet, leaves the queue. */
+  readonly expiresAt?: number;
 }
 
 /** Why change requests left a queue: acknowledged by the provider, or dropped with the register. */
-export type AckReason = "acknowledged" | "expired" | "deleted";
+export type AckReason = "acknowledged" | "expired" | "deleted" | "request_expired";
 
 export type SwitchboardEvent =
   | { readonly type: "set"; readonly name: string; readonly revision: number; readonly register: Register }
@@ -43,8 +45,10 @@ export type SwitchboardEvent =
       readonly type: "ack";
       readonly name: string;
       readonly revision: number;
-      /** Every pending request of this register with id <= upTo left the queue. */
+      /** Every pending request of this register with id <= upTo left the queue (unless `ids` is given). */
       readonly upTo: number;
+      /** Only these requests left the queue (undelivered requests whose expiresIn passed); upTo is their highest id. */
+      readonly ids?: readonly number[];
       readonly reason: AckReason;
     };
 
@@ -94,6 +98,8 @@ export interface RequestInput {
   readonly name: string;
   readonly value: Json;
   readonly requester?: string;
+  /** How long the request waits for a provider poll, ms; 0 = forever; omitted: the server's request TTL. */
+  readonly expiresInMs?: number | undefined;
   /** Queue only if the register is still at this version (the state the requester saw). */
   readonly ifVersion?: number | undefined;
   readonly ifModRevision?: number | undefined;

@@ -58,6 +58,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
         name: r.name,
         value: r.value,
         ...(r.requester === undefined ? {} : { requester: r.requester }),
+        ...(r.expiresIn === undefined ? {} : { expiresInMs: r.expiresIn }),
         ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
         ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),

@@ -30,6 +30,7 @@ export function formatRequest(r: ChangeRequest) {
     value: r.value,
     requestedAt: iso(r.requestedAt),
     ...(r.requester === undefined ? {} : { requester: r.requester }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: iso(r.expiresAt) }),
   };
 }
 
@@ -40,5 +41,6 @@ export function formatPending(r: ChangeRequest) {
     value: r.value,
     requestedAt: iso(r.requestedAt),
     ...(r.requester === undefined ? {} : { requester: r.requester }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: iso(r.expiresAt) }),
   };
 }

@@ -27,7 +27,14 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
     case "request":
       return { type: e.type, name: e.name, revision: e.revision, request: formatRequest(e.request) };
     case "ack":
-      return { type: e.type, name: e.name, revision: e.revision, upTo: e.upTo, reason: e.reason };
+      return {
+        type: e.type,
+        name: e.name,
+        revision: e.revision,
+        upTo: e.upTo,
+        ...(e.ids === undefined ? {} : { ids: e.ids }),
+        reason: e.reason,
+      };
     default:
       return { type: e.type, name: e.name, revision: e.revision };
   }

@@ -27,6 +27,19 @@ const ttl = z
 /** A compare-and-set condition: the register's current version / modRevision (0 = must not exist). */
 const condition = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
 
+/** A duration (seconds or "30s"), parsed to ms. */
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    try {
+      return parseDuration(v, "expiresIn");
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
 export const registerInput = z.object({
   name: z.string(),
   value: anyJson,
@@ -45,6 +58,8 @@ export const requestInput = z.object({
   name: z.string(),
   value: anyJson,
   requester: z.string().max(256).optional(),
+  /** How long the request waits for a provider poll (0 = forever); omitted: --request-ttl. */
+  expiresIn: duration,
   ifVersion: condition,
   ifModRevision: condition,
 });

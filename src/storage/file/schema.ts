@@ -30,6 +30,7 @@ const changeRequest = z.looseObject({
   value: json,
   requestedAt: epochMs,
   requester: z.string().exactOptional(),
+  expiresAt: epochMs.exactOptional(),
 });
 
 export const mutationSchema = z.discriminatedUnion("type", [
@@ -42,7 +43,8 @@ export const mutationSchema = z.discriminatedUnion("type", [
     name: z.string(),
     revision,
     upTo: z.number().int().nonnegative(),
-    reason: z.enum(["acknowledged", "expired", "deleted"]),
+    ids: z.array(z.number().int().nonnegative()).exactOptional(),
+    reason: z.enum(["acknowledged", "expired", "deleted", "request_expired"]),
   }),
   z.looseObject({
     type: z.literal("refresh"),

@@ -14,6 +14,7 @@ export interface BoardOptions {
   readonly eventRingSize?: number;
   readonly sweepIntervalMs?: number;
   readonly ttlGraceMs?: number;
+  readonly requestTtlMs?: number;
 }
 
 export interface Board {
@@ -38,6 +39,7 @@ export async function openBoard(options: BoardOptions = {}): Promise<Board> {
     ...(options.eventRingSize ? { eventRingSize: options.eventRingSize } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.ttlGraceMs === undefined ? {} : { ttlGraceMs: options.ttlGraceMs }),
+    ...(options.requestTtlMs === undefined ? {} : { requestTtlMs: options.requestTtlMs }),
   });
   const events: SwitchboardEvent[] = [];
   sb.subscribe((e) => events.push(e));

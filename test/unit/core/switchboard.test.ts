@@ -367,7 +367,15 @@ describe("change requests", () => {
     expect(sb.pendingRequests({ names: ["a"] }).map((r) => r.value)).toEqual([1, 2, 3]);
     expect(sb.pendingRequests({ names: ["b"] }).map((r) => r.value)).toEqual([1, 2]);
     expect(sb.pendingRequests({ prefixes: [""] }).map((r) => r.id)).toEqual(ids);
-    expect(issued[0]).toEqual({ id: ids[0], name: "a", value: 1, requestedAt: clock.now(), requester: "a-client" });
+    expect(issued[0]).toEqual({
+      id: ids[0],
+      name: "a",
+      value: 1,
+      requestedAt: clock.now(),
+      requester: "a-client",
+      // The default request TTL (5 min): undelivered, it leaves the queue then.
+      expiresAt: clock.now() + 300_000,
+    });
     const batch = await sb.request([
       { name: "b", value: 3 },
       { name: "a", value: 4 },
