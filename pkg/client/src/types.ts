@@ -91,6 +91,8 @@ export interface RequestInput {
   readonly value: Json;
   /** Who asks, as the provider will see it (`requester`). */
   readonly requester?: string | undefined;
+  /** How long the request may wait for the provider to poll (0 = forever; default: the server's --request-ttl). */
+  readonly expiresIn?: Duration | undefined;
   /** Queue only if the register is still at this version (the state the caller saw). */
   readonly ifVersion?: number | undefined;
   readonly ifModRevision?: number | undefined;
