@@ -94,6 +94,9 @@ export const configSchema = z.object({
   requestTtl: duration
     .default(300_000)
     .describe("how long a change request without expiresIn waits for a provider poll (0 = forever)"),
+  requestHistory: duration
+    .default(600_000)
+    .describe("how long a change request's outcome is kept after it finished (GET /consumer/requests/<id>)"),
   maxWaiters: int(1).default(200_000).describe("long-polls and event streams held at once"),
   shutdownTimeout: duration.default(10_000).describe("on SIGINT/SIGTERM, cut connections still open after this"),
   /** Allow browsers on other origins (Access-Control-Allow-Origin); empty disables CORS. */

@@ -107,6 +107,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
     requestTtlMs: config.requestTtl,
+    requestHistoryMs: config.requestHistory,
     ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => log.error({ err, context }, "background task failed"),
   });

@@ -89,6 +89,10 @@ export const ERROR_CODES = {
       "Too many writes, change requests or failed logins from this token or address; retry after Retry-After.",
   },
   REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
+  REQUEST_NOT_FOUND: {
+    kind: "not_found",
+    description: "No change request has that id, or its outcome is older than the request history (--request-history).",
+  },
   ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
   SERVICE_NOT_FOUND: {
     kind: "not_found",

@@ -9,6 +9,7 @@ import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
+import { type Outcome, type OutcomeStatus, OutcomeStore } from "./outcomes.js";
 import {
   type ConsumerPollResult,
   consumerPoll,
@@ -27,6 +28,7 @@ import type {
   JsonObject,
   Mutation,
   Register,
+  ReportedOutcome,
   RequestInput,
   Selector,
   SetInput,
@@ -53,6 +55,8 @@ export interface SwitchboardOptions {
   readonly ttlGraceMs?: number;
   /** How long a change request waits for delivery when it names no expiresIn, ms (default 5 min; 0 = forever). */
   readonly requestTtlMs?: number;
+  /** How long a request's final outcome is kept for GET /consumer/requests/<id>, ms (default 10 min). */
+  readonly requestHistoryMs?: number;
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
@@ -90,6 +94,7 @@ export class Switchboard {
   readonly #sweepIntervalMs: number;
   readonly #requestTtlMs: number;
   readonly #requestDeadlines = new RequestDeadlines();
+  readonly #outcomes: OutcomeStore;
   readonly #onError: (err: unknown, context: string) => void;
   #nextRevision: number;
   #nextRequestId: number;
@@ -108,7 +113,13 @@ export class Switchboard {
     this.#committer = new GroupCommitter(options.persistence);
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#requestTtlMs = options.requestTtlMs ?? 300_000;
-    for (const q of state.queues.values()) for (const r of q) this.#requestDeadlines.add(r);
+    this.#outcomes = new OutcomeStore(this.clock, options.requestHistoryMs ?? 600_000);
+    for (const q of state.queues.values()) {
+      for (const r of q) {
+        this.#requestDeadlines.add(r);
+        this.#outcomes.queued(r);
+      }
+    }
     this.#onError = options.onError ?? (() => undefined);
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
@@ -449,6 +460,63 @@ export class Switchboard {
   /** Marks requests a provider poll handed out: delivered requests no longer expire. */
   markDelivered(requests: readonly ChangeRequest[]): void {
     this.#requestDeadlines.delivered(requests);
+    this.#outcomes.delivered(requests.map((r) => r.id));
+  }
+
+  /** Outcome long-polls held now (they count against maxWaiters). */
+  get outcomeWaiters(): number {
+    return this.#outcomes.waiting;
+  }
+
+  /** A request's life-cycle state, while queued and for the request history after. */
+  outcome(id: number): Outcome | undefined {
+    return this.#outcomes.get(id);
+  }
+
+  /** Holds until the request reaches a final status (or the timeout/signal/shutdown); answers its outcome then. */
+  waitOutcome(id: number, timeoutMs: number, signal?: AbortSignal): Promise<Outcome | undefined> {
+    if (this.#closing) return Promise.resolve(this.#outcomes.get(id));
+    if (timeoutMs > 0 && this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
+    return this.#outcomes.wait(id, timeoutMs, signal);
+  }
+
+  /**
+   * A provider's outcomes for requests it handled: each still-queued request leaves the queue with
+   * its status (done, rejected, failed) and optional result/message, in one ack event per
+   * register. Ids no longer queued (already acknowledged, expired, unknown) are left alone.
+   * Answers each id's outcome after the report (undefined for unknown ids).
+   */
+  async report(reports: readonly ReportedOutcome[]): Promise<(Outcome | undefined)[]> {
+    this.#writable();
+    this.#checkBatch(reports.length);
+    const byName = new Map<string, ReportedOutcome[]>();
+    for (const r of reports) {
+      if (!Number.isSafeInteger(r.id) || r.id < 1) {
+        throw new SwitchboardError("INVALID_INDEX", "an ack id must be a positive integer", { details: { id: r.id } });
+      }
+      if (r.result !== undefined)
+        this.#checkJson("VALUE_TOO_LARGE", "result", String(r.id), r.result, this.limits.maxValueBytes);
+      const name = this.#outcomes.get(r.id)?.name;
+      if (name === undefined) continue;
+      const list = byName.get(name);
+      if (list) list.push(r);
+      else byName.set(name, [r]);
+    }
+    if (byName.size > 0) {
+      await this.#locked(byName.keys(), () => {
+        const mutations: Mutation[] = [];
+        for (const [name, list] of byName) {
+          const queued = new Set((this.#state.queues.get(name) ?? []).map((q) => q.id));
+          const outcomes = list.filter((r) => queued.has(r.id));
+          if (outcomes.length === 0) continue;
+          const ids = [...new Set(outcomes.map((o) => o.id))].sort((a, b) => a - b);
+          const revision = ++this.#nextRevision;
+          mutations.push({ type: "ack", name, revision, upTo: ids.at(-1)!, ids, reason: "acknowledged", outcomes });
+        }
+        return { mutations, result: undefined };
+      });
+    }
+    return reports.map((r) => this.#outcomes.get(r.id));
   }
 
   /** Writes a snapshot of the committed state and lets the store drop its log. */
@@ -632,6 +700,7 @@ export class Switchboard {
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
     for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
     for (const end of [...this.#streams]) end();
+    this.#outcomes.closeAll();
     await this.#sweeping?.catch(() => 0);
     await this.#committer.onIdle();
     await this.persistence.close();
@@ -641,7 +710,7 @@ export class Switchboard {
 
   /** Long-polls and streams held: what maxWaiters bounds. */
   #held(): number {
-    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size;
+    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size + this.#outcomes.waiting;
   }
 
   #writable(): void {
@@ -728,12 +797,24 @@ export class Switchboard {
     const at = this.clock.now();
     for (const m of mutations) {
       if (m.type === "ack") {
+        const reported = new Map((m.outcomes ?? []).map((o) => [o.id, o]));
+        const status: OutcomeStatus =
+          m.reason === "acknowledged" ? "done" : m.reason === "request_expired" ? "expired" : "dropped";
         for (const r of this.#state.queues.get(m.name) ?? []) {
-          if (m.ids ? m.ids.includes(r.id) : r.id <= m.upTo) this.#requestDeadlines.remove(r.id);
+          if (!(m.ids ? m.ids.includes(r.id) : r.id <= m.upTo)) continue;
+          this.#requestDeadlines.remove(r.id);
+          const o = reported.get(r.id);
+          this.#outcomes.finish(r.id, o?.status ?? status, {
+            ...(o?.result === undefined ? {} : { result: o.result }),
+            ...(o?.message === undefined ? {} : { message: o.message }),
+          });
         }
       }
       this.#state.apply(m);
-      if (m.type === "request") this.#requestDeadlines.add(m.request);
+      if (m.type === "request") {
+        this.#requestDeadlines.add(m.request);
+        this.#outcomes.queued(m.request);
+      }
       if (m.type === "refresh") continue;
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";

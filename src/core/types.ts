@@ -49,8 +49,18 @@ export type SwitchboardEvent =
       readonly upTo: number;
       /** Only these requests left the queue (undelivered requests whose expiresIn passed); upTo is their highest id. */
       readonly ids?: readonly number[];
+      /** What the provider reported for some of them (PUT /provider/acks); the others are "done". */
+      readonly outcomes?: readonly ReportedOutcome[];
       readonly reason: AckReason;
     };
+
+/** A provider's report on one request it handled. */
+export interface ReportedOutcome {
+  readonly id: number;
+  readonly status: "done" | "rejected" | "failed";
+  readonly result?: Json;
+  readonly message?: string;
+}
 
 export type EventType = SwitchboardEvent["type"];
 

@@ -4,8 +4,8 @@ import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
-import { formatPending, formatView } from "./format.js";
-import { flagParam, intParam, readBody, selectorFromQuery } from "./parse.js";
+import { formatOutcome, formatPending, formatView } from "./format.js";
+import { flagParam, intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
@@ -42,6 +42,36 @@ export function consumerRoutes(ctx: RestContext): Hono {
         return queue === undefined ? formatView(v) : { ...formatView(v), pending: queue.map(formatPending) };
       }),
     });
+  });
+
+  // A request's outcome; with wait=, held until it is final. Whoever may read the register may see it.
+  app.get("/requests/:id", async (c) => {
+    const raw = c.req.param("id");
+    if (!/^\d{1,15}$/.test(raw))
+      throw new SwitchboardError("INVALID_INDEX", "the request id must be a positive integer");
+    const id = Number(raw);
+    const principal = principalOf(c, auth);
+    const known = core.outcome(id);
+    // Unknown and unreadable look alike to a caller without read on the register.
+    if (!known || !auth.may(principal, "read", known.name)) {
+      if (known) auth.authorize(principal, "read", [known.name]);
+      throw new SwitchboardError("REQUEST_NOT_FOUND", `no change request ${id} (or its outcome is no longer kept)`, {
+        details: { id },
+      });
+    }
+    const waitMs = waitParam(c, 0);
+    if (waitMs > core.limits.maxWaitMs) {
+      throw new SwitchboardError("WAIT_TOO_LONG", `wait may be at most ${core.limits.maxWaitMs} ms`);
+    }
+    const held = requestSignal(c, auth, principal);
+    let outcome: Awaited<ReturnType<typeof core.waitOutcome>>;
+    try {
+      outcome = await core.waitOutcome(id, waitMs, held.signal);
+    } finally {
+      held.release();
+    }
+    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+    return indexed(c, now(core), formatOutcome(outcome ?? known));
   });
 
   app.put("/", async (c) => {

@@ -33,6 +33,7 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
         revision: e.revision,
         upTo: e.upTo,
         ...(e.ids === undefined ? {} : { ids: e.ids }),
+        ...(e.outcomes === undefined ? {} : { outcomes: e.outcomes }),
         reason: e.reason,
       };
     default:

@@ -68,3 +68,17 @@ export const consumerPutBody = z.union([
   z.object({ requests: z.array(requestInput).min(1) }),
   requestInput.transform((r) => ({ requests: [r] })),
 ]);
+
+/** PUT /provider/acks: a provider's outcomes for requests it handled. */
+export const acksBody = z.object({
+  acks: z
+    .array(
+      z.object({
+        id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        status: z.enum(["done", "rejected", "failed"]),
+        result: anyJson.optional(),
+        message: z.string().max(1024).optional(),
+      }),
+    )
+    .min(1),
+});

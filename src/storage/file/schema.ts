@@ -44,6 +44,16 @@ export const mutationSchema = z.discriminatedUnion("type", [
     revision,
     upTo: z.number().int().nonnegative(),
     ids: z.array(z.number().int().nonnegative()).exactOptional(),
+    outcomes: z
+      .array(
+        z.looseObject({
+          id: z.number().int().nonnegative(),
+          status: z.enum(["done", "rejected", "failed"]),
+          result: json.exactOptional(),
+          message: z.string().exactOptional(),
+        }),
+      )
+      .exactOptional(),
     reason: z.enum(["acknowledged", "expired", "deleted", "request_expired"]),
   }),
   z.looseObject({

@@ -15,6 +15,7 @@ export interface BoardOptions {
   readonly sweepIntervalMs?: number;
   readonly ttlGraceMs?: number;
   readonly requestTtlMs?: number;
+  readonly requestHistoryMs?: number;
 }
 
 export interface Board {
@@ -40,6 +41,7 @@ export async function openBoard(options: BoardOptions = {}): Promise<Board> {
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.ttlGraceMs === undefined ? {} : { ttlGraceMs: options.ttlGraceMs }),
     ...(options.requestTtlMs === undefined ? {} : { requestTtlMs: options.requestTtlMs }),
+    ...(options.requestHistoryMs === undefined ? {} : { requestHistoryMs: options.requestHistoryMs }),
   });
   const events: SwitchboardEvent[] = [];
   sb.subscribe((e) => events.push(e));

@@ -1,0 +1,79 @@
+// Request outcomes over REST: PUT /provider/acks, GET /consumer/requests/<id>?wait= long-polling, the ack event's outcomes.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+let srv: TestServer;
+
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+afterAll(async () => {
+  await srv.dispose();
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${srv.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function requestId(name: string, value: unknown): Promise<number> {
+  return (await call("PUT", "/consumer", { name, value })).body.requests[0].id;
+}
+
+describe("outcomes", () => {
+  it("an app waiting on a request gets the provider's outcome within 50 ms of the ack", async () => {
+    await call("PUT", "/provider", { name: "oc/lamp", value: "off" });
+    const id = await requestId("oc/lamp", "on");
+    expect((await call("GET", `/consumer/requests/${id}`)).body).toMatchObject({ id, status: "pending" });
+    const waiting = fetch(`${srv.url}/consumer/requests/${id}?wait=20s`).then(async (res) => ({
+      at: performance.now(),
+      body: (await res.json()) as any,
+    }));
+    // Bounded wait until the server holds the outcome poll, so the ack is what answers it.
+    for (let i = 0; i < 500 && srv.server.core.outcomeWaiters < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(srv.server.core.outcomeWaiters).toBe(1);
+    const polled = await call("GET", "/provider?name=oc/lamp&wait=0");
+    expect(polled.body.requests[0].id).toBe(id);
+    expect((await call("GET", `/consumer/requests/${id}`)).body.status).toBe("delivered");
+    const ackedAt = performance.now();
+    const acked = await call("PUT", "/provider/acks", {
+      acks: [{ id, status: "failed", message: "relay stuck", result: { code: 7 } }],
+    });
+    expect(acked.body.acks[0]).toMatchObject({ id, status: "failed" });
+    const woke = await waiting;
+    expect(woke.body).toMatchObject({
+      id,
+      name: "oc/lamp",
+      status: "failed",
+      message: "relay stuck",
+      result: { code: 7 },
+    });
+    expect(woke.at - ackedAt).toBeLessThan(50);
+    // The request left the queue.
+    expect((await call("GET", "/provider?name=oc/lamp&wait=0")).body.requests).toEqual([]);
+  });
+
+  it("GET /provider?after= still acknowledges as done", async () => {
+    await call("PUT", "/provider", { name: "oc/fan", value: 0 });
+    const id = await requestId("oc/fan", 2);
+    await call("GET", `/provider?name=oc/fan&wait=0&after=${id}`);
+    expect((await call("GET", `/consumer/requests/${id}?wait=1s`)).body.status).toBe("done");
+  });
+
+  it("answers REQUEST_NOT_FOUND for an unknown id, INVALID_INDEX for a malformed one, unknown in acks", async () => {
+    const missing = await call("GET", "/consumer/requests/987654");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("REQUEST_NOT_FOUND");
+    expect((await call("GET", "/consumer/requests/abc")).body.error.code).toBe("INVALID_INDEX");
+    const acks = await call("PUT", "/provider/acks", { acks: [{ id: 987654, status: "done" }] });
+    expect(acks.body.acks).toEqual([{ id: 987654, status: "unknown" }]);
+    const bad = await call("PUT", "/provider/acks", { acks: [{ id: 1, status: "maybe" }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("INVALID_BODY");
+  });
+});
