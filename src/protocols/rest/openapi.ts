@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of the REST API served at /openapi.json (checked against real answers by a test).
 
 import { z } from "zod";
-import { registerInput, requestInput } from "./schemas.js";
+import { acksBody, registerInput, requestInput } from "./schemas.js";
 
 /** JSON Schema of a body as clients send it (the input side of the zod schema). */
 function fromZod(schema: z.ZodType): Record<string, unknown> {
@@ -73,6 +73,26 @@ export const openApiDocument = {
           q("ifModRevision", "Delete only at this modRevision.", { type: "integer" }),
         ],
         responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 409, 503) },
+      },
+    },
+    "/provider/acks": {
+      put: {
+        summary: "Report outcomes (done, rejected, failed) of handled change requests; they leave the queue",
+        requestBody: { required: true, ...json(ref("AcksBody")) },
+        responses: {
+          "200": { description: "Each id's outcome now (status unknown: no such request)", ...json(ref("AcksResult")) },
+          ...errors(400, 413, 503),
+        },
+      },
+    },
+    "/consumer/requests/{id}": {
+      get: {
+        summary: "A change request's outcome; with wait, held until it is final",
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }, wait],
+        responses: {
+          "200": { description: "The outcome", ...json(ref("Outcome")) },
+          ...errors(400, 404),
+        },
       },
     },
     "/consumer": {
@@ -223,6 +243,32 @@ export const openApiDocument = {
         },
       },
       RequestInput: fromZod(requestInput),
+      AcksBody: fromZod(acksBody),
+      Outcome: {
+        type: "object",
+        required: ["id", "status"],
+        properties: {
+          id: { type: "integer" },
+          name: { type: "string" },
+          status: {
+            type: "string",
+            enum: ["pending", "delivered", "done", "rejected", "failed", "expired", "dropped", "unknown"],
+          },
+          requestedAt: { type: "string", format: "date-time" },
+          requester: { type: "string" },
+          finishedAt: { type: "string", format: "date-time" },
+          result: {},
+          message: { type: "string" },
+        },
+      },
+      AcksResult: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          epoch: { type: "string" },
+          acks: { type: "array", items: ref("Outcome") },
+        },
+      },
       RequestBatch: {
         type: "object",
         required: ["requests"],
