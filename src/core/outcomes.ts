@@ -33,6 +33,9 @@ export class OutcomeStore {
   /** Final outcomes in the order they finished, for pruning. */
   readonly #finished: number[] = [];
   readonly #waiters = new Map<number, Set<(o: Outcome) => void>>();
+  /** register name + NUL + requestKey → request id, for as long as the outcome is kept. */
+  readonly #byKey = new Map<string, number>();
+  readonly #keyOf = new Map<number, string>();
 
   constructor(
     private readonly clock: Clock,
@@ -44,7 +47,19 @@ export class OutcomeStore {
     return this.#byId.get(id);
   }
 
+  /** The request made earlier with this key for this register, while its outcome is kept. */
+  byKey(name: string, key: string): Outcome | undefined {
+    this.#prune();
+    const id = this.#byKey.get(`${name}\0${key}`);
+    return id === undefined ? undefined : this.#byId.get(id);
+  }
+
   queued(r: ChangeRequest): void {
+    if (r.requestKey !== undefined) {
+      const k = `${r.name}\0${r.requestKey}`;
+      this.#byKey.set(k, r.id);
+      this.#keyOf.set(r.id, k);
+    }
     this.#byId.set(r.id, {
       id: r.id,
       name: r.name,
@@ -123,7 +138,14 @@ export class OutcomeStore {
     while (n < this.#finished.length) {
       const o = this.#byId.get(this.#finished[n]!);
       if (o?.finishedAt !== undefined && o.finishedAt > cutoff) break;
-      if (o) this.#byId.delete(o.id);
+      if (o) {
+        this.#byId.delete(o.id);
+        const k = this.#keyOf.get(o.id);
+        if (k !== undefined) {
+          this.#keyOf.delete(o.id);
+          if (this.#byKey.get(k) === o.id) this.#byKey.delete(k);
+        }
+      }
       n++;
     }
     if (n > 0) this.#finished.splice(0, n);

@@ -345,15 +345,23 @@ export class Switchboard {
       this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
       assertCondition(i.name, i);
       if (i.expiresInMs !== undefined) this.#checkTtl(i.name, i.expiresInMs);
+      if (i.requestKey !== undefined && (i.requestKey.length === 0 || i.requestKey.length > 128)) {
+        throw new SwitchboardError("INVALID_BODY", `requestKey of ${i.name} must be 1 to 128 characters`);
+      }
     }
     return this.#locked(
       inputs.map((i) => i.name),
       () => {
         const now = this.clock.now();
         const added = new Map<string, number>();
+        // A retry of a request still known by its key answers that request and is checked no further.
+        const earlier = inputs.map((i) =>
+          i.requestKey === undefined ? undefined : this.#outcomes.byKey(i.name, i.requestKey),
+        );
+        const fresh = inputs.filter((_, n) => earlier[n] === undefined);
         // Conditions first: a request conditioned on a gone register is a conflict (version 0), not a 404.
-        checkConditions(inputs, (n) => this.#state.registers.get(n));
-        for (const i of inputs) {
+        checkConditions(fresh, (n) => this.#state.registers.get(n));
+        for (const i of fresh) {
           if (!this.#state.registers.has(i.name)) {
             throw notFound(i.name);
           }
@@ -368,7 +376,18 @@ export class Switchboard {
         }
         const mutations: Mutation[] = [];
         const requests: ChangeRequest[] = [];
-        for (const i of inputs) {
+        const inBatch = new Map<string, ChangeRequest>();
+        for (const [n, i] of inputs.entries()) {
+          const known = earlier[n];
+          const key = i.requestKey === undefined ? undefined : `${i.name}\0${i.requestKey}`;
+          const same = key === undefined ? undefined : inBatch.get(key);
+          if (known !== undefined || same !== undefined) {
+            const queued = this.#state.queues.get(i.name)?.find((q) => q.id === known?.id);
+            requests.push(
+              same ?? queued ?? { id: known!.id, name: i.name, value: i.value, requestedAt: known!.requestedAt },
+            );
+            continue;
+          }
           const ttl = i.expiresInMs ?? this.#requestTtlMs;
           const request: ChangeRequest = {
             id: ++this.#nextRequestId,
@@ -377,7 +396,9 @@ export class Switchboard {
             requestedAt: now,
             ...(i.requester === undefined ? {} : { requester: i.requester }),
             ...(ttl > 0 ? { expiresAt: now + ttl } : {}),
+            ...(i.requestKey === undefined ? {} : { requestKey: i.requestKey }),
           };
+          if (key !== undefined) inBatch.set(key, request);
           mutations.push({ type: "request", name: i.name, revision: ++this.#nextRevision, request });
           requests.push(request);
         }

@@ -31,6 +31,8 @@ export interface ChangeRequest {
   readonly requester?: string;
   /** Epoch ms after which the request, if no provider poll has delivered it yet, leaves the queue. */
   readonly expiresAt?: number;
+  /** The requester's idempotency key: a retry with the same key and register gets this request back. */
+  readonly requestKey?: string;
 }
 
 /** Why change requests left a queue: acknowledged by the provider, or dropped with the register. */
@@ -108,6 +110,8 @@ export interface RequestInput {
   readonly name: string;
   readonly value: Json;
   readonly requester?: string;
+  /** Idempotency: while a request with this key for this register is known (queued or in the history), it is answered instead. */
+  readonly requestKey?: string | undefined;
   /** How long the request waits for a provider poll, ms; 0 = forever; omitted: the server's request TTL. */
   readonly expiresInMs?: number | undefined;
   /** Queue only if the register is still at this version (the state the requester saw). */

@@ -77,3 +77,21 @@ describe("outcomes", () => {
     expect(bad.body.error.code).toBe("INVALID_BODY");
   });
 });
+
+describe("requestKey", () => {
+  it("a PUT /consumer retried 10 times with one requestKey makes one request", async () => {
+    await call("PUT", "/provider", { name: "oc/heater", value: "off" });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call("PUT", "/consumer", { name: "oc/heater", value: "on", requestKey: "tap-1" }),
+      ),
+    );
+    const ids = new Set(answers.map((a) => a.body.requests[0].id));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(ids.size).toBe(1);
+    const pending = (await call("GET", "/consumer?name=oc/heater&pending=true")).body.registers[0].pending;
+    expect(pending.map((p: { id: number }) => p.id)).toEqual([...ids]);
+    const tooLong = await call("PUT", "/consumer", { name: "oc/heater", value: "on", requestKey: "x".repeat(129) });
+    expect(tooLong.body.error.code).toBe("INVALID_BODY");
+  });
+});

@@ -184,11 +184,17 @@ export class SwitchboardConsumer implements SubscriptionHost {
   async request(
     name: string,
     value: Json,
-    options: CallSignal & Conditions & { requester?: string | undefined; expiresIn?: RequestInput["expiresIn"] } = {},
+    options: CallSignal &
+      Conditions & {
+        requester?: string | undefined;
+        expiresIn?: RequestInput["expiresIn"];
+        requestKey?: string | undefined;
+      } = {},
   ): Promise<RequestReceipt> {
     const input: { -readonly [K in keyof RequestInput]: RequestInput[K] } = { name, value };
     if (options.requester !== undefined) input.requester = options.requester;
     if (options.expiresIn !== undefined) input.expiresIn = options.expiresIn;
+    if (options.requestKey !== undefined) input.requestKey = options.requestKey;
     if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion;
     if (options.ifModRevision !== undefined) input.ifModRevision = options.ifModRevision;
     const [receipt] = await this.requestMany([input], options);

@@ -91,6 +91,8 @@ export interface RequestInput {
   readonly value: Json;
   /** Who asks, as the provider will see it (`requester`). */
   readonly requester?: string | undefined;
+  /** Idempotency key: retrying with the same key (same register) gets the first request's id back. */
+  readonly requestKey?: string | undefined;
   /** How long the request may wait for the provider to poll (0 = forever; default: the server's --request-ttl). */
   readonly expiresIn?: Duration | undefined;
   /** Queue only if the register is still at this version (the state the caller saw). */

@@ -89,6 +89,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
         value: r.value,
         ...(r.requester === undefined ? {} : { requester: r.requester }),
         ...(r.expiresIn === undefined ? {} : { expiresInMs: r.expiresIn }),
+        ...(r.requestKey === undefined ? {} : { requestKey: r.requestKey }),
         ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
         ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),

@@ -58,6 +58,8 @@ export const requestInput = z.object({
   name: z.string(),
   value: anyJson,
   requester: z.string().max(256).optional(),
+  /** Idempotency key: a retry with the same key (same register) answers the first request's id. */
+  requestKey: z.string().min(1).max(128).optional(),
   /** How long the request waits for a provider poll (0 = forever); omitted: --request-ttl. */
   expiresIn: duration,
   ifVersion: condition,

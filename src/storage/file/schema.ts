@@ -31,6 +31,7 @@ const changeRequest = z.looseObject({
   requestedAt: epochMs,
   requester: z.string().exactOptional(),
   expiresAt: epochMs.exactOptional(),
+  requestKey: z.string().exactOptional(),
 });
 
 export const mutationSchema = z.discriminatedUnion("type", [

@@ -57,6 +57,7 @@ export function requestToDoc(q: ChangeRequest): Record<string, unknown> {
   doc.requestedAt = q.requestedAt;
   if (q.requester !== undefined) doc.requester = q.requester;
   if (q.expiresAt !== undefined) doc.expiresAt = q.expiresAt;
+  if (q.requestKey !== undefined) doc.requestKey = q.requestKey;
   return doc;
 }
 
@@ -97,6 +98,7 @@ const requestDocSchema = z.object({
   requestedAt: epochMs,
   requester: z.string().optional(),
   expiresAt: epochMs.optional(),
+  requestKey: z.string().optional(),
 });
 
 const metaDocSchema = z.object({ key: z.literal(META_KEY), revision: count, lastRequestId: count });
@@ -149,6 +151,7 @@ export function docToRequest(doc: Record<string, unknown>): ChangeRequest {
     requestedAt: d.requestedAt,
     ...(d.requester === undefined ? {} : { requester: d.requester }),
     ...(d.expiresAt === undefined ? {} : { expiresAt: d.expiresAt }),
+    ...(d.requestKey === undefined ? {} : { requestKey: d.requestKey }),
   };
 }
 

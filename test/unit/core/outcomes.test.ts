@@ -97,3 +97,45 @@ describe("outcomes", () => {
     expect(clock.pendingTimers).toBe(timers);
   });
 });
+
+describe("requestKey", () => {
+  it("ten retries with one key make one request, per register, until the history forgets it", async () => {
+    const { sb, clock } = await board({ requestHistoryMs: 5000 });
+    await sb.set([
+      { name: "lamp", value: "off" },
+      { name: "fan", value: 0 },
+    ]);
+    const ids = new Set<number>();
+    for (let i = 0; i < 10; i++) {
+      const [r] = await sb.request([{ name: "lamp", value: "on", requestKey: "k1" }]);
+      ids.add(r!.id);
+    }
+    expect(ids.size).toBe(1);
+    expect(sb.queued("lamp")).toHaveLength(1);
+    // The same key on another register is another request; within one batch it is one.
+    const [fan, fanAgain] = await sb.request([
+      { name: "fan", value: 1, requestKey: "k1" },
+      { name: "fan", value: 1, requestKey: "k1" },
+    ]);
+    expect(fan!.id).not.toBe([...ids][0]);
+    expect(fanAgain!.id).toBe(fan!.id);
+    expect(sb.queued("fan")).toHaveLength(1);
+    // Finished, the key still answers the first request for the history window, then is free again.
+    const first = [...ids][0]!;
+    await sb.report([{ id: first, status: "done" }]);
+    expect((await sb.request([{ name: "lamp", value: "on", requestKey: "k1" }]))[0]!.id).toBe(first);
+    expect(sb.queued("lamp")).toEqual([]);
+    clock.advance(6000);
+    const [fresh] = await sb.request([{ name: "lamp", value: "on", requestKey: "k1" }]);
+    expect(fresh!.id).toBeGreaterThan(first);
+  });
+
+  it("a retry skips the conditions the first request passed", async () => {
+    const { sb } = await board();
+    await sb.set([{ name: "lamp", value: "off" }]);
+    const [a] = await sb.request([{ name: "lamp", value: "on", ifVersion: 1, requestKey: "r" }]);
+    await sb.set([{ name: "lamp", value: "dim" }]);
+    const [b] = await sb.request([{ name: "lamp", value: "on", ifVersion: 1, requestKey: "r" }]);
+    expect(b!.id).toBe(a!.id);
+  });
+});
