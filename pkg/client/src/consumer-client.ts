@@ -29,10 +29,12 @@ import type {
   Conditions,
   ConsumeItem,
   ConsumerAnswer,
+  Duration,
   FoundItem,
   Json,
   ListPage,
   RequestInput,
+  RequestOutcome,
   RequestReceipt,
   ServerStatus,
 } from "./types.js";
@@ -178,6 +180,18 @@ export class SwitchboardConsumer implements SubscriptionHost {
       return r?.found ? toItem(r, answer.index) : missing(n, answer.index);
     });
     return typeof names === "string" ? items[0]! : items;
+  }
+
+  /**
+   * A change request's outcome (GET /consumer/requests/<id>). With `wait`, the server holds the
+   * call until the outcome is final (done, rejected, failed, expired, dropped) or the wait ends.
+   */
+  outcome(id: number, options: CallSignal & { wait?: Duration | undefined } = {}): Promise<RequestOutcome> {
+    const waitMs = options.wait === undefined ? undefined : durationMs(options.wait);
+    return this.call<RequestOutcome>("GET", `/consumer/requests/${id}`, options.signal, {
+      query: [["wait", waitMs === undefined ? undefined : `${waitMs}ms`]],
+      ...(waitMs === undefined ? {} : { timeoutMs: waitMs + 30_000 }),
+    });
   }
 
   /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */

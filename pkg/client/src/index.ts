@@ -22,6 +22,7 @@ export type {
   MissingItem,
   RegisterWrite,
   RequestInput,
+  RequestOutcome,
   RequestReceipt,
   RetryOptions,
   ServerStatus,

@@ -105,6 +105,18 @@ export interface RequestReceipt {
   readonly name: string;
 }
 
+/** What became of a change request (GET /consumer/requests/<id>). */
+export interface RequestOutcome {
+  readonly id: number;
+  readonly name: string;
+  readonly status: "pending" | "delivered" | "done" | "rejected" | "failed" | "expired" | "dropped";
+  readonly requestedAt: string;
+  readonly requester?: string;
+  readonly finishedAt?: string;
+  readonly result?: Json;
+  readonly message?: string;
+}
+
 export interface ListPage {
   readonly index: number;
   readonly registers: readonly WireRegister[];

@@ -70,3 +70,22 @@ describe("conditional writes in the client", () => {
     }
   });
 });
+
+describe("request outcomes in the client", () => {
+  it("outcome(id, {wait}) settles with the provider's report; requestKey retries give one id", async () => {
+    await app.set("c/heater", "off");
+    const first = await app.request("c/heater", "on", { requestKey: "tap", expiresIn: "1m" });
+    const again = await app.request("c/heater", "on", { requestKey: "tap" });
+    expect(again.id).toBe(first.id);
+    expect((await app.outcome(first.id)).status).toBe("pending");
+    const waiting = app.outcome(first.id, { wait: "20s" });
+    for (let i = 0; i < 500 && srv.server.core.outcomeWaiters < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    await fetch(`${srv.url}/provider/acks`, {
+      method: "PUT",
+      body: JSON.stringify({ acks: [{ id: first.id, status: "rejected", message: "door open" }] }),
+    });
+    expect(await waiting).toMatchObject({ id: first.id, name: "c/heater", status: "rejected", message: "door open" });
+    const missing = await rejection(app.outcome(99_999_999));
+    expect(missing).toMatchObject({ status: 404, code: "REQUEST_NOT_FOUND" });
+  });
+});
