@@ -39,7 +39,13 @@ describe("pending=true", () => {
     const [lamp] = r.body.registers;
     expect(lamp).toMatchObject({ name: "pd/lamp", value: "off" });
     expect(lamp.pending).toEqual([
-      { id: queued.body.requests[0].id, value: "on", requestedAt: expect.any(String), requester: "app" },
+      {
+        id: queued.body.requests[0].id,
+        value: "on",
+        requestedAt: expect.any(String),
+        requester: "app",
+        expiresAt: expect.any(String),
+      },
     ]);
     expect(Number.isNaN(Date.parse(lamp.pending[0].requestedAt))).toBe(false);
     const plain = await call("GET", "/consumer?name=pd/lamp");
