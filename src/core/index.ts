@@ -7,7 +7,7 @@ export { ERROR_CODES, type ErrorCode, type ErrorKind, isSwitchboardError, Switch
 export { jsonEqual, jsonSize, utf8Length } from "./json.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { assertName, assertPrefix, isValidName, MAX_NAME_LENGTH } from "./names.js";
-export type { Outcome, OutcomeStatus } from "./outcomes.js";
+export { type Outcome, type OutcomeStatus, outcomesOf } from "./outcomes.js";
 export type { ConsumerPollResult, PollOptions, ProviderPollResult } from "./polls.js";
 export type { Clock, HealthCache, LoadResult, Persistence, TimerHandle } from "./ports.js";
 export {

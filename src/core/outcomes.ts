@@ -1,7 +1,7 @@
 // What became of each change request (pending → delivered → done | rejected | failed | expired | dropped), kept for a while.
 
 import type { Clock, TimerHandle } from "./ports.js";
-import type { ChangeRequest, Json } from "./types.js";
+import type { AckReason, ChangeRequest, Json, SwitchboardEvent } from "./types.js";
 
 export type OutcomeStatus = "pending" | "delivered" | "done" | "rejected" | "failed" | "expired" | "dropped";
 /** What a provider may report. */
@@ -17,6 +17,20 @@ export interface Outcome {
   readonly finishedAt?: number;
   readonly result?: Json;
   readonly message?: string;
+}
+
+/** The final status of requests that left the queue for this reason, unless the provider reported one. */
+export function statusOfReason(reason: AckReason): OutcomeStatus {
+  return reason === "acknowledged" ? "done" : reason === "request_expired" ? "expired" : "dropped";
+}
+
+/** The outcome of each request an ack event names in `ids` (acks from older data without ids name none). */
+export function outcomesOf(
+  e: SwitchboardEvent,
+): { id: number; status: OutcomeStatus; result?: Json; message?: string }[] {
+  if (e.type !== "ack" || e.ids === undefined) return [];
+  const reported = new Map((e.outcomes ?? []).map((o) => [o.id, o]));
+  return e.ids.map((id) => reported.get(id) ?? { id, status: statusOfReason(e.reason) });
 }
 
 export function isFinal(s: OutcomeStatus): boolean {

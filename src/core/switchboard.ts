@@ -9,7 +9,7 @@ import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
-import { type Outcome, type OutcomeStatus, OutcomeStore } from "./outcomes.js";
+import { type Outcome, type OutcomeStatus, OutcomeStore, statusOfReason } from "./outcomes.js";
 import {
   type ConsumerPollResult,
   consumerPoll,
@@ -418,8 +418,10 @@ export class Switchboard {
       for (const name of names) {
         const q = this.#state.queues.get(name);
         if (!q || q[0]!.id > after) continue;
-        for (const r of q) if (r.id <= after) dropped++;
-        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, reason: "acknowledged" });
+        // The ids make each request's outcome visible to event readers (an outcome per id).
+        const ids = q.filter((r) => r.id <= after).map((r) => r.id);
+        dropped += ids.length;
+        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, ids, reason: "acknowledged" });
       }
       return { mutations, result: dropped };
     });
@@ -793,7 +795,7 @@ export class Switchboard {
 
   #dropRequests(name: string, reason: "expired" | "deleted", into: Mutation[]): void {
     for (const r of this.#state.queues.get(name) ?? []) {
-      into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, reason });
+      into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, ids: [r.id], reason });
     }
   }
 
@@ -819,8 +821,7 @@ export class Switchboard {
     for (const m of mutations) {
       if (m.type === "ack") {
         const reported = new Map((m.outcomes ?? []).map((o) => [o.id, o]));
-        const status: OutcomeStatus =
-          m.reason === "acknowledged" ? "done" : m.reason === "request_expired" ? "expired" : "dropped";
+        const status: OutcomeStatus = statusOfReason(m.reason);
         for (const r of this.#state.queues.get(m.name) ?? []) {
           if (!(m.ids ? m.ids.includes(r.id) : r.id <= m.upTo)) continue;
           this.#requestDeadlines.remove(r.id);

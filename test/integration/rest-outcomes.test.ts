@@ -95,3 +95,40 @@ describe("requestKey", () => {
     expect(tooLong.body.error.code).toBe("INVALID_BODY");
   });
 });
+
+describe("outcome events", () => {
+  it("/events carries one outcome message per request that left the queue", async () => {
+    await call("PUT", "/provider", { name: "oc/ev", value: 0 });
+    const start = await call("GET", "/consumer?name=oc/ev");
+    const events = await fetch(`${srv.url}/events?prefix=oc/ev&after=${start.body.index}`);
+    const a = await requestId("oc/ev", 1);
+    const b = await requestId("oc/ev", 2);
+    await call("PUT", "/provider/acks", { acks: [{ id: b, status: "rejected", message: "no" }] });
+    await call("GET", `/provider?name=oc/ev&wait=0&after=${a}`);
+    const reader = events.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const outcomes = () =>
+      text
+        .split("\n\n")
+        .filter((block) => block.includes("event: outcome"))
+        .map((block) =>
+          JSON.parse(
+            block
+              .split("\n")
+              .find((l) => l.startsWith("data:"))!
+              .slice(5),
+          ),
+        );
+    for (let i = 0; i < 50 && outcomes().length < 2; i++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    await reader.cancel();
+    expect(outcomes().map((o) => [o.id, o.status, o.message])).toEqual([
+      [b, "rejected", "no"],
+      [a, "done", undefined],
+    ]);
+  });
+});

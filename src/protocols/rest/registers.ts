@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
+import { assertPrefix, isValidName, outcomesOf, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
 import { principalOf } from "../http/auth.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
@@ -103,6 +103,11 @@ export function registerRoutes({ core, http, services }: RestContext): Hono {
             if (!auth.may(principal, "read", e.name)) continue;
             const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
             await stream.writeSSE({ event: e.type, id: String(e.revision), data });
+            // Each request that left the queue also gets an outcome message (same revision).
+            for (const o of outcomesOf(e)) {
+              const outcome = { type: "outcome", name: e.name, revision: e.revision, ...o, epoch: core.epoch };
+              await stream.writeSSE({ event: "outcome", id: String(e.revision), data: JSON.stringify(outcome) });
+            }
           }
           // A cut ends the stream: the client resumes with Last-Event-ID.
         }

@@ -297,8 +297,8 @@ describe("delete", () => {
     expect(sb.get("keep")).toBeDefined();
     expect(sb.stats().queuedRequests).toBe(0);
     expect(sb.eventsSince(r0)).toEqual([
-      { type: "ack", name: "a", revision: r0 + 1, upTo: reqs[0]!.id, reason: "deleted" },
-      { type: "ack", name: "a", revision: r0 + 2, upTo: reqs[1]!.id, reason: "deleted" },
+      { type: "ack", name: "a", revision: r0 + 1, upTo: reqs[0]!.id, ids: [reqs[0]!.id], reason: "deleted" },
+      { type: "ack", name: "a", revision: r0 + 2, upTo: reqs[1]!.id, ids: [reqs[1]!.id], reason: "deleted" },
       { type: "delete", name: "a", revision: r0 + 3 },
     ]);
     const commits = b.store.commits.length;
