@@ -111,6 +111,12 @@ export const configSchema = z.object({
   maxBatch: int(1).default(1000).describe("registers or requests per batch"),
   maxNames: int(1).default(1000).describe("names and prefixes per read or poll"),
   maxQueue: int(1).default(1000).describe("pending change requests per register"),
+  requestTtl: duration
+    .default(300_000)
+    .describe("how long a change request without expiresIn waits for a provider poll (0 = forever)"),
+  requestHistory: duration
+    .default(600_000)
+    .describe("how long a change request's outcome is kept after it finished (GET /consumer/requests/<id>)"),
   maxWaiters: int(1)
     .optional()
     .describe("long-polls and event streams held at once (default: max-connections minus 64, at most 200,000)"),

@@ -194,6 +194,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     },
     eventRingSize: config.eventRingSize,
     sweepIntervalMs: config.sweepInterval,
+    requestTtlMs: config.requestTtl,
+    requestHistoryMs: config.requestHistory,
     ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => {
       // A store logs its own failures once per change of health; a compaction failing on every commit

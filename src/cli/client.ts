@@ -1,6 +1,6 @@
 // The CLI's side of the API: one @switchboard/client per command, its errors turned into one printed line.
 
-import { ClientError, ConnectionError, SwitchboardClient } from "@switchboard/client";
+import { ClientError, ConnectionError, SwitchboardClient, VersionConflictError } from "@switchboard/client";
 import { UsageError } from "./command.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
@@ -67,6 +67,10 @@ export function isRetryable(err: unknown): boolean {
 
 /** The one line printed for a failure: `error CODE: message`, or `error: message` without a code. */
 export function describeError(err: unknown): string {
+  if (err instanceof VersionConflictError) {
+    const now = err.conflicts.map((c) => `${c.name} is at version ${c.version}`).join(", ");
+    return `error ${err.code}: ${err.message}${now === "" ? "" : ` (${now})`}`;
+  }
   if (err instanceof ClientError) return `error ${err.code}: ${err.message}`;
   if (err instanceof Error) return `error: ${err.message}`;
   return `error: ${String(err)}`;

@@ -136,10 +136,24 @@ Examples:
   },
 };
 
+const IF_VERSION = { type: "string" } as const;
+const IF_VERSION_HELP: [string, string] = [
+  "--if-version N",
+  "only if the register is at version N (0: only if it does not exist); else exit 1 with VERSION_CONFLICT",
+];
+
+/** --if-version's value: a non-negative integer, or a usage error. */
+function ifVersionOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(raw))
+    throw new UsageError(`--if-version: expected a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 export const putCommand: Command = {
   name: "put",
   summary: "set a register's value (provider side)",
-  help: `Usage: switchboard put NAME VALUE [--metadata JSON] [--ttl DURATION] [--url URL] [--json]
+  help: `Usage: switchboard put NAME VALUE [--metadata JSON] [--ttl DURATION] [--if-version N] [--url URL] [--json]
 
 Sets a register via PUT /provider. VALUE is parsed as JSON; anything that is not valid JSON is
 stored as a string. A VALUE that starts with "-" goes after "--".
@@ -147,17 +161,19 @@ stored as a string. A VALUE that starts with "-" goes after "--".
 ${optionsHelp([
   ["--metadata JSON", "a JSON object stored with the value"],
   ["--ttl DURATION", "expire unless set again within it: 30 (seconds), 500ms, 30s, 5m, 1h"],
+  IF_VERSION_HELP,
 ])}
 
 Examples:
   switchboard put lights/kitchen '"on"'
   switchboard put lights/kitchen on                       # same: not JSON, so a string
   switchboard put sensors/temp '{"c": 21.5}' --metadata '{"unit": "C"}' --ttl 30s
-  switchboard put sensors/offset -- -5`,
+  switchboard put sensors/offset -- -5
+  switchboard put config/mode eco --if-version 0          # create only`,
   async run(argv, io) {
     const { values, positionals: rest } = parse({
       args: argv,
-      options: { ...CLIENT_OPTIONS, metadata: { type: "string" }, ttl: { type: "string" } },
+      options: { ...CLIENT_OPTIONS, metadata: { type: "string" }, ttl: { type: "string" }, "if-version": IF_VERSION },
       allowPositionals: true,
     });
     const [name, value] = positionals(rest, 2, 2, rest.length === 0 ? "NAME and VALUE" : "VALUE") as [string, string];
@@ -170,6 +186,8 @@ Examples:
       register.metadata = metadata;
     }
     if (values.ttl !== undefined) register.ttl = values.ttl;
+    const ifVersion = ifVersionOf(values["if-version"]);
+    if (ifVersion !== undefined) register.ifVersion = ifVersion;
     const body: {
       index: number;
       registers: { name: string; version: number; modRevision: number; changed: boolean; expiresAt: string | null }[];
@@ -191,25 +209,28 @@ Examples:
 export const requestCommand: Command = {
   name: "request",
   summary: "ask a register's provider to change its value (consumer side)",
-  help: `Usage: switchboard request NAME VALUE [--requester WHO] [--url URL] [--json]
+  help: `Usage: switchboard request NAME VALUE [--requester WHO] [--if-version N] [--url URL] [--json]
 
 Queues a change request via PUT /consumer and prints its id. VALUE is parsed like in "put".
 The provider receives it on its next GET /provider poll. Exits 1 if the register does not
-exist (REGISTER_NOT_FOUND) or its queue is full (QUEUE_FULL).
+exist (REGISTER_NOT_FOUND), its queue is full (QUEUE_FULL) or --if-version does not hold
+(VERSION_CONFLICT).
 
-${optionsHelp([["--requester WHO", "who asks (passed on to the provider)"]])}
+${optionsHelp([["--requester WHO", "who asks (passed on to the provider)"], IF_VERSION_HELP])}
 
 Example:
   switchboard request lights/kitchen '"off"' --requester app`,
   async run(argv, io) {
     const { values, positionals: rest } = parse({
       args: argv,
-      options: { ...CLIENT_OPTIONS, requester: { type: "string" } },
+      options: { ...CLIENT_OPTIONS, requester: { type: "string" }, "if-version": IF_VERSION },
       allowPositionals: true,
     });
     const [name, value] = positionals(rest, 2, 2, rest.length === 0 ? "NAME and VALUE" : "VALUE") as [string, string];
     const request: Record<string, unknown> = { name, value: parseValue(value) };
     if (values.requester !== undefined) request.requester = values.requester;
+    const ifVersion = ifVersionOf(values["if-version"]);
+    if (ifVersion !== undefined) request.ifVersion = ifVersion;
     const body: { index: number; requests: { id: number; name: string }[] } = await clientFor(values, io).json(
       "PUT",
       "/consumer",
@@ -224,20 +245,29 @@ Example:
 export const deleteCommand: Command = {
   name: "delete",
   summary: "delete registers (provider side)",
-  help: `Usage: switchboard delete NAME... [--url URL] [--json]
+  help: `Usage: switchboard delete NAME... [--if-version N] [--url URL] [--json]
 
 Deletes registers via DELETE /provider, dropping their pending change requests. Names that do
-not exist are reported on stderr but are not an error (deleting is idempotent).
+not exist are reported on stderr but are not an error (deleting is idempotent). With
+--if-version every name must be at that version, or nothing is deleted (VERSION_CONFLICT).
 
-${optionsHelp()}
+${optionsHelp([IF_VERSION_HELP])}
 
 Example:
   switchboard delete lights/kitchen lights/hall`,
   async run(argv, io) {
-    const { values, positionals: rest } = parse({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
+    const { values, positionals: rest } = parse({
+      args: argv,
+      options: { ...CLIENT_OPTIONS, "if-version": IF_VERSION },
+      allowPositionals: true,
+    });
     const names = positionals(rest, 1, Number.POSITIVE_INFINITY, "NAME");
+    const ifVersion = ifVersionOf(values["if-version"]);
     const body: { index: number; deleted: string[] } = await clientFor(values, io).json("DELETE", "/provider", {
-      query: names.map((n) => ["name", n] as const),
+      query: [
+        ...names.map((n) => ["name", n] as const),
+        ...(ifVersion === undefined ? [] : [["ifVersion", String(ifVersion)] as const]),
+      ],
     });
     if (values.json) {
       io.out(JSON.stringify(body));

@@ -117,6 +117,10 @@ export const ERROR_CODES = {
       "Too many writes, change requests or failed logins from this token or address; retry after Retry-After.",
   },
   REGISTER_NOT_FOUND: { kind: "not_found", description: "The register does not exist (or has expired)." },
+  REQUEST_NOT_FOUND: {
+    kind: "not_found",
+    description: "No change request has that id, or its outcome is older than the request history (--request-history).",
+  },
   ROUTE_NOT_FOUND: { kind: "not_found", description: "No such path or method." },
   SERVICE_NOT_FOUND: {
     kind: "not_found",
@@ -181,6 +185,11 @@ export const ERROR_CODES = {
   UPLOAD_QUEUE_FULL: {
     kind: "exhausted",
     description: "Too many uploads are waiting to be processed; retry later.",
+  },
+  VERSION_CONFLICT: {
+    kind: "conflict",
+    description:
+      "An ifVersion or ifModRevision condition did not hold (0 means the register must not exist); nothing in the batch was applied. details.conflicts names each register with its current version and modRevision (0 when absent).",
   },
   QUEUE_FULL: {
     kind: "exhausted",

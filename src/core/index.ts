@@ -2,10 +2,12 @@
 // (the waiter index, locks, the committer, selector helpers) stay inside src/core.
 
 export { systemClock } from "./clock.js";
+export type { Condition, Conflict } from "./conditions.js";
 export { ERROR_CODES, type ErrorCode, type ErrorKind, isSwitchboardError, SwitchboardError } from "./errors.js";
 export { jsonEqual, jsonSize, utf8Length } from "./json.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { assertName, assertPrefix, isValidName, MAX_NAME_LENGTH } from "./names.js";
+export { type Outcome, type OutcomeStatus, outcomesOf } from "./outcomes.js";
 export type { ConsumerPollResult, PollOptions, ProviderPollResult } from "./polls.js";
 export type { Clock, HealthCache, LoadResult, ObjectStore, Persistence, TimerHandle } from "./ports.js";
 /** A per-key exclusive guard for services' read-modify-write sequences (the core's own write guard). */

@@ -16,6 +16,8 @@ export interface PollOptions {
    * meaningless here: consumers get the full state flagged resync, providers acknowledge nothing.
    */
   readonly epoch?: string | undefined;
+  /** Consumer polls: answer each register's pending requests, and wake when they change. */
+  readonly pending?: boolean | undefined;
 }
 
 export interface ConsumerPollResult {
@@ -27,6 +29,8 @@ export interface ConsumerPollResult {
   readonly registers: RegisterView[];
   /** Epoch ms at which the change that woke this poll was applied (for wake-latency metrics). */
   readonly changedAt?: number;
+  /** With `pending`: each found register's pending change requests, oldest first (taken with the registers). */
+  readonly pending?: ReadonlyMap<string, readonly ChangeRequest[]>;
 }
 
 export interface ProviderPollResult {
@@ -75,26 +79,31 @@ export async function consumerPoll(
 ): Promise<ConsumerPollResult> {
   const selector = checkSelector(sb, rawSelector);
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
+  const withRequests = options.pending === true;
+  // Registers and their queues are read in one synchronous step, so they belong to the same index.
+  const answer = (resync: boolean, removed: Iterable<string> = []) => {
+    const registers = sb.read(selector, removed);
+    const base = { epoch: sb.epoch, index: sb.revision, resync, registers };
+    if (!withRequests) return base;
+    const pending = new Map<string, readonly ChangeRequest[]>();
+    for (const v of registers) if (v.found) pending.set(v.name, sb.queued(v.name));
+    return { ...base, pending };
+  };
   // As in Consul, index 0 (or none) is a plain read — except on a server that has had no change
   // yet (revision 0), where answering at once would make a looping client spin.
-  const epoch = sb.epoch;
   // An index from another history is like one from the future: the full state, flagged resync.
-  if (index !== undefined && sb.isForeignEpoch(options.epoch)) {
-    return { epoch, index: sb.revision, resync: true, registers: sb.read(selector) };
-  }
-  if (index === undefined || (index === 0 && sb.revision > 0)) {
-    return { epoch, index: sb.revision, resync: false, registers: sb.read(selector) };
-  }
-  const before = sb.changesSince(selector, index);
-  if (before.changed)
-    return { epoch, index: sb.revision, resync: before.resync, registers: sb.read(selector, before.removed) };
-  const outcome = await sb.wait("consumer", selector, { timeoutMs: waitMs, signal: options.signal });
-  const after = sb.changesSince(selector, index);
+  if (index !== undefined && sb.isForeignEpoch(options.epoch)) return answer(true);
+  if (index === undefined || (index === 0 && sb.revision > 0)) return answer(false);
+  const before = sb.changesSince(selector, index, withRequests);
+  if (before.changed) return answer(before.resync, before.removed);
+  const outcome = await sb.wait("consumer", selector, {
+    timeoutMs: waitMs,
+    signal: options.signal,
+    requests: withRequests,
+  });
+  const after = sb.changesSince(selector, index, withRequests);
   return {
-    epoch,
-    index: sb.revision,
-    resync: after.resync,
-    registers: sb.read(selector, after.removed),
+    ...answer(after.resync, after.removed),
     ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
   };
 }
@@ -120,13 +129,18 @@ export async function providerPoll(
   const pending = sb.pendingRequests(selector, cursor);
   const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
   // A resync answers at once: the provider must learn of the new history before it waits in it.
-  if (pending.length > 0 || resync) return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
+  if (pending.length > 0 || resync) {
+    sb.markDelivered(pending);
+    return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
+  }
   const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
+  const requests = sb.pendingRequests(selector, cursor);
+  sb.markDelivered(requests);
   return {
     epoch,
     index: sb.revision,
     resync,
-    requests: sb.pendingRequests(selector, cursor),
+    requests,
     missing: missing(),
     ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
   };

@@ -69,6 +69,14 @@ export class RegisterState {
       case "ack": {
         const q = this.queues.get(m.name);
         if (!q) return;
+        if (m.ids !== undefined) {
+          const gone = new Set(m.ids);
+          const kept = q.filter((r) => !gone.has(r.id));
+          this.queuedRequests -= q.length - kept.length;
+          if (kept.length === 0) this.queues.delete(m.name);
+          else this.queues.set(m.name, kept);
+          return;
+        }
         let n = 0;
         while (n < q.length && q[n]!.id <= m.upTo) n++;
         if (n === 0) return;

@@ -3,11 +3,13 @@
 import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
 import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
+import { assertCondition, checkConditions } from "./conditions.js";
 import { SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { assertName, assertPrefix } from "./names.js";
+import { type Outcome, type OutcomeStatus, OutcomeStore, statusOfReason } from "./outcomes.js";
 import {
   type ConsumerPollResult,
   consumerPoll,
@@ -16,14 +18,17 @@ import {
   providerPoll,
 } from "./polls.js";
 import type { Clock, Persistence, TimerHandle } from "./ports.js";
+import { RequestDeadlines } from "./request-expiry.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
 import type {
   ChangeRequest,
+  DeleteInput,
   Json,
   JsonObject,
   Mutation,
   Register,
+  ReportedOutcome,
   RequestInput,
   Selector,
   SetInput,
@@ -48,6 +53,10 @@ export interface SwitchboardOptions {
    * refreshed before they expire. Omitted: the register's own TTL. 0: no grace.
    */
   readonly ttlGraceMs?: number;
+  /** How long a change request waits for delivery when it names no expiresIn, ms (default 5 min; 0 = forever). */
+  readonly requestTtlMs?: number;
+  /** How long a request's final outcome is kept for GET /consumer/requests/<id>, ms (default 10 min). */
+  readonly requestHistoryMs?: number;
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
@@ -64,6 +73,8 @@ export type WaitKind = "consumer" | "provider";
 export interface WaitRequest {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** Consumer waits only: also wake on the selection's change requests arriving or leaving the queue. */
+  readonly requests?: boolean | undefined;
 }
 
 export class Switchboard {
@@ -75,10 +86,15 @@ export class Switchboard {
   readonly #committer: GroupCommitter;
   readonly #locks = new KeyedMutex();
   readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
+  /** Consumer waiters that also watch the queue (pending=true); each is in #waiters.consumer too. */
+  readonly #queueWatchers = new WaiterIndex();
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
   readonly #sweepIntervalMs: number;
+  readonly #requestTtlMs: number;
+  readonly #requestDeadlines = new RequestDeadlines();
+  readonly #outcomes: OutcomeStore;
   readonly #onError: (err: unknown, context: string) => void;
   #nextRevision: number;
   #nextRequestId: number;
@@ -96,6 +112,14 @@ export class Switchboard {
     this.#ring.forgetUpTo(state.revision);
     this.#committer = new GroupCommitter(options.persistence);
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+    this.#requestTtlMs = options.requestTtlMs ?? 300_000;
+    this.#outcomes = new OutcomeStore(this.clock, options.requestHistoryMs ?? 600_000);
+    for (const q of state.queues.values()) {
+      for (const r of q) {
+        this.#requestDeadlines.add(r);
+        this.#outcomes.queued(r);
+      }
+    }
     this.#onError = options.onError ?? (() => undefined);
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
@@ -194,8 +218,10 @@ export class Switchboard {
         this.#checkJson("METADATA_TOO_LARGE", "metadata", i.name, i.metadata, this.limits.maxMetadataBytes);
       }
       if (i.ttlMs !== undefined) this.#checkTtl(i.name, i.ttlMs);
+      assertCondition(i.name, i);
     }
     return this.#locked(names, () => {
+      checkConditions(inputs, (n) => this.#state.registers.get(n));
       const now = this.clock.now();
       const mutations: Mutation[] = [];
       const results: SetResult[] = [];
@@ -283,12 +309,21 @@ export class Switchboard {
     });
   }
 
-  /** Deletes registers (unknown names are ignored) and drops their pending change requests. */
-  async delete(names: readonly string[]): Promise<string[]> {
+  /**
+   * Deletes registers (unknown names are ignored) and drops their pending change requests. Items
+   * with ifVersion/ifModRevision make the batch conditional: any failed condition deletes nothing.
+   */
+  async delete(items: readonly (string | DeleteInput)[]): Promise<string[]> {
     this.#writable();
-    this.#checkBatch(names.length);
-    for (const n of names) assertName(n);
+    this.#checkBatch(items.length);
+    const inputs: DeleteInput[] = items.map((i) => (typeof i === "string" ? { name: i } : i));
+    for (const i of inputs) {
+      assertName(i.name);
+      assertCondition(i.name, i);
+    }
+    const names = inputs.map((i) => i.name);
     return this.#locked(names, () => {
+      checkConditions(inputs, (n) => this.#state.registers.get(n));
       const mutations: Mutation[] = [];
       const deleted: string[] = [];
       for (const name of new Set(names)) {
@@ -308,13 +343,25 @@ export class Switchboard {
     for (const i of inputs) {
       assertName(i.name);
       this.#checkJson("VALUE_TOO_LARGE", "value", i.name, i.value, this.limits.maxValueBytes);
+      assertCondition(i.name, i);
+      if (i.expiresInMs !== undefined) this.#checkTtl(i.name, i.expiresInMs);
+      if (i.requestKey !== undefined && (i.requestKey.length === 0 || i.requestKey.length > 128)) {
+        throw new SwitchboardError("INVALID_BODY", `requestKey of ${i.name} must be 1 to 128 characters`);
+      }
     }
     return this.#locked(
       inputs.map((i) => i.name),
       () => {
         const now = this.clock.now();
         const added = new Map<string, number>();
-        for (const i of inputs) {
+        // A retry of a request still known by its key answers that request and is checked no further.
+        const earlier = inputs.map((i) =>
+          i.requestKey === undefined ? undefined : this.#outcomes.byKey(i.name, i.requestKey),
+        );
+        const fresh = inputs.filter((_, n) => earlier[n] === undefined);
+        // Conditions first: a request conditioned on a gone register is a conflict (version 0), not a 404.
+        checkConditions(fresh, (n) => this.#state.registers.get(n));
+        for (const i of fresh) {
           if (!this.#state.registers.has(i.name)) {
             throw notFound(i.name);
           }
@@ -329,14 +376,29 @@ export class Switchboard {
         }
         const mutations: Mutation[] = [];
         const requests: ChangeRequest[] = [];
-        for (const i of inputs) {
+        const inBatch = new Map<string, ChangeRequest>();
+        for (const [n, i] of inputs.entries()) {
+          const known = earlier[n];
+          const key = i.requestKey === undefined ? undefined : `${i.name}\0${i.requestKey}`;
+          const same = key === undefined ? undefined : inBatch.get(key);
+          if (known !== undefined || same !== undefined) {
+            const queued = this.#state.queues.get(i.name)?.find((q) => q.id === known?.id);
+            requests.push(
+              same ?? queued ?? { id: known!.id, name: i.name, value: i.value, requestedAt: known!.requestedAt },
+            );
+            continue;
+          }
+          const ttl = i.expiresInMs ?? this.#requestTtlMs;
           const request: ChangeRequest = {
             id: ++this.#nextRequestId,
             name: i.name,
             value: i.value,
             requestedAt: now,
             ...(i.requester === undefined ? {} : { requester: i.requester }),
+            ...(ttl > 0 ? { expiresAt: now + ttl } : {}),
+            ...(i.requestKey === undefined ? {} : { requestKey: i.requestKey }),
           };
+          if (key !== undefined) inBatch.set(key, request);
           mutations.push({ type: "request", name: i.name, revision: ++this.#nextRevision, request });
           requests.push(request);
         }
@@ -356,8 +418,10 @@ export class Switchboard {
       for (const name of names) {
         const q = this.#state.queues.get(name);
         if (!q || q[0]!.id > after) continue;
-        for (const r of q) if (r.id <= after) dropped++;
-        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, reason: "acknowledged" });
+        // The ids make each request's outcome visible to event readers (an outcome per id).
+        const ids = q.filter((r) => r.id <= after).map((r) => r.id);
+        dropped += ids.length;
+        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, ids, reason: "acknowledged" });
       }
       return { mutations, result: dropped };
     });
@@ -385,7 +449,12 @@ export class Switchboard {
         return { mutations, result: expired };
       });
     };
-    this.#sweeping = run().finally(() => {
+    const runAll = async (): Promise<number> => {
+      const expired = await run();
+      await this.#expireRequests();
+      return expired;
+    };
+    this.#sweeping = runAll().finally(() => {
       this.#sweeping = undefined;
     });
     return this.#sweeping;
@@ -404,6 +473,90 @@ export class Switchboard {
     if (fresh.length > 0) this.#apply(fresh);
     this.#nextRevision = this.#state.revision;
     this.#nextRequestId = this.#state.lastRequestId;
+  }
+
+  /** Drops undelivered change requests whose expiresAt passed, each register's in one ack event. */
+  async #expireRequests(): Promise<void> {
+    const due = this.#requestDeadlines.due(this.clock.now(), this.limits.maxBatch * 10);
+    if (due.size === 0) return;
+    await this.#locked(due.keys(), () => {
+      const now = this.clock.now();
+      const mutations: Mutation[] = [];
+      for (const [name, candidates] of due) {
+        const queued = new Map((this.#state.queues.get(name) ?? []).map((r) => [r.id, r]));
+        const ids = candidates.filter((id) => {
+          const r = queued.get(id);
+          // Delivered meanwhile (a poll ran while this sweep waited for the guard) or already gone: not expired.
+          return r?.expiresAt !== undefined && r.expiresAt <= now && !this.#requestDeadlines.isDelivered(id);
+        });
+        if (ids.length === 0) continue;
+        const revision = ++this.#nextRevision;
+        mutations.push({ type: "ack", name, revision, upTo: ids[ids.length - 1]!, ids, reason: "request_expired" });
+      }
+      return { mutations, result: undefined };
+    });
+  }
+
+  /** Marks requests a provider poll handed out: delivered requests no longer expire. */
+  markDelivered(requests: readonly ChangeRequest[]): void {
+    this.#requestDeadlines.delivered(requests);
+    this.#outcomes.delivered(requests.map((r) => r.id));
+  }
+
+  /** Outcome long-polls held now (they count against maxWaiters). */
+  get outcomeWaiters(): number {
+    return this.#outcomes.waiting;
+  }
+
+  /** A request's life-cycle state, while queued and for the request history after. */
+  outcome(id: number): Outcome | undefined {
+    return this.#outcomes.get(id);
+  }
+
+  /** Holds until the request reaches a final status (or the timeout/signal/shutdown); answers its outcome then. */
+  waitOutcome(id: number, timeoutMs: number, signal?: AbortSignal): Promise<Outcome | undefined> {
+    if (this.#closing) return Promise.resolve(this.#outcomes.get(id));
+    if (timeoutMs > 0 && this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
+    return this.#outcomes.wait(id, timeoutMs, signal);
+  }
+
+  /**
+   * A provider's outcomes for requests it handled: each still-queued request leaves the queue with
+   * its status (done, rejected, failed) and optional result/message, in one ack event per
+   * register. Ids no longer queued (already acknowledged, expired, unknown) are left alone.
+   * Answers each id's outcome after the report (undefined for unknown ids).
+   */
+  async report(reports: readonly ReportedOutcome[]): Promise<(Outcome | undefined)[]> {
+    this.#writable();
+    this.#checkBatch(reports.length);
+    const byName = new Map<string, ReportedOutcome[]>();
+    for (const r of reports) {
+      if (!Number.isSafeInteger(r.id) || r.id < 1) {
+        throw new SwitchboardError("INVALID_INDEX", "an ack id must be a positive integer", { details: { id: r.id } });
+      }
+      if (r.result !== undefined)
+        this.#checkJson("VALUE_TOO_LARGE", "result", String(r.id), r.result, this.limits.maxValueBytes);
+      const name = this.#outcomes.get(r.id)?.name;
+      if (name === undefined) continue;
+      const list = byName.get(name);
+      if (list) list.push(r);
+      else byName.set(name, [r]);
+    }
+    if (byName.size > 0) {
+      await this.#locked(byName.keys(), () => {
+        const mutations: Mutation[] = [];
+        for (const [name, list] of byName) {
+          const queued = new Set((this.#state.queues.get(name) ?? []).map((q) => q.id));
+          const outcomes = list.filter((r) => queued.has(r.id));
+          if (outcomes.length === 0) continue;
+          const ids = [...new Set(outcomes.map((o) => o.id))].sort((a, b) => a - b);
+          const revision = ++this.#nextRevision;
+          mutations.push({ type: "ack", name, revision, upTo: ids.at(-1)!, ids, reason: "acknowledged", outcomes });
+        }
+        return { mutations, result: undefined };
+      });
+    }
+    return reports.map((r) => this.#outcomes.get(r.id));
   }
 
   /** Writes a snapshot of the committed state and lets the store drop its log. */
@@ -448,6 +601,11 @@ export class Switchboard {
     return { registers, next: more ? registers[registers.length - 1]!.name : null };
   }
 
+  /** The pending change requests of one register, oldest first (empty when none). */
+  queued(name: string): readonly ChangeRequest[] {
+    return this.#state.queues.get(name) ?? [];
+  }
+
   /** Pending change requests of the selection with id > after, in id order. */
   pendingRequests(selector: Selector, after = 0): ChangeRequest[] {
     const out: ChangeRequest[] = [];
@@ -462,16 +620,22 @@ export class Switchboard {
    * caller must resync (index older than the event ring, or newer than the current revision),
    * and which watched registers were removed since.
    */
-  changesSince(selector: Selector, index: number): { changed: boolean; resync: boolean; removed: string[] } {
+  changesSince(
+    selector: Selector,
+    index: number,
+    withRequests = false,
+  ): { changed: boolean; resync: boolean; removed: string[] } {
     if (index > this.#state.revision || !this.#ring.covers(index)) return { changed: true, resync: true, removed: [] };
     const names = new Set(selector.names ?? []);
     const prefixes = selector.prefixes ?? [];
     let changed = false;
     const removed = new Set<string>();
     for (const e of this.#ring.since(index)) {
-      if (e.type !== "set" && e.type !== "delete" && e.type !== "expire") continue;
+      const queue = e.type === "request" || e.type === "ack";
+      if (queue && !withRequests) continue;
       if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
       changed = true;
+      if (queue) continue;
       if (e.type === "set") removed.delete(e.name);
       else removed.add(e.name);
     }
@@ -506,6 +670,7 @@ export class Switchboard {
     if (req.timeoutMs <= 0) return Promise.resolve({ reason: "timeout" });
     if (this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
     const index = this.#waiters[kind];
+    const queue = kind === "consumer" && req.requests === true ? this.#queueWatchers : undefined;
     const { signal } = req;
     return new Promise<WaitOutcome>((resolve) => {
       let done = false;
@@ -518,12 +683,14 @@ export class Switchboard {
           if (done) return;
           done = true;
           index.remove(waiter);
+          queue?.remove(waiter);
           this.clock.clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           resolve(outcome);
         },
       };
       index.add(waiter);
+      queue?.add(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -573,6 +740,7 @@ export class Switchboard {
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
     for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
     for (const end of [...this.#streams]) end();
+    this.#outcomes.closeAll();
     await this.#sweeping?.catch(() => 0);
     await this.#committer.onIdle();
     await this.persistence.close();
@@ -582,7 +750,7 @@ export class Switchboard {
 
   /** Long-polls and streams held: what maxWaiters bounds. */
   #held(): number {
-    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size;
+    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size + this.#outcomes.waiting;
   }
 
   #writable(): void {
@@ -657,7 +825,7 @@ export class Switchboard {
 
   #dropRequests(name: string, reason: "expired" | "deleted", into: Mutation[]): void {
     for (const r of this.#state.queues.get(name) ?? []) {
-      into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, reason });
+      into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, ids: [r.id], reason });
     }
   }
 
@@ -681,12 +849,31 @@ export class Switchboard {
   #apply(mutations: readonly Mutation[]): void {
     const at = this.clock.now();
     for (const m of mutations) {
+      if (m.type === "ack") {
+        const reported = new Map((m.outcomes ?? []).map((o) => [o.id, o]));
+        const status: OutcomeStatus = statusOfReason(m.reason);
+        for (const r of this.#state.queues.get(m.name) ?? []) {
+          if (!(m.ids ? m.ids.includes(r.id) : r.id <= m.upTo)) continue;
+          this.#requestDeadlines.remove(r.id);
+          const o = reported.get(r.id);
+          this.#outcomes.finish(r.id, o?.status ?? status, {
+            ...(o?.result === undefined ? {} : { result: o.result }),
+            ...(o?.message === undefined ? {} : { message: o.message }),
+          });
+        }
+      }
       this.#state.apply(m);
+      if (m.type === "request") {
+        this.#requestDeadlines.add(m.request);
+        this.#outcomes.queued(m.request);
+      }
       if (m.type === "refresh") continue;
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       if (kind)
         for (const w of this.#waiters[kind].match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
+      if (m.type === "request" || m.type === "ack")
+        for (const w of this.#queueWatchers.match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
       for (const l of this.#listeners) {
         try {
           l(m);

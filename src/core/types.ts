@@ -29,10 +29,14 @@ export interface ChangeRequest {
   readonly value: Json;
   readonly requestedAt: number;
   readonly requester?: string;
+  /** Epoch ms after which the request, if no provider poll has delivered it yet, leaves the queue. */
+  readonly expiresAt?: number;
+  /** The requester's idempotency key: a retry with the same key and register gets this request back. */
+  readonly requestKey?: string;
 }
 
 /** Why change requests left a queue: acknowledged by the provider, or dropped with the register. */
-export type AckReason = "acknowledged" | "expired" | "deleted";
+export type AckReason = "acknowledged" | "expired" | "deleted" | "request_expired";
 
 export type SwitchboardEvent =
   | { readonly type: "set"; readonly name: string; readonly revision: number; readonly register: Register }
@@ -43,10 +47,22 @@ export type SwitchboardEvent =
       readonly type: "ack";
       readonly name: string;
       readonly revision: number;
-      /** Every pending request of this register with id <= upTo left the queue. */
+      /** Every pending request of this register with id <= upTo left the queue (unless `ids` is given). */
       readonly upTo: number;
+      /** Only these requests left the queue (undelivered requests whose expiresIn passed); upTo is their highest id. */
+      readonly ids?: readonly number[];
+      /** What the provider reported for some of them (PUT /provider/acks); the others are "done". */
+      readonly outcomes?: readonly ReportedOutcome[];
       readonly reason: AckReason;
     };
+
+/** A provider's report on one request it handled. */
+export interface ReportedOutcome {
+  readonly id: number;
+  readonly status: "done" | "rejected" | "failed";
+  readonly result?: Json;
+  readonly message?: string;
+}
 
 export type EventType = SwitchboardEvent["type"];
 
@@ -84,12 +100,30 @@ export interface SetInput {
   readonly metadata?: JsonObject;
   /** TTL in milliseconds; 0 or null removes the TTL; omitted keeps the current deadline policy. */
   readonly ttlMs?: number | null;
+  /** Compare-and-set: apply only if the register's version is this (0: only if it does not exist). */
+  readonly ifVersion?: number | undefined;
+  /** Compare-and-set on the register's modRevision (0: only if it does not exist). */
+  readonly ifModRevision?: number | undefined;
 }
 
 export interface RequestInput {
   readonly name: string;
   readonly value: Json;
   readonly requester?: string;
+  /** Idempotency: while a request with this key for this register is known (queued or in the history), it is answered instead. */
+  readonly requestKey?: string | undefined;
+  /** How long the request waits for a provider poll, ms; 0 = forever; omitted: the server's request TTL. */
+  readonly expiresInMs?: number | undefined;
+  /** Queue only if the register is still at this version (the state the requester saw). */
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
+}
+
+/** One register to delete, optionally only if it is still at a version. */
+export interface DeleteInput {
+  readonly name: string;
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
 }
 
 /** A selection of registers: explicit names and/or prefixes. */

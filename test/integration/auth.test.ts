@@ -53,6 +53,16 @@ const DECISIONS: Record<string, Case[]> = {
   "PUT /consumer": [
     { method: "PUT", path: "/consumer", body: { name: "dev/lamp", value: "on" }, allowed: ["requester", "admin"] },
   ],
+  // Request 1 (dev/lamp) is made in beforeAll: its outcome is read like the register, reported like a provider.
+  "GET /consumer/requests/:id": [{ method: "GET", path: "/consumer/requests/1", allowed: ["requester", "admin"] }],
+  "PUT /provider/acks": [
+    {
+      method: "PUT",
+      path: "/provider/acks",
+      body: { acks: [{ id: 1, status: "done" }] },
+      allowed: ["provider", "admin"],
+    },
+  ],
   "GET /registers": [{ method: "GET", path: "/registers?prefix=", allowed: ANY_TOKEN }],
   "GET /events": [{ method: "GET", path: "/events?prefix=", allowed: ANY_TOKEN }],
   "GET /healthz": [{ method: "GET", path: "/healthz", allowed: ROLES, open: true }],
@@ -183,6 +193,8 @@ describe("auth on", () => {
         })
       ).status,
     ).toBe(200);
+    const first = await call("admin", "PUT", "/consumer", { name: "dev/lamp", value: "on" });
+    expect((first.body as { requests: { id: number }[] }).requests[0]!.id).toBe(1);
   });
   afterAll(async () => {
     await srv.dispose();

@@ -284,6 +284,28 @@ describe("client commands", SLOW, () => {
     expect(gone.stderr).toMatch(/^error REGISTER_NOT_FOUND: /);
   });
 
+  it("--if-version makes put, delete and request conditional", async () => {
+    await put(server.url, { name: "cli/cas", value: 1 });
+    const [stale, staleDelete, create, request, malformed] = await cliAll([
+      ["put", "cli/cas", "2", "--if-version", "0"],
+      ["delete", "cli/cas", "--if-version", "5"],
+      ["put", "cli/cas-new", "x", "--if-version", "0"],
+      ["request", "cli/cas", "on", "--if-version", "1"],
+      ["put", "cli/cas", "3", "--if-version", "x"],
+    ] as const);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/^error VERSION_CONFLICT: .*\(cli\/cas is at version 1\)$/);
+    expect(staleDelete.code).toBe(1);
+    expect(staleDelete.stderr).toMatch(/^error VERSION_CONFLICT: /);
+    expect(create).toMatchObject({ code: 0, stderr: "" });
+    expect(request.code).toBe(0);
+    expect(request.stdout).toMatch(/^\d+$/);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("--if-version");
+    const now = await read(server.url, "cli/cas");
+    expect(now.registers[0]).toMatchObject({ found: true, value: 1, version: 1 });
+  });
+
   it("exits 1 with one line when the server cannot be reached", async () => {
     const port = await freePort();
     const r = await cli(["status", "--url", `http://127.0.0.1:${port}`]);

@@ -32,6 +32,10 @@ const SCENARIOS: Scenario[] = [
   { method: "PUT", path: "/consumer", body: { requests: [{ name: "oa/a", value: 3, requester: "t" }] }, status: 202 },
   { method: "PUT", path: "/consumer", body: { name: "oa/none", value: 2 }, status: 404 },
   { method: "PUT", path: "/consumer", body: "not json", status: 400 },
+  { method: "PUT", path: "/provider/acks", body: { acks: [{ id: 999999, status: "done" }] }, status: 200 },
+  { method: "PUT", path: "/provider/acks", body: { acks: [{ id: 1, status: "maybe" }] }, status: 400 },
+  // The literal path template is not a request id.
+  { method: "GET", path: "/consumer/requests/{id}", status: 400 },
   { method: "GET", path: "/registers", query: "prefix=oa/&limit=1", status: 200 },
   { method: "GET", path: "/registers", query: "cursor=zzz", status: 400 },
   { method: "GET", path: "/events", query: "prefix=bad prefix!", status: 400 },

@@ -7,7 +7,16 @@ import { type Provision, ProvisionImpl } from "./provision.js";
 import { durationMs } from "./runtime.js";
 import { type StandardSchemaV1, validate } from "./schema.js";
 import { type ServiceOptions, type ServiceRegistration, serviceName, serviceValue } from "./services.js";
-import type { ClientOptions, Duration, Json, JsonObject, RegisterWrite, WriteAnswer, WriteResult } from "./types.js";
+import type {
+  ClientOptions,
+  Conditions,
+  Duration,
+  Json,
+  JsonObject,
+  RegisterWrite,
+  WriteAnswer,
+  WriteResult,
+} from "./types.js";
 import { Writer } from "./writer.js";
 
 export type { CallSignal, ConsumeOptions } from "./consumer-client.js";
@@ -38,11 +47,13 @@ export class SwitchboardClient extends SwitchboardConsumer {
   async set(
     name: string,
     value: Json,
-    options: CallSignal & { metadata?: JsonObject | undefined; ttl?: Duration | undefined } = {},
+    options: CallSignal & Conditions & { metadata?: JsonObject | undefined; ttl?: Duration | undefined } = {},
   ): Promise<WriteResult> {
     const w: { -readonly [K in keyof RegisterWrite]: RegisterWrite[K] } = { name, value };
     if (options.metadata !== undefined) w.metadata = options.metadata;
     if (options.ttl !== undefined) w.ttl = options.ttl;
+    if (options.ifVersion !== undefined) w.ifVersion = options.ifVersion;
+    if (options.ifModRevision !== undefined) w.ifModRevision = options.ifModRevision;
     const answer = await this.setMany([w], options);
     return answer.registers[0]!;
   }
@@ -53,12 +64,19 @@ export class SwitchboardClient extends SwitchboardConsumer {
     return this.call<WriteAnswer>("PUT", "/provider", options.signal, { body: { registers: writes } });
   }
 
-  /** Deletes registers (DELETE /provider); resolves with the names that existed. */
-  async delete(names: string | readonly string[], options: CallSignal = {}): Promise<string[]> {
+  /**
+   * Deletes registers (DELETE /provider); resolves with the names that existed. With ifVersion /
+   * ifModRevision every named register must be at it, or nothing is deleted (VersionConflictError).
+   */
+  async delete(names: string | readonly string[], options: CallSignal & Conditions = {}): Promise<string[]> {
     const list = typeof names === "string" ? [names] : names;
     for (const n of list) checkName(n);
     const answer = await this.call<{ deleted: string[] }>("DELETE", "/provider", options.signal, {
-      query: list.map((n) => ["name", n] as const),
+      query: [
+        ...list.map((n) => ["name", n] as const),
+        ["ifVersion", options.ifVersion] as const,
+        ["ifModRevision", options.ifModRevision] as const,
+      ],
     });
     return answer.deleted;
   }

@@ -26,12 +26,15 @@ import {
 } from "./subscription.js";
 import type {
   ClientOptions,
+  Conditions,
   ConsumeItem,
   ConsumerAnswer,
+  Duration,
   FoundItem,
   Json,
   ListPage,
   RequestInput,
+  RequestOutcome,
   RequestReceipt,
   ServerStatus,
 } from "./types.js";
@@ -179,14 +182,35 @@ export class SwitchboardConsumer implements SubscriptionHost {
     return typeof names === "string" ? items[0]! : items;
   }
 
+  /**
+   * A change request's outcome (GET /consumer/requests/<id>). With `wait`, the server holds the
+   * call until the outcome is final (done, rejected, failed, expired, dropped) or the wait ends.
+   */
+  outcome(id: number, options: CallSignal & { wait?: Duration | undefined } = {}): Promise<RequestOutcome> {
+    const waitMs = options.wait === undefined ? undefined : durationMs(options.wait);
+    return this.call<RequestOutcome>("GET", `/consumer/requests/${id}`, options.signal, {
+      query: [["wait", waitMs === undefined ? undefined : `${waitMs}ms`]],
+      ...(waitMs === undefined ? {} : { timeoutMs: waitMs + 30_000 }),
+    });
+  }
+
   /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */
   async request(
     name: string,
     value: Json,
-    options: CallSignal & { requester?: string | undefined } = {},
+    options: CallSignal &
+      Conditions & {
+        requester?: string | undefined;
+        expiresIn?: RequestInput["expiresIn"];
+        requestKey?: string | undefined;
+      } = {},
   ): Promise<RequestReceipt> {
-    const input: RequestInput =
-      options.requester === undefined ? { name, value } : { name, value, requester: options.requester };
+    const input: { -readonly [K in keyof RequestInput]: RequestInput[K] } = { name, value };
+    if (options.requester !== undefined) input.requester = options.requester;
+    if (options.expiresIn !== undefined) input.expiresIn = options.expiresIn;
+    if (options.requestKey !== undefined) input.requestKey = options.requestKey;
+    if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion;
+    if (options.ifModRevision !== undefined) input.ifModRevision = options.ifModRevision;
     const [receipt] = await this.requestMany([input], options);
     return receipt!;
   }

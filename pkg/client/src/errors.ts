@@ -2,7 +2,7 @@
 
 /** The server answered with an error status; `code`, `message` and `details` come from its error body. */
 export class ClientError extends Error {
-  override readonly name = "ClientError";
+  override readonly name: string = "ClientError";
   /** HTTP status of the answer. */
   readonly status: number;
   /** The server's error code, e.g. "QUEUE_FULL", or "HTTP_<status>" when the body had none. */
@@ -22,6 +22,28 @@ export class ClientError extends Error {
     this.code = code;
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** One register whose condition failed: its current version and modRevision (0 when absent). */
+export interface VersionConflict {
+  readonly name: string;
+  readonly version: number;
+  readonly modRevision: number;
+  readonly ifVersion?: number;
+  readonly ifModRevision?: number;
+}
+
+/** 409 VERSION_CONFLICT: an ifVersion / ifModRevision condition did not hold and nothing was applied. */
+export class VersionConflictError extends ClientError {
+  override readonly name: string = "VersionConflictError";
+  /** Each register whose condition failed, with its current version and modRevision. */
+  readonly conflicts: readonly VersionConflict[];
+
+  constructor(message: string, details: unknown) {
+    super(409, "VERSION_CONFLICT", message, { details });
+    const list = (details as { conflicts?: unknown } | null | undefined)?.conflicts;
+    this.conflicts = Array.isArray(list) ? (list as VersionConflict[]) : [];
   }
 }
 

@@ -1,7 +1,7 @@
 // One HTTP exchange with the server: URL and query building, auth, abort and guard timeout, error bodies → ClientError.
 
 import type { Connection } from "./connection.js";
-import { ClientError, ConnectionError } from "./errors.js";
+import { ClientError, ConnectionError, VersionConflictError } from "./errors.js";
 import { linkAbort, type Runtime } from "./runtime.js";
 
 export type Query = readonly (readonly [string, string | number | undefined])[];
@@ -53,6 +53,7 @@ async function errorFrom(res: Response, now: number): Promise<ClientError> {
   } catch {
     // Not a JSON error body (a proxy's HTML page, say): status and statusText are all there is.
   }
+  if (res.status === 409 && code === "VERSION_CONFLICT") return new VersionConflictError(message, details);
   return new ClientError(res.status, code, message, {
     details,
     retryAfterMs: retryAfterMs(res.headers.get("retry-after"), now),

@@ -3,7 +3,7 @@
 export { type CallSignal, type ConsumeOptions, type ProvideOptions, SwitchboardClient } from "./client.js";
 export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
 export { SwitchboardConsumer } from "./consumer-client.js";
-export { ClientError, ConnectionError } from "./errors.js";
+export { ClientError, ConnectionError, type VersionConflict, VersionConflictError } from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
 export type { StandardSchemaV1 } from "./schema.js";
@@ -12,6 +12,7 @@ export type { NameSubscription, Observer, PrefixSubscription, Unsubscribable } f
 export type {
   ChangeRequest,
   ClientOptions,
+  Conditions,
   ConsumeItem,
   Duration,
   FoundItem,
@@ -21,6 +22,7 @@ export type {
   MissingItem,
   RegisterWrite,
   RequestInput,
+  RequestOutcome,
   RequestReceipt,
   RetryOptions,
   ServerStatus,

@@ -6,7 +6,15 @@ import { abortError, ClientError, isRetryable } from "./errors.js";
 import type { Query } from "./http.js";
 import type { ProvisionHost, ProvisionImpl } from "./provision.js";
 import { Backoff, Latch, linkAbort, SpinGuard, sleep } from "./runtime.js";
-import type { Json, JsonObject, ProviderAnswer, RegisterWrite, WireChangeRequest, WriteResult } from "./types.js";
+import type {
+  Conditions,
+  Json,
+  JsonObject,
+  ProviderAnswer,
+  RegisterWrite,
+  WireChangeRequest,
+  WriteResult,
+} from "./types.js";
 import { MAX_BATCH, type Writer } from "./writer.js";
 
 const RESTART = Symbol("restart");
@@ -90,14 +98,24 @@ export class ProviderHub implements ProvisionHost {
    * or set() after the register expired or the server lost it) is followed by one that puts the
    * provision's metadata back, and resolves with that one.
    */
-  async write(p: ProvisionImpl, value: Json, metadata: JsonObject | undefined, withTtl: boolean): Promise<WriteResult> {
+  async write(
+    p: ProvisionImpl,
+    value: Json,
+    metadata: JsonObject | undefined,
+    withTtl: boolean,
+    conditions: Conditions = {},
+  ): Promise<WriteResult> {
     const w: { -readonly [K in keyof RegisterWrite]: RegisterWrite[K] } = { name: p.name, value };
     if (metadata !== undefined) w.metadata = metadata;
     if (withTtl && p.ttl !== undefined) w.ttl = p.ttl;
+    if (conditions.ifVersion !== undefined) w.ifVersion = conditions.ifVersion;
+    if (conditions.ifModRevision !== undefined) w.ifModRevision = conditions.ifModRevision;
+    const conditional = conditions.ifVersion !== undefined || conditions.ifModRevision !== undefined;
     const sentAt = this.o.runtime.now();
     p.dueAt = undefined;
     try {
-      const r = await this.writer.write(w, this.retryDeadline(p));
+      // A conditional write must not be merged with (or replaced by) another write of the register.
+      const r = conditional ? await this.writer.writeAlone(w) : await this.writer.write(w, this.retryDeadline(p));
       p.lastModRevision = r.modRevision;
       p.lastWriteAt = sentAt;
       if (r.changed === true && r.version === 1 && metadata === undefined && p.metadata !== undefined && !p.closed) {

@@ -2,7 +2,7 @@
 
 import { abortError } from "./errors.js";
 import { durationMs } from "./runtime.js";
-import type { ChangeRequest, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
+import type { ChangeRequest, Conditions, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
 
 export interface Provision<T extends Json = Json> {
   readonly name: string;
@@ -10,8 +10,12 @@ export interface Provision<T extends Json = Json> {
   readonly value: T;
   /** Resolves once the register has been written the first time; rejects on a 4xx or if closed before. */
   readonly ready: Promise<void>;
-  /** Writes a new value (and, if given, new metadata); resolves when the server has it. */
-  set(value: T, metadata?: JsonObject): Promise<WriteResult>;
+  /**
+   * Writes a new value (and, if given, new metadata); resolves when the server has it. With
+   * `ifVersion` / `ifModRevision` the write goes out alone and only applies if the register is
+   * still at that version; otherwise it rejects with a VersionConflictError and the value stays.
+   */
+  set(value: T, metadata?: JsonObject, conditions?: Conditions): Promise<WriteResult>;
   /**
    * The change requests for this register, oldest first. A request counts as handled when the iterator
    * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
@@ -50,7 +54,13 @@ export interface Provision<T extends Json = Json> {
 
 /** What a provision needs from its client. */
 export interface ProvisionHost {
-  write(p: ProvisionImpl, value: Json, metadata: JsonObject | undefined, withTtl: boolean): Promise<WriteResult>;
+  write(
+    p: ProvisionImpl,
+    value: Json,
+    metadata: JsonObject | undefined,
+    withTtl: boolean,
+    conditions?: Conditions,
+  ): Promise<WriteResult>;
   /** The provision's poll eligibility or refresh deadline changed. */
   changed(p: ProvisionImpl): void;
   release(p: ProvisionImpl, keep: boolean): Promise<void>;
@@ -140,7 +150,7 @@ export class ProvisionImpl implements Provision {
     );
   }
 
-  set(value: Json, metadata?: JsonObject): Promise<WriteResult> {
+  set(value: Json, metadata?: JsonObject, conditions?: Conditions): Promise<WriteResult> {
     if (this.done) return Promise.reject(abortError());
     try {
       this.check?.(value);
@@ -151,7 +161,7 @@ export class ProvisionImpl implements Provision {
     const previous = { value: this.value, metadata: this.metadata };
     this.value = value;
     if (metadata !== undefined) this.metadata = metadata;
-    return this.host.write(this, value, metadata, true).catch((err: unknown) => {
+    return this.host.write(this, value, metadata, true, conditions).catch((err: unknown) => {
       if (this.value === value) this.value = previous.value;
       if (metadata !== undefined && this.metadata === metadata) this.metadata = previous.metadata;
       throw err;

@@ -73,6 +73,16 @@ export interface RegisterWrite {
   readonly value: Json;
   readonly metadata?: JsonObject | undefined;
   readonly ttl?: Duration | undefined;
+  /** Compare-and-set: write only if the register is at this version (0: only if it does not exist). */
+  readonly ifVersion?: number | undefined;
+  /** Compare-and-set on the register's modRevision (0: only if it does not exist). */
+  readonly ifModRevision?: number | undefined;
+}
+
+/** The conditions of set(), delete() and request(): the answer is a VersionConflictError when one fails. */
+export interface Conditions {
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
 }
 
 /** One change request of requestMany(). */
@@ -81,11 +91,30 @@ export interface RequestInput {
   readonly value: Json;
   /** Who asks, as the provider will see it (`requester`). */
   readonly requester?: string | undefined;
+  /** Idempotency key: retrying with the same key (same register) gets the first request's id back. */
+  readonly requestKey?: string | undefined;
+  /** How long the request may wait for the provider to poll (0 = forever; default: the server's --request-ttl). */
+  readonly expiresIn?: Duration | undefined;
+  /** Queue only if the register is still at this version (the state the caller saw). */
+  readonly ifVersion?: number | undefined;
+  readonly ifModRevision?: number | undefined;
 }
 
 export interface RequestReceipt {
   readonly id: number;
   readonly name: string;
+}
+
+/** What became of a change request (GET /consumer/requests/<id>). */
+export interface RequestOutcome {
+  readonly id: number;
+  readonly name: string;
+  readonly status: "pending" | "delivered" | "done" | "rejected" | "failed" | "expired" | "dropped";
+  readonly requestedAt: string;
+  readonly requester?: string;
+  readonly finishedAt?: string;
+  readonly result?: Json;
+  readonly message?: string;
 }
 
 export interface ListPage {

@@ -60,6 +60,19 @@ export class Writer {
     });
   }
 
+  /**
+   * Sends one write on its own PUT after the writes queued before it (a compare-and-set must not
+   * be merged with another write of its register). Not retried: a retry could apply it twice.
+   */
+  async writeAlone(w: RegisterWrite): Promise<WriteResult> {
+    if (this.o.closed.aborted) throw abortError(this.o.closed.reason);
+    while (this.flushing || this.scheduled) await (this.flushing ?? Promise.resolve());
+    const answer = await this.put([w]);
+    const r = answer.registers.find((x) => x.name === w.name);
+    if (!r) throw new ClientError(200, "BAD_ANSWER", `PUT /provider did not answer for ${w.name}`);
+    return r;
+  }
+
   /** Drops the queued writes of `name` (their promises reject) and waits for a PUT in flight to finish. */
   async cancel(name: string, reason: unknown): Promise<void> {
     const p = this.pending.get(name);

@@ -4,9 +4,9 @@ import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
-import { formatView } from "./format.js";
+import { formatOutcome, formatPending, formatView } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
-import { intParam, readBody, selectorFromQuery } from "./parse.js";
+import { flagParam, intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
@@ -21,10 +21,14 @@ export function consumerRoutes(ctx: RestContext): Hono {
     const names = new Set(selector.names ?? []);
     auth.authorize(principal, "read", [...names]);
     if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    const pending = flagParam(c, "pending");
     const held = requestSignal(c, auth, principal);
     let result: Awaited<ReturnType<typeof core.consumerPoll>>;
     try {
-      result = await core.consumerPoll(selector, intParam(c, "index"), pollOptions(c, ctx, held.signal));
+      result = await core.consumerPoll(selector, intParam(c, "index"), {
+        ...pollOptions(c, ctx, held.signal),
+        pending,
+      });
     } finally {
       held.release();
     }
@@ -33,7 +37,41 @@ export function consumerRoutes(ctx: RestContext): Hono {
     // Prefix matches the caller may not read are left out: no found:false hint that they exist.
     const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
     const extra = { epoch: result.epoch, ...(result.resync ? { resync: true } : {}) };
-    return cappedList(c, result.index, extra, "registers", visible, formatView, ctx.limits.maxResponseBytes);
+    const format = (v: (typeof visible)[number]) => {
+      const queue = result.pending?.get(v.name);
+      return queue === undefined ? formatView(v) : { ...formatView(v), pending: queue.map(formatPending) };
+    };
+    return cappedList(c, result.index, extra, "registers", visible, format, ctx.limits.maxResponseBytes);
+  });
+
+  // A request's outcome; with wait=, held until it is final. Whoever may read the register may see it.
+  app.get("/requests/:id", async (c) => {
+    const raw = c.req.param("id");
+    if (!/^\d{1,15}$/.test(raw))
+      throw new SwitchboardError("INVALID_INDEX", "the request id must be a positive integer");
+    const id = Number(raw);
+    const principal = principalOf(c, auth);
+    const known = core.outcome(id);
+    // Unknown and unreadable look alike to a caller without read on the register.
+    if (!known || !auth.may(principal, "read", known.name)) {
+      if (known) auth.authorize(principal, "read", [known.name]);
+      throw new SwitchboardError("REQUEST_NOT_FOUND", `no change request ${id} (or its outcome is no longer kept)`, {
+        details: { id },
+      });
+    }
+    const waitMs = waitParam(c, 0);
+    if (waitMs > core.limits.maxWaitMs) {
+      throw new SwitchboardError("WAIT_TOO_LONG", `wait may be at most ${core.limits.maxWaitMs} ms`);
+    }
+    const held = requestSignal(c, auth, principal);
+    let outcome: Awaited<ReturnType<typeof core.waitOutcome>>;
+    try {
+      outcome = await core.waitOutcome(id, waitMs, held.signal);
+    } finally {
+      held.release();
+    }
+    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+    return indexed(c, now(core), formatOutcome(outcome ?? known));
   });
 
   app.put("/", async (c) => {
@@ -50,6 +88,10 @@ export function consumerRoutes(ctx: RestContext): Hono {
         name: r.name,
         value: r.value,
         ...(r.requester === undefined ? {} : { requester: r.requester }),
+        ...(r.expiresIn === undefined ? {} : { expiresInMs: r.expiresIn }),
+        ...(r.requestKey === undefined ? {} : { requestKey: r.requestKey }),
+        ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
+        ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),
     );
     return indexed(c, now(core), { requests: requests.map((r) => ({ id: r.id, name: r.name })) }, 202);

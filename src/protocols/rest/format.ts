@@ -1,6 +1,6 @@
 // Wire shapes of registers and change requests: ISO timestamps, stable field order.
 
-import type { ChangeRequest, Register, RegisterView } from "../../core/index.js";
+import type { ChangeRequest, Outcome, Register, RegisterView } from "../../core/index.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -30,5 +30,30 @@ export function formatRequest(r: ChangeRequest) {
     value: r.value,
     requestedAt: iso(r.requestedAt),
     ...(r.requester === undefined ? {} : { requester: r.requester }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: iso(r.expiresAt) }),
+  };
+}
+
+/** A pending request as a consumer sees it next to the register (`pending=true`): no name, it is the register's. */
+export function formatPending(r: ChangeRequest) {
+  return {
+    id: r.id,
+    value: r.value,
+    requestedAt: iso(r.requestedAt),
+    ...(r.requester === undefined ? {} : { requester: r.requester }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: iso(r.expiresAt) }),
+  };
+}
+
+export function formatOutcome(o: Outcome) {
+  return {
+    id: o.id,
+    name: o.name,
+    status: o.status,
+    requestedAt: iso(o.requestedAt),
+    ...(o.requester === undefined ? {} : { requester: o.requester }),
+    ...(o.finishedAt === undefined ? {} : { finishedAt: iso(o.finishedAt) }),
+    ...(o.result === undefined ? {} : { result: o.result }),
+    ...(o.message === undefined ? {} : { message: o.message }),
   };
 }

@@ -57,7 +57,9 @@ export const restProtocol = defineProtocol({
 /** The paths REST serves, for the HTTP metrics' route label. */
 export const REST_ROUTES = [
   "/provider",
+  "/provider/acks",
   "/consumer",
+  "/consumer/requests/*",
   "/registers",
   "/events",
   "/healthz",

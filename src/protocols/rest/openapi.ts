@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of the REST API served at /openapi.json (checked against real answers by a test).
 
 import { z } from "zod";
-import { registerInput, requestInput } from "./schemas.js";
+import { acksBody, registerInput, requestInput } from "./schemas.js";
 
 /** JSON Schema of a body as clients send it (the input side of the zod schema). */
 function fromZod(schema: z.ZodType): Record<string, unknown> {
@@ -54,7 +54,7 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ oneOf: [ref("RegisterBatch"), ref("RegisterInput")] }) },
         responses: {
           "200": { description: "Applied and durable", headers: indexHeader, ...json(ref("SetResult")) },
-          ...errors(400, 413, 503),
+          ...errors(400, 409, 413, 503),
         },
       },
       get: {
@@ -66,15 +66,47 @@ export const openApiDocument = {
         },
       },
       delete: {
-        summary: "Deregister",
-        parameters: [selector[0]],
-        responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 503) },
+        summary: "Deregister (conditionally with ifVersion / ifModRevision: once for all names, or once per name)",
+        parameters: [
+          selector[0],
+          q("ifVersion", "Delete only at this version.", { type: "integer" }),
+          q("ifModRevision", "Delete only at this modRevision.", { type: "integer" }),
+        ],
+        responses: { "200": { description: "Deleted", ...json(ref("DeleteResult")) }, ...errors(400, 409, 503) },
+      },
+    },
+    "/provider/acks": {
+      put: {
+        summary: "Report outcomes (done, rejected, failed) of handled change requests; they leave the queue",
+        requestBody: { required: true, ...json(ref("AcksBody")) },
+        responses: {
+          "200": { description: "Each id's outcome now (status unknown: no such request)", ...json(ref("AcksResult")) },
+          ...errors(400, 413, 503),
+        },
+      },
+    },
+    "/consumer/requests/{id}": {
+      get: {
+        summary: "A change request's outcome; with wait, held until it is final",
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }, wait],
+        responses: {
+          "200": { description: "The outcome", ...json(ref("Outcome")) },
+          ...errors(400, 404),
+        },
       },
     },
     "/consumer": {
       get: {
         summary: "Read registers; with index, long-poll for a change after it",
-        parameters: [...selector, q("index", "Revision last seen.", { type: "integer" }), epoch, wait],
+        parameters: [
+          ...selector,
+          q("index", "Revision last seen.", { type: "integer" }),
+          epoch,
+          wait,
+          q("pending", "Add each register's pending change requests; their arrival and outcome wake the poll.", {
+            type: "boolean",
+          }),
+        ],
         responses: {
           "200": { description: "Current state", headers: indexHeader, ...json(ref("ConsumerResult")) },
           ...errors(400, 429, 503),
@@ -85,7 +117,7 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ oneOf: [ref("RequestBatch"), ref("RequestInput")] }) },
         responses: {
           "202": { description: "Queued", ...json(ref("RequestAccepted")) },
-          ...errors(400, 404, 413, 429, 503),
+          ...errors(400, 404, 409, 413, 429, 503),
         },
       },
     },
@@ -176,6 +208,20 @@ export const openApiDocument = {
           createdAt: { type: "string", format: "date-time" },
           updatedAt: { type: "string", format: "date-time" },
           expiresAt: { type: ["string", "null"], format: "date-time" },
+          pending: {
+            type: "array",
+            description: "With pending=true: the register's pending change requests, oldest first",
+            items: {
+              type: "object",
+              properties: {
+                id: { type: "integer" },
+                value: {},
+                requestedAt: { type: "string", format: "date-time" },
+                requester: { type: "string" },
+                expiresAt: { type: "string", format: "date-time" },
+              },
+            },
+          },
         },
       },
       ConsumerResult: {
@@ -197,6 +243,32 @@ export const openApiDocument = {
         },
       },
       RequestInput: fromZod(requestInput),
+      AcksBody: fromZod(acksBody),
+      Outcome: {
+        type: "object",
+        required: ["id", "status"],
+        properties: {
+          id: { type: "integer" },
+          name: { type: "string" },
+          status: {
+            type: "string",
+            enum: ["pending", "delivered", "done", "rejected", "failed", "expired", "dropped", "unknown"],
+          },
+          requestedAt: { type: "string", format: "date-time" },
+          requester: { type: "string" },
+          finishedAt: { type: "string", format: "date-time" },
+          result: {},
+          message: { type: "string" },
+        },
+      },
+      AcksResult: {
+        type: "object",
+        properties: {
+          index: { type: "integer" },
+          epoch: { type: "string" },
+          acks: { type: "array", items: ref("Outcome") },
+        },
+      },
       RequestBatch: {
         type: "object",
         required: ["requests"],

@@ -4,11 +4,11 @@ import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import type { RestContext } from "./context.js";
-import { formatRequest } from "./format.js";
+import { formatOutcome, formatRequest } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
-import { intParam, readBody, selectorFromQuery } from "./parse.js";
+import { deleteConditions, intParam, readBody, selectorFromQuery } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
-import { providerPutBody } from "./schemas.js";
+import { acksBody, providerPutBody } from "./schemas.js";
 
 export function providerRoutes(ctx: RestContext): Hono {
   const { core, services } = ctx;
@@ -30,6 +30,8 @@ export function providerRoutes(ctx: RestContext): Hono {
         value: r.value,
         ...(r.metadata === undefined ? {} : { metadata: r.metadata }),
         ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
+        ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
+        ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
       })),
     );
     return indexed(c, now(core), {
@@ -40,6 +42,29 @@ export function providerRoutes(ctx: RestContext): Hono {
         changed,
         expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
       })),
+    });
+  });
+
+  // Outcomes: a provider must hold provide on the register of every id it reports (unknown ids are skipped).
+  app.put("/acks", async (c) => {
+    const body = await readBody(c, acksBody);
+    const principal = principalOf(c, auth);
+    const names = body.acks.map((a) => core.outcome(a.id)?.name).filter((n): n is string => n !== undefined);
+    auth.authorize(principal, "provide", [...new Set(names)]);
+    auth.chargeWrites(principal, clientAddress(c), body.acks.length);
+    const outcomes = await core.report(
+      body.acks.map((a) => ({
+        id: a.id,
+        status: a.status,
+        ...(a.result === undefined ? {} : { result: a.result }),
+        ...(a.message === undefined ? {} : { message: a.message }),
+      })),
+    );
+    return indexed(c, now(core), {
+      acks: body.acks.map((a, i) => {
+        const o = outcomes[i];
+        return o === undefined ? { id: a.id, status: "unknown" } : formatOutcome(o);
+      }),
     });
   });
 
@@ -72,7 +97,7 @@ export function providerRoutes(ctx: RestContext): Hono {
     const principal = principalOf(c, auth);
     auth.authorize(principal, "write", names);
     auth.chargeWrites(principal, clientAddress(c), names.length);
-    const deleted = await core.delete(names);
+    const deleted = await core.delete(deleteConditions(c, names));
     return indexed(c, now(core), { deleted });
   });
 

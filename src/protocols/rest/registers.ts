@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { assertPrefix, isValidName, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
+import { assertPrefix, isValidName, outcomesOf, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
 import { principalOf } from "../http/auth.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { formatRegister, formatRequest } from "./format.js";
@@ -29,7 +29,15 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
     case "request":
       return { type: e.type, name: e.name, revision: e.revision, request: formatRequest(e.request) };
     case "ack":
-      return { type: e.type, name: e.name, revision: e.revision, upTo: e.upTo, reason: e.reason };
+      return {
+        type: e.type,
+        name: e.name,
+        revision: e.revision,
+        upTo: e.upTo,
+        ...(e.ids === undefined ? {} : { ids: e.ids }),
+        ...(e.outcomes === undefined ? {} : { outcomes: e.outcomes }),
+        reason: e.reason,
+      };
     default:
       return { type: e.type, name: e.name, revision: e.revision };
   }
@@ -101,6 +109,11 @@ export function registerRoutes({ core, http, limits, log, services }: RestContex
               if (auth.may(principal, "read", e.name)) {
                 const data = JSON.stringify({ ...eventPayload(e), epoch: core.epoch });
                 batch += `event: ${e.type}\ndata: ${data}\nid: ${e.revision}\n\n`;
+                // Each request that left the queue also gets an outcome message (same revision).
+                for (const o of outcomesOf(e)) {
+                  const outcome = { type: "outcome", name: e.name, revision: e.revision, ...o, epoch: core.epoch };
+                  batch += `event: outcome\ndata: ${JSON.stringify(outcome)}\nid: ${e.revision}\n\n`;
+                }
               }
             }
             // A cut ends the stream: the client resumes with Last-Event-ID.

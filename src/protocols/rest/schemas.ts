@@ -48,11 +48,45 @@ const ttl = z
   })
   .optional();
 
-export const registerInput = z.object({ name, value: anyJson, metadata: jsonObject.optional(), ttl });
-export const requestInput = z.object({ name, value: anyJson, requester: z.string().max(256).optional() });
+/** A compare-and-set condition: the register's current version / modRevision (0 = must not exist). */
+const condition = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
+
+/** A duration (seconds or "30s"), parsed to ms. */
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    try {
+      return parseDuration(v, "expiresIn");
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
+export const registerInput = z.object({
+  name,
+  value: anyJson,
+  metadata: jsonObject.optional(),
+  ttl,
+  ifVersion: condition,
+  ifModRevision: condition,
+});
 
 /** A body is either a batch (`{registers: [...]}`) or one entry: chosen by shape, so errors speak of the right one. */
 export type BodySchema<T> = (raw: unknown) => z.ZodType<T>;
+
+export const requestInput = z.object({
+  name,
+  value: anyJson,
+  requester: z.string().max(256).optional(),
+  /** Idempotency key: a retry with the same key (same register) answers the first request's id. */
+  requestKey: z.string().min(1).max(128).optional(),
+  /** How long the request waits for a provider poll (0 = forever); omitted: --request-ttl. */
+  expiresIn: duration,
+  ifVersion: condition,
+  ifModRevision: condition,
+});
 
 function batchOr<K extends string, E extends z.ZodType>(key: K, entry: E): BodySchema<Record<K, z.output<E>[]>> {
   const batch = z.object({ [key]: z.array(entry).min(1) } as Record<K, z.ZodArray<E>>);
@@ -65,3 +99,17 @@ function batchOr<K extends string, E extends z.ZodType>(key: K, entry: E): BodyS
 
 export const providerPutBody = batchOr("registers", registerInput);
 export const consumerPutBody = batchOr("requests", requestInput);
+
+/** PUT /provider/acks: a provider's outcomes for requests it handled. */
+export const acksBody = z.object({
+  acks: z
+    .array(
+      z.object({
+        id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        status: z.enum(["done", "rejected", "failed"]),
+        result: anyJson.optional(),
+        message: z.string().max(1024).optional(),
+      }),
+    )
+    .min(1),
+});

@@ -30,6 +30,8 @@ const changeRequest = z.looseObject({
   value: json,
   requestedAt: epochMs,
   requester: z.string().exactOptional(),
+  expiresAt: epochMs.exactOptional(),
+  requestKey: z.string().exactOptional(),
 });
 
 export const mutationSchema = z.discriminatedUnion("type", [
@@ -42,7 +44,18 @@ export const mutationSchema = z.discriminatedUnion("type", [
     name: z.string(),
     revision,
     upTo: z.number().int().nonnegative(),
-    reason: z.enum(["acknowledged", "expired", "deleted"]),
+    ids: z.array(z.number().int().nonnegative()).exactOptional(),
+    outcomes: z
+      .array(
+        z.looseObject({
+          id: z.number().int().nonnegative(),
+          status: z.enum(["done", "rejected", "failed"]),
+          result: json.exactOptional(),
+          message: z.string().exactOptional(),
+        }),
+      )
+      .exactOptional(),
+    reason: z.enum(["acknowledged", "expired", "deleted", "request_expired"]),
   }),
   z.looseObject({
     type: z.literal("refresh"),

@@ -56,6 +56,8 @@ export function requestToDoc(q: ChangeRequest): Record<string, unknown> {
   else Object.assign(doc, { value: null, valueJson: JSON.stringify(q.value) });
   doc.requestedAt = q.requestedAt;
   if (q.requester !== undefined) doc.requester = q.requester;
+  if (q.expiresAt !== undefined) doc.expiresAt = q.expiresAt;
+  if (q.requestKey !== undefined) doc.requestKey = q.requestKey;
   return doc;
 }
 
@@ -95,6 +97,8 @@ const requestDocSchema = z.object({
   valueJson: jsonText.optional(),
   requestedAt: epochMs,
   requester: z.string().optional(),
+  expiresAt: epochMs.optional(),
+  requestKey: z.string().optional(),
 });
 
 const metaDocSchema = z.object({ key: z.literal(META_KEY), revision: count, lastRequestId: count });
@@ -140,8 +144,15 @@ function parseMetadata(text: string, name: string): JsonObject {
 export function docToRequest(doc: Record<string, unknown>): ChangeRequest {
   const d = parse(requestDocSchema, COLLECTIONS.requests, doc);
   const value = d.valueJson === undefined ? (d.value as Json) : (JSON.parse(d.valueJson) as Json);
-  const base = { id: d.id, name: d.name, value, requestedAt: d.requestedAt };
-  return d.requester === undefined ? base : { ...base, requester: d.requester };
+  return {
+    id: d.id,
+    name: d.name,
+    value,
+    requestedAt: d.requestedAt,
+    ...(d.requester === undefined ? {} : { requester: d.requester }),
+    ...(d.expiresAt === undefined ? {} : { expiresAt: d.expiresAt }),
+    ...(d.requestKey === undefined ? {} : { requestKey: d.requestKey }),
+  };
 }
 
 const epochDocSchema = z.object({ key: z.literal(EPOCH_KEY), epoch: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });

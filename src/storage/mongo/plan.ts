@@ -74,7 +74,9 @@ export function planCommit(mutations: readonly Mutation[], mirrors: readonly Mon
         break;
       }
       case "ack":
-        push(COLLECTIONS.requests, { deleteMany: { filter: { name: m.name, id: { $lte: m.upTo } } } });
+        push(COLLECTIONS.requests, {
+          deleteMany: { filter: { name: m.name, id: m.ids ? { $in: [...m.ids] } : { $lte: m.upTo } } },
+        });
         break;
       case "refresh":
         push(COLLECTIONS.registers, {

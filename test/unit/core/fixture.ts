@@ -14,6 +14,8 @@ export interface BoardOptions {
   readonly eventRingSize?: number;
   readonly sweepIntervalMs?: number;
   readonly ttlGraceMs?: number;
+  readonly requestTtlMs?: number;
+  readonly requestHistoryMs?: number;
 }
 
 export interface Board {
@@ -38,6 +40,8 @@ export async function openBoard(options: BoardOptions = {}): Promise<Board> {
     ...(options.eventRingSize ? { eventRingSize: options.eventRingSize } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.ttlGraceMs === undefined ? {} : { ttlGraceMs: options.ttlGraceMs }),
+    ...(options.requestTtlMs === undefined ? {} : { requestTtlMs: options.requestTtlMs }),
+    ...(options.requestHistoryMs === undefined ? {} : { requestHistoryMs: options.requestHistoryMs }),
   });
   const events: SwitchboardEvent[] = [];
   sb.subscribe((e) => events.push(e));

@@ -104,8 +104,8 @@ describe("TTL expiry", () => {
     await advance(clock, 1000, 1000);
     expect(sb.get("a")).toBeUndefined();
     expect(events.slice(-3)).toEqual([
-      { type: "ack", name: "a", revision: rev + 1, upTo: reqs[0]!.id, reason: "expired" },
-      { type: "ack", name: "a", revision: rev + 2, upTo: reqs[1]!.id, reason: "expired" },
+      { type: "ack", name: "a", revision: rev + 1, upTo: reqs[0]!.id, ids: [reqs[0]!.id], reason: "expired" },
+      { type: "ack", name: "a", revision: rev + 2, upTo: reqs[1]!.id, ids: [reqs[1]!.id], reason: "expired" },
       { type: "expire", name: "a", revision: rev + 3 },
     ]);
     expect(sb.revision).toBe(rev + 3);
@@ -192,7 +192,14 @@ describe("TTL expiry", () => {
     expect(sb.get("later")).toBeDefined();
     expect(sb.revision).toBe(rev + 2);
     expect(sb.eventsSince(rev)).toEqual([
-      { type: "ack", name: "gone", revision: rev + 1, upTo: expect.any(Number), reason: "expired" },
+      {
+        type: "ack",
+        name: "gone",
+        revision: rev + 1,
+        upTo: expect.any(Number),
+        ids: [expect.any(Number)],
+        reason: "expired",
+      },
       { type: "expire", name: "gone", revision: rev + 2 },
     ]);
     expect(sb.stats().queuedRequests).toBe(0);

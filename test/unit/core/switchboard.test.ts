@@ -297,8 +297,8 @@ describe("delete", () => {
     expect(sb.get("keep")).toBeDefined();
     expect(sb.stats().queuedRequests).toBe(0);
     expect(sb.eventsSince(r0)).toEqual([
-      { type: "ack", name: "a", revision: r0 + 1, upTo: reqs[0]!.id, reason: "deleted" },
-      { type: "ack", name: "a", revision: r0 + 2, upTo: reqs[1]!.id, reason: "deleted" },
+      { type: "ack", name: "a", revision: r0 + 1, upTo: reqs[0]!.id, ids: [reqs[0]!.id], reason: "deleted" },
+      { type: "ack", name: "a", revision: r0 + 2, upTo: reqs[1]!.id, ids: [reqs[1]!.id], reason: "deleted" },
       { type: "delete", name: "a", revision: r0 + 3 },
     ]);
     const commits = b.store.commits.length;
@@ -367,7 +367,15 @@ describe("change requests", () => {
     expect(sb.pendingRequests({ names: ["a"] }).map((r) => r.value)).toEqual([1, 2, 3]);
     expect(sb.pendingRequests({ names: ["b"] }).map((r) => r.value)).toEqual([1, 2]);
     expect(sb.pendingRequests({ prefixes: [""] }).map((r) => r.id)).toEqual(ids);
-    expect(issued[0]).toEqual({ id: ids[0], name: "a", value: 1, requestedAt: clock.now(), requester: "a-client" });
+    expect(issued[0]).toEqual({
+      id: ids[0],
+      name: "a",
+      value: 1,
+      requestedAt: clock.now(),
+      requester: "a-client",
+      // The default request TTL (5 min): undelivered, it leaves the queue then.
+      expiresAt: clock.now() + 300_000,
+    });
     const batch = await sb.request([
       { name: "b", value: 3 },
       { name: "a", value: 4 },

@@ -47,6 +47,24 @@ describe("file store", () => {
   }
 
   describe("log format", () => {
+    it("reads back request deadlines and expiry acks that name their ids", async () => {
+      const store = create();
+      await store.load();
+      const batch = [
+        {
+          type: "request" as const,
+          name: "a",
+          revision: 1,
+          request: { id: 1, name: "a", value: 1, requestedAt: 5, expiresAt: 2005 },
+        },
+        { type: "ack" as const, name: "a", revision: 2, upTo: 1, ids: [1], reason: "request_expired" as const },
+      ];
+      await store.commit(batch);
+      await store.close();
+      const { loaded } = await loadAfterRestart();
+      expect(loaded.tail).toStrictEqual(batch);
+    });
+
     it("writes one checksummed JSON line per commit", async () => {
       const store = create();
       await store.load();

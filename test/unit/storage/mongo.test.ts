@@ -53,6 +53,26 @@ describe("planCommit", () => {
     expect(plan.counters).toEqual({ revision: 5, lastRequestId: 7 });
   });
 
+  it("an expiry ack deletes exactly its ids, and a request keeps its expiresAt", () => {
+    const plan = planCommit(
+      [
+        {
+          type: "request",
+          name: "a",
+          revision: 2,
+          request: { id: 8, name: "a", value: 1, requestedAt: 5, expiresAt: 2005 },
+        },
+        { type: "ack", name: "a", revision: 3, upTo: 8, ids: [6, 8], reason: "request_expired" },
+      ],
+      [],
+    );
+    const ops = plan.writes.get("change_requests")!;
+    expect(ops[0]).toMatchObject({ replaceOne: { replacement: { id: 8, expiresAt: 2005 } } });
+    expect(ops[1]).toEqual({ deleteMany: { filter: { name: "a", id: { $in: [6, 8] } } } });
+    const doc = requestToDoc({ id: 8, name: "a", value: 1, requestedAt: 5, expiresAt: 2005 });
+    expect(docToRequest(doc)).toEqual({ id: 8, name: "a", value: 1, requestedAt: 5, expiresAt: 2005 });
+  });
+
   it("a group of refreshes only touches expiresAt and no counter", () => {
     const plan = planCommit([{ type: "refresh", name: "a", expiresAt: null }], [registryMirror]);
     expect(plan.counters).toBeNull();
