@@ -1,4 +1,4 @@
-// The default limits are the documented ones (DESIGN §2/§3) and sane relative to each other.
+// The default limits are the documented ones (docs/api.md, docs/configuration.md) and sane relative to each other.
 
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../../src/core/limits.js";
