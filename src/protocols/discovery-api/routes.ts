@@ -7,7 +7,7 @@ import type { ServiceEndpoint } from "../../services/discovery.js";
 import type { ServiceFilter } from "../../services/index.js";
 import { matchesFilter, serviceName, servicePrefix, toService } from "../../services/index.js";
 import { registryName } from "../../services/registry/record.js";
-import { principalOf, requestSignal } from "../http/auth.js";
+import { principalOf, whileAuthorized } from "../http/auth.js";
 import type { ProtocolContext } from "../protocol.js";
 import { intParam, readBody, waitParam } from "../rest/parse.js";
 import { indexed, now } from "../rest/respond.js";
@@ -36,7 +36,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
   /** Anonymous callers of a server with auth on are refused before anything else. */
   const signedIn = (c: Context) => {
     const p = who(c);
-    if (p.kind === "anonymous" && auth.enabled) auth.authorize(p, "read");
+    auth.requireSignedIn(p);
     return p;
   };
   const op = (name: string) => metrics.operations.labels("discovery", name).inc();
@@ -72,17 +72,12 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
     const prefix = servicePrefix(c.req.param("type"));
     const filter = filterFromQuery(c);
     const principal = signedIn(c);
-    const held = requestSignal(c, auth, principal);
-    let result: Awaited<ReturnType<typeof core.consumerPoll>>;
-    try {
-      result = await core.consumerPoll({ prefixes: [prefix] }, intParam(c, "index"), {
+    const result = await whileAuthorized(c, auth, principal, (signal) =>
+      core.consumerPoll({ prefixes: [prefix] }, intParam(c, "index"), {
         waitMs: waitParam(c, settings.defaultWaitMs),
-        signal: held.signal,
-      });
-    } finally {
-      held.release();
-    }
-    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+        signal,
+      }),
+    );
     op("discover");
     const found = [];
     for (const view of result.registers) {

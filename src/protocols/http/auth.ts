@@ -82,3 +82,24 @@ export function requestSignal(c: Context, auth: Auth, principal: Principal): Hel
     },
   };
 }
+
+/**
+ * Runs a held answer (a long-poll, an outcome wait) with a signal that also fires when the caller's
+ * token is revoked; a revoked wait answers UNAUTHENTICATED instead of its result.
+ */
+export async function whileAuthorized<T>(
+  c: Context,
+  auth: Auth,
+  principal: Principal,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const held = requestSignal(c, auth, principal);
+  let result: T;
+  try {
+    result = await run(held.signal);
+  } finally {
+    held.release();
+  }
+  if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+  return result;
+}

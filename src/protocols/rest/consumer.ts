@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
-import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
+import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatOutcome, formatPending, formatView } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
@@ -20,19 +20,11 @@ export function consumerRoutes(ctx: RestContext): Hono {
     const principal = principalOf(c, auth);
     const names = new Set(selector.names ?? []);
     auth.authorize(principal, "read", [...names]);
-    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    auth.requireSignedIn(principal);
     const pending = flagParam(c, "pending");
-    const held = requestSignal(c, auth, principal);
-    let result: Awaited<ReturnType<typeof core.consumerPoll>>;
-    try {
-      result = await core.consumerPoll(selector, intParam(c, "index"), {
-        ...pollOptions(c, ctx, held.signal),
-        pending,
-      });
-    } finally {
-      held.release();
-    }
-    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+    const result = await whileAuthorized(c, auth, principal, (signal) =>
+      core.consumerPoll(selector, intParam(c, "index"), { ...pollOptions(c, ctx, signal), pending }),
+    );
     observeWake(ctx, "consumer", result.changedAt);
     // Prefix matches the caller may not read are left out: no found:false hint that they exist.
     const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
@@ -63,14 +55,7 @@ export function consumerRoutes(ctx: RestContext): Hono {
     if (waitMs > core.limits.maxWaitMs) {
       throw new SwitchboardError("WAIT_TOO_LONG", `wait may be at most ${core.limits.maxWaitMs} ms`);
     }
-    const held = requestSignal(c, auth, principal);
-    let outcome: Awaited<ReturnType<typeof core.waitOutcome>>;
-    try {
-      outcome = await core.waitOutcome(id, waitMs, held.signal);
-    } finally {
-      held.release();
-    }
-    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+    const outcome = await whileAuthorized(c, auth, principal, (signal) => core.waitOutcome(id, waitMs, signal));
     return indexed(c, now(core), formatOutcome(outcome ?? known));
   });
 

@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
-import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
+import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatOutcome, formatRequest } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
@@ -74,14 +74,9 @@ export function providerRoutes(ctx: RestContext): Hono {
     // A provider acknowledges (drops) requests: it must hold provide on every name and on all of each prefix.
     auth.authorize(principal, "provide", selector.names ?? []);
     auth.authorizePrefixes(principal, "provide", selector.prefixes ?? []);
-    const held = requestSignal(c, auth, principal);
-    let result: Awaited<ReturnType<typeof core.providerPoll>>;
-    try {
-      result = await core.providerPoll(selector, intParam(c, "after"), pollOptions(c, ctx, held.signal));
-    } finally {
-      held.release();
-    }
-    if (held.revoked()) throw new SwitchboardError("UNAUTHENTICATED", "the token was revoked");
+    const result = await whileAuthorized(c, auth, principal, (signal) =>
+      core.providerPoll(selector, intParam(c, "after"), pollOptions(c, ctx, signal)),
+    );
     observeWake(ctx, "provider", result.changedAt);
     const extra = {
       epoch: result.epoch,

@@ -53,7 +53,7 @@ export function registerRoutes({ core, http, limits, log, services }: RestContex
     const limit = intParam(c, "limit") ?? 100;
     const cursor = singleQuery(c, "cursor");
     const principal = principalOf(c, auth);
-    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    auth.requireSignedIn(principal);
     const page = core.list(prefix, limit, cursor ? decodeCursor(cursor) : undefined);
     // Filtered after paging: a page may come back shorter than the limit; the cursor still continues.
     const readable = page.registers.filter((r) => auth.may(principal, "read", r.name));
@@ -74,7 +74,7 @@ export function registerRoutes({ core, http, limits, log, services }: RestContex
       after = Number(lastId);
     }
     const principal = principalOf(c, auth);
-    if (principal.kind === "anonymous" && auth.enabled) auth.authorize(principal, "read");
+    auth.requireSignedIn(principal);
     const epoch = epochParam(c);
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.

@@ -148,6 +148,14 @@ export class Auth {
     }
   }
 
+  /**
+   * Refuses anonymous callers when auth is on (UNAUTHENTICATED). For routes that filter what they
+   * answer by the caller's grants instead of refusing: a listing or prefix read still needs a token.
+   */
+  requireSignedIn(principal: Principal): void {
+    if (this.enabled && principal.kind === "anonymous") this.#refuse(principal, "read", "");
+  }
+
   /** Like authorize, for prefixes: the principal must hold the action on everything under each prefix. */
   authorizePrefixes(principal: Principal, action: RegisterAction, prefixes: readonly string[]): void {
     for (const p of prefixes) if (!principal.grants.covers(action, p)) this.#refuse(principal, action, `${p}*`);

@@ -69,7 +69,7 @@ export class Grants {
     if (action === "admin") return false;
     if (name.startsWith(SYSTEM_PREFIX)) return false;
     const prefixes = this.#byAction.get(action);
-    return prefixes !== undefined && prefixes.some((p) => name.startsWith(p));
+    return prefixes?.some((p) => name.startsWith(p)) ?? false;
   }
 
   /**
@@ -80,6 +80,6 @@ export class Grants {
     if (this.admin) return true;
     if (SYSTEM_PREFIX.startsWith(prefix) || prefix.startsWith(SYSTEM_PREFIX)) return false;
     const prefixes = this.#byAction.get(action);
-    return prefixes !== undefined && prefixes.some((p) => prefix.startsWith(p));
+    return prefixes?.some((p) => prefix.startsWith(p)) ?? false;
   }
 }
