@@ -1,7 +1,8 @@
 // The core's data model: registers, change requests, events and the mutations that persist them.
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { Json, JsonObject } from "@switchboard/wire";
+
+export type { Json, JsonObject };
 
 /** A named register. Objects of this type are immutable: a change makes a new object. */
 export interface Register {

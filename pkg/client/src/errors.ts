@@ -1,19 +1,36 @@
 // The client's error types: ClientError for an error answer of the server, ConnectionError when no answer came.
 
+import { type ErrorCode, isValidName, isValidPrefix } from "@switchboard/wire";
+
+export type { ErrorCode };
+
+/**
+ * A ClientError's code: the server's (declared in @switchboard/wire), the client's own (a value its schema refused, a
+ * second provision of one name, an answer that lacks a register) or HTTP_<status> for an error answer without one.
+ * Open-ended, as a newer server may answer codes this client does not know yet.
+ */
+export type ClientErrorCode =
+  | ErrorCode
+  | "INVALID_VALUE"
+  | "ALREADY_PROVIDED"
+  | "BAD_ANSWER"
+  | `HTTP_${number}`
+  | (string & {});
+
 /** The server answered with an error status; `code`, `message` and `details` come from its error body. */
 export class ClientError extends Error {
   override readonly name: string = "ClientError";
   /** HTTP status of the answer. */
   readonly status: number;
   /** The server's error code, e.g. "QUEUE_FULL", or "HTTP_<status>" when the body had none. */
-  readonly code: string;
+  readonly code: ClientErrorCode;
   readonly details: unknown;
   /** From a Retry-After header, in milliseconds. */
   readonly retryAfterMs: number | undefined;
 
   constructor(
     status: number,
-    code: string,
+    code: ClientErrorCode,
     message: string,
     options: { details?: unknown; retryAfterMs?: number | undefined } = {},
   ) {
@@ -69,12 +86,9 @@ export function abortError(reason?: unknown): unknown {
   return new DOMException("The operation was aborted.", "AbortError");
 }
 
-/** Local validation of names and prefixes, with the server's own codes, so one bad name cannot break a shared poll. */
-const NAME_RE = /^[A-Za-z0-9._\-:/]{1,256}$/;
-const PREFIX_RE = /^[A-Za-z0-9._\-:/]{0,256}$/;
-
+/** Local validation of names and prefixes, with the server's own rules and codes, so one bad name cannot break a shared poll. */
 export function checkName(name: string): void {
-  if (!NAME_RE.test(name)) {
+  if (!isValidName(name)) {
     throw new ClientError(400, "INVALID_NAME", `invalid register name ${JSON.stringify(name)}`, {
       details: { name },
     });
@@ -82,7 +96,7 @@ export function checkName(name: string): void {
 }
 
 export function checkPrefix(prefix: string): void {
-  if (!PREFIX_RE.test(prefix)) {
+  if (!isValidPrefix(prefix)) {
     throw new ClientError(400, "INVALID_PREFIX", `invalid prefix ${JSON.stringify(prefix)}`, {
       details: { prefix },
     });

@@ -3,7 +3,14 @@
 export { type CallSignal, type ConsumeOptions, type ProvideOptions, SwitchboardClient } from "./client.js";
 export type { ConnectionState, ConnectionStatus, EpochListener, StateListener } from "./connection.js";
 export { SwitchboardConsumer } from "./consumer-client.js";
-export { ClientError, ConnectionError, type VersionConflict, VersionConflictError } from "./errors.js";
+export {
+  ClientError,
+  type ClientErrorCode,
+  ConnectionError,
+  type ErrorCode,
+  type VersionConflict,
+  VersionConflictError,
+} from "./errors.js";
 export type { Provision } from "./provision.js";
 export { durationMs } from "./runtime.js";
 export type { StandardSchemaV1 } from "./schema.js";

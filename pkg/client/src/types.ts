@@ -1,126 +1,32 @@
 // Public types of @switchboard/client: JSON values, wire shapes of the REST API and the items the client yields.
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { Duration, Json, JsonObject } from "@switchboard/wire";
 
-/** A duration as the server reads it: a number of seconds, or a string such as "500ms", "30s", "5m", "1h". */
-export type Duration = number | string;
-
-/** A register as GET /consumer and GET /registers return it when it exists. */
-export interface WireRegister {
-  readonly name: string;
-  readonly found: true;
-  readonly value: Json;
-  readonly metadata: JsonObject;
-  readonly version: number;
-  readonly createRevision: number;
-  readonly modRevision: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly expiresAt: string | null;
-}
-
-export interface WireMissing {
-  readonly name: string;
-  readonly found: false;
-}
-
-export interface ConsumerAnswer {
-  readonly index: number;
-  /** The server's history id: an index means something only with the epoch it came with. */
-  readonly epoch?: string;
-  readonly resync?: boolean;
-  readonly registers: readonly (WireRegister | WireMissing)[];
-}
-
-export interface WireChangeRequest {
-  readonly id: number;
-  readonly name: string;
-  readonly value: Json;
-  readonly requestedAt: string;
-  readonly requester?: string;
-}
-
-export interface ProviderAnswer {
-  readonly index: number;
-  readonly epoch?: string;
-  /** The poll's `after` was ignored (another epoch): nothing was acknowledged. */
-  readonly resync?: boolean;
-  readonly requests: readonly WireChangeRequest[];
-  /** Polled registers that do not exist on the server. */
-  readonly missing?: readonly string[];
-}
-
-/** What a write returned for one register. */
-export interface WriteResult {
-  readonly name: string;
-  /** False when the write changed neither value nor metadata (a TTL refresh). */
-  readonly changed?: boolean;
-  readonly version: number;
-  readonly modRevision: number;
-  readonly expiresAt: string | null;
-}
-
-export interface WriteAnswer {
-  readonly index: number;
-  readonly epoch?: string;
-  readonly registers: readonly WriteResult[];
-}
-
-/** One register write; `ttl` re-arms the deadline, `ttl: 0` removes it, omitted keeps the current deadline. */
-export interface RegisterWrite {
-  readonly name: string;
-  readonly value: Json;
-  readonly metadata?: JsonObject | undefined;
-  readonly ttl?: Duration | undefined;
-  /** Compare-and-set: write only if the register is at this version (0: only if it does not exist). */
-  readonly ifVersion?: number | undefined;
-  /** Compare-and-set on the register's modRevision (0: only if it does not exist). */
-  readonly ifModRevision?: number | undefined;
-}
+// The wire shapes are declared once, in @switchboard/wire.
+export type {
+  ConsumerAnswer,
+  DeleteAnswer,
+  Duration,
+  Json,
+  JsonObject,
+  ListPage,
+  ProviderAnswer,
+  RegisterWrite,
+  RequestInput,
+  RequestOutcome,
+  RequestReceipt,
+  ServerStatus,
+  WireChangeRequest,
+  WireMissing,
+  WireRegister,
+  WriteAnswer,
+  WriteResult,
+} from "@switchboard/wire";
 
 /** The conditions of set(), delete() and request(): the answer is a VersionConflictError when one fails. */
 export interface Conditions {
   readonly ifVersion?: number | undefined;
   readonly ifModRevision?: number | undefined;
-}
-
-/** One change request of requestMany(). */
-export interface RequestInput {
-  readonly name: string;
-  readonly value: Json;
-  /** Who asks, as the provider will see it (`requester`). */
-  readonly requester?: string | undefined;
-  /** Idempotency key: retrying with the same key (same register) gets the first request's id back. */
-  readonly requestKey?: string | undefined;
-  /** How long the request may wait for the provider to poll (0 = forever; default: the server's --request-ttl). */
-  readonly expiresIn?: Duration | undefined;
-  /** Queue only if the register is still at this version (the state the caller saw). */
-  readonly ifVersion?: number | undefined;
-  readonly ifModRevision?: number | undefined;
-}
-
-export interface RequestReceipt {
-  readonly id: number;
-  readonly name: string;
-}
-
-/** What became of a change request (GET /consumer/requests/<id>). */
-export interface RequestOutcome {
-  readonly id: number;
-  readonly name: string;
-  readonly status: "pending" | "delivered" | "done" | "rejected" | "failed" | "expired" | "dropped";
-  readonly requestedAt: string;
-  readonly requester?: string;
-  readonly finishedAt?: string;
-  readonly result?: Json;
-  readonly message?: string;
-}
-
-export interface ListPage {
-  readonly index: number;
-  readonly registers: readonly WireRegister[];
-  readonly cursor: string | null;
 }
 
 /** A register that exists, as a subscription yields it (`T`: the value's type, checked by a schema if given). */
@@ -198,22 +104,4 @@ export interface ClientOptions {
   readonly now?: (() => number) | undefined;
   /** A random number in [0, 1) for backoff jitter (default Math.random). */
   readonly random?: (() => number) | undefined;
-}
-
-/** GET /status: what runs where. */
-export interface ServerStatus {
-  readonly status: "ready" | "not_ready";
-  readonly version: string;
-  readonly uptimeSeconds: number;
-  readonly revision: number;
-  readonly registers: number;
-  readonly queuedRequests: number;
-  readonly waiters: { readonly consumer: number; readonly provider: number; readonly stream: number };
-  readonly storage: { readonly name: string; readonly healthy: boolean };
-  readonly listeners: readonly {
-    readonly protocol: string;
-    readonly transport: string;
-    readonly host: string;
-    readonly port: number;
-  }[];
 }

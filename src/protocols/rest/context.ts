@@ -35,4 +35,4 @@ export interface RestContext {
   readonly startedAt: number;
 }
 
-export const INDEX_HEADER = "X-Switchboard-Index";
+export { INDEX_HEADER } from "@switchboard/wire";

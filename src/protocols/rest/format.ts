@@ -1,10 +1,11 @@
-// Wire shapes of registers and change requests: ISO timestamps, stable field order.
+// Wire shapes of registers and change requests (declared in @switchboard/wire): ISO timestamps, stable field order.
 
+import type { RequestOutcome, WireChangeRequest, WireMissing, WirePending, WireRegister } from "@switchboard/wire";
 import type { ChangeRequest, Outcome, Register, RegisterView } from "../../core/index.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function formatRegister(r: Register) {
+export function formatRegister(r: Register): WireRegister {
   return {
     name: r.name,
     found: true as const,
@@ -19,11 +20,11 @@ export function formatRegister(r: Register) {
   };
 }
 
-export function formatView(v: RegisterView) {
+export function formatView(v: RegisterView): WireRegister | WireMissing {
   return v.found ? formatRegister(v.register) : { name: v.name, found: false as const };
 }
 
-export function formatRequest(r: ChangeRequest) {
+export function formatRequest(r: ChangeRequest): WireChangeRequest {
   return {
     id: r.id,
     name: r.name,
@@ -35,7 +36,7 @@ export function formatRequest(r: ChangeRequest) {
 }
 
 /** A pending request as a consumer sees it next to the register (`pending=true`): no name, it is the register's. */
-export function formatPending(r: ChangeRequest) {
+export function formatPending(r: ChangeRequest): WirePending {
   return {
     id: r.id,
     value: r.value,
@@ -45,7 +46,7 @@ export function formatPending(r: ChangeRequest) {
   };
 }
 
-export function formatOutcome(o: Outcome) {
+export function formatOutcome(o: Outcome): RequestOutcome {
   return {
     id: o.id,
     name: o.name,

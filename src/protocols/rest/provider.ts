@@ -1,5 +1,6 @@
 // Provider routes: PUT /provider (set/refresh), GET /provider (poll change requests), DELETE /provider.
 
+import type { WriteResult } from "@switchboard/wire";
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
@@ -35,13 +36,15 @@ export function providerRoutes(ctx: RestContext): Hono {
       })),
     );
     return indexed(c, now(core), {
-      registers: results.map(({ register: r, changed }) => ({
-        name: r.name,
-        version: r.version,
-        modRevision: r.modRevision,
-        changed,
-        expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
-      })),
+      registers: results.map(
+        ({ register: r, changed }): WriteResult => ({
+          name: r.name,
+          version: r.version,
+          modRevision: r.modRevision,
+          changed,
+          expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
+        }),
+      ),
     });
   });
 

@@ -14,7 +14,7 @@ import { waitParam } from "./parse.js";
 export function indexed(
   c: Context,
   at: { readonly index: number; readonly epoch: string },
-  body: Record<string, unknown>,
+  body: object,
   status: ContentfulStatusCode = 200,
 ) {
   c.header(INDEX_HEADER, String(at.index));
