@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Switchboard } from "../core/index.js";
 import type { Metrics } from "../metrics.js";
 import type { Services } from "../services/index.js";
+import type { OpenApiPart } from "./http/openapi.js";
 
 export type Transport = "http" | "tcp" | "udp" | "ws" | "zmq";
 
@@ -29,6 +30,10 @@ export interface HttpMount {
   bodyLimit(path: string, maxBytes: number): void;
   /** Upgrade hook for WebSocket protocols on the HTTP port (`path` → handler of the raw upgrade). */
   onUpgrade(path: string, handler: UpgradeHandler): void;
+  /** Adds the module's routes to /openapi.json (build the part with the helpers of `http/openapi.ts`). */
+  describe(part: OpenApiPart): void;
+  /** Every part described so far, in the order the modules were created. */
+  described(): readonly OpenApiPart[];
 }
 
 export type UpgradeHandler = (

@@ -1,6 +1,10 @@
 // /openapi.json against real answers: every documented operation is exercised, every answer's status is one the
-// document lists for it, and every JSON body conforms to the schema documented for that status.
+// document lists for it, and every JSON body conforms to the schema documented for that status (the schemas are
+// generated from the zod schemas the server validates bodies with and types its answers by). The server runs with
+// auth on, so the ACL routes answer too; scenarios send the admin token unless they are anonymous.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check } from "../helpers/json-schema.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -9,11 +13,19 @@ type Doc = { paths: Record<string, Record<string, { responses: Record<string, an
 
 interface Scenario {
   readonly method: "GET" | "PUT" | "POST" | "DELETE";
+  /** The documented path (a template such as /services/{type}). */
   readonly path: string;
+  /** The path requested, when it is not `path` itself; a function reads what earlier scenarios kept. */
+  readonly url?: string | (() => string);
   readonly query?: string;
   readonly body?: unknown;
+  readonly anonymous?: boolean;
   readonly status: number;
+  /** Keeps something of the answer for later scenarios. */
+  readonly keep?: (body: any) => void;
 }
+
+const kept: { tokenId?: string } = {};
 
 // Statuses a client can meet on each route: successes, bad input, unknown registers, too-large bodies.
 const SCENARIOS: Scenario[] = [
@@ -44,14 +56,72 @@ const SCENARIOS: Scenario[] = [
   { method: "GET", path: "/status", status: 200 },
   { method: "GET", path: "/metrics", status: 200 },
   { method: "GET", path: "/openapi.json", status: 200 },
+  { method: "GET", path: "/status", anonymous: true, status: 401 },
+  { method: "GET", path: "/metrics", anonymous: true, status: 401 },
+  { method: "GET", path: "/openapi.json", anonymous: true, status: 401 },
+  // ACL management (admin only).
+  {
+    method: "PUT",
+    path: "/acl/policies/{name}",
+    url: "/acl/policies/oa-reader",
+    body: { rules: [{ prefix: "oa/", read: true }] },
+    status: 200,
+  },
+  { method: "PUT", path: "/acl/policies/{name}", url: "/acl/policies/oa-bad", body: { rules: "all" }, status: 400 },
+  { method: "GET", path: "/acl/policies", status: 200 },
+  { method: "GET", path: "/acl/policies", anonymous: true, status: 401 },
+  {
+    method: "POST",
+    path: "/acl/tokens",
+    body: { policies: ["oa-reader"], description: "openapi test" },
+    status: 201,
+    keep: (b) => {
+      kept.tokenId = b.id;
+    },
+  },
+  { method: "POST", path: "/acl/tokens", body: { policies: [] }, status: 400 },
+  { method: "GET", path: "/acl/tokens", status: 200 },
+  { method: "DELETE", path: "/acl/tokens/{id}", url: () => `/acl/tokens/${kept.tokenId}`, status: 200 },
+  { method: "DELETE", path: "/acl/tokens/{id}", url: "/acl/tokens/none", status: 404 },
+  { method: "DELETE", path: "/acl/policies/{name}", url: "/acl/policies/oa-reader", status: 200 },
+  { method: "DELETE", path: "/acl/policies/{name}", url: "/acl/policies/oa-reader", status: 404 },
+  // Discovery: services/<type>/<id> with a lease.
+  {
+    method: "POST",
+    path: "/services",
+    body: { type: "oa-web", id: "w1", host: "127.0.0.1", port: 1, ttl: "1h", tags: ["blue"], zone: "a" },
+    status: 201,
+  },
+  { method: "POST", path: "/services", body: { type: "oa-web", port: 80 }, status: 400 },
+  { method: "GET", path: "/services", query: "tag=blue", status: 200 },
+  { method: "GET", path: "/services", query: "healthy=maybe", status: 400 },
+  { method: "GET", path: "/services/{type}", url: "/services/oa-web", query: "index=0&wait=0", status: 200 },
+  { method: "GET", path: "/services/{type}", url: "/services/oa-web", query: "index=x", status: 400 },
+  { method: "GET", path: "/services/{type}/{id}", url: "/services/oa-web/w1", status: 200 },
+  { method: "GET", path: "/services/{type}/{id}", url: "/services/oa-web/none", status: 404 },
+  { method: "PUT", path: "/services/{type}/{id}/heartbeat", url: "/services/oa-web/w1/heartbeat", status: 200 },
+  {
+    method: "PUT",
+    path: "/services/{type}/{id}/heartbeat",
+    url: "/services/oa-web/w1/heartbeat",
+    body: { ttl: 0 },
+    status: 400,
+  },
+  { method: "POST", path: "/services/{type}/{id}/check", url: "/services/oa-web/w1/check", status: 200 },
+  { method: "POST", path: "/services/{type}/{id}/check", url: "/services/oa-web/none/check", status: 404 },
+  { method: "POST", path: "/registry/health/{id}", url: "/registry/health/none", status: 404 },
+  { method: "DELETE", path: "/services/{type}/{id}", url: "/services/oa-web/w1", status: 200 },
+  { method: "DELETE", path: "/services/{type}/{id}", url: "/services/oa-web/w1", status: 404 },
 ];
 
 describe("/openapi.json", () => {
   let srv: TestServer;
   let doc: Doc;
+  let admin: Record<string, string>;
   beforeAll(async () => {
-    srv = await startTestServer();
-    doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as Doc;
+    srv = await startTestServer({ config: { auth: "on", authFailuresPerMinute: 1000 } });
+    admin = { Authorization: `Bearer ${readFileSync(join(srv.dataDir, "admin.token"), "utf8").trim()}` };
+    doc = (await (await fetch(`${srv.url}/openapi.json`, { headers: admin })).json()) as Doc;
   });
   afterAll(async () => {
     await srv.dispose();
@@ -66,8 +136,9 @@ describe("/openapi.json", () => {
   });
 
   it.each(SCENARIOS)("$method $path?$query → $status, as documented", async (s) => {
-    const url = `${srv.url}${s.path}${s.query === undefined ? "" : `?${s.query}`}`;
-    const init: RequestInit = { method: s.method };
+    const path = typeof s.url === "function" ? s.url() : (s.url ?? s.path);
+    const url = `${srv.url}${path}${s.query === undefined ? "" : `?${s.query}`}`;
+    const init: RequestInit = { method: s.method, headers: s.anonymous ? {} : admin };
     if (s.body !== undefined) init.body = typeof s.body === "string" ? s.body : JSON.stringify(s.body);
     const res = await fetch(url, init);
     expect(res.status).toBe(s.status);
@@ -77,11 +148,12 @@ describe("/openapi.json", () => {
     expect(documented, `${s.status} is not documented for ${s.method} ${s.path}`).toBeDefined();
     // A body the server accepted must be one the document describes.
     const requestSchema = (op as any).requestBody?.content?.["application/json"]?.schema;
-    if (s.status < 300 && requestSchema) expect(check(s.body, requestSchema, doc)).toEqual([]);
+    if (s.status < 300 && requestSchema && s.body !== undefined) expect(check(s.body, requestSchema, doc)).toEqual([]);
     const schema = documented.content?.["application/json"]?.schema;
     if (schema) {
       const body = await res.json();
       expect(check(body, schema, doc)).toEqual([]);
+      s.keep?.(body);
     } else {
       await res.body?.cancel();
     }

@@ -3,6 +3,7 @@
 import client from "prom-client";
 import { z } from "zod";
 import { defineProtocol } from "../protocol.js";
+import { discoveryOpenApi } from "./openapi.js";
 import { discoveryRoutes } from "./routes.js";
 
 export const discoveryApiProtocol = defineProtocol({
@@ -13,6 +14,7 @@ export const discoveryApiProtocol = defineProtocol({
     // Labels name first segments only; /registry/* is shared with the registry routes (a set, so no clash).
     http.label("/services", "/services/*", "/registry/*");
     http.app.route("/", discoveryRoutes(ctx));
+    http.describe(discoveryOpenApi);
     // Read at scrape time from the checker's counters (services know nothing of Prometheus):
     // each scrape adds what the checker counted since the previous one.
     const seen = { probes: { passing: 0, warning: 0, critical: 0 }, cacheErrors: 0 };

@@ -29,6 +29,7 @@ import {
   metricsMiddleware,
   routeLabeler,
 } from "./middleware.js";
+import type { OpenApiPart } from "./openapi.js";
 
 export interface HttpHostOptions {
   readonly host: string;
@@ -67,6 +68,7 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const closers = new Set<() => void>();
   const upgrades = new Map<string, UpgradeHandler>();
   const bodyCaps = new Map<string, number>();
+  const described: OpenApiPart[] = [];
   const app = new Hono();
   app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
   if (options.epoch !== undefined) app.use("*", epochMiddleware(options.epoch));
@@ -98,6 +100,10 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
       if (upgrades.has(path)) throw new Error(`two upgrade handlers for ${path}`);
       upgrades.set(path, handler);
     },
+    describe(part) {
+      described.push(part);
+    },
+    described: () => described,
     start() {
       if (options.port === null) return Promise.resolve(null);
       // Node's requestTimeout only runs until a request is fully received (a held long-poll is not cut by it):

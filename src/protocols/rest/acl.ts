@@ -7,7 +7,7 @@ import { principalOf } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { readBody } from "./parse.js";
 
-const tokenBody = z
+export const tokenBody = z
   .object({
     policies: z.array(z.string().min(1).max(64)).min(1).max(100),
     description: z.string().max(1000).optional(),

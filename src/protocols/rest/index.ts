@@ -5,6 +5,7 @@ import { defineProtocol, switchOption } from "../protocol.js";
 import { aclRoutes } from "./acl.js";
 import { consumerRoutes } from "./consumer.js";
 import type { RestContext } from "./context.js";
+import { restOpenApi } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
 import { providerRoutes } from "./provider.js";
 import { registerRoutes } from "./registers.js";
@@ -42,6 +43,7 @@ export const restProtocol = defineProtocol({
       startedAt: Date.now(),
     };
     http.label(...REST_ROUTES);
+    http.describe(restOpenApi);
     http.app.route("/provider", providerRoutes(ctx));
     http.app.route("/consumer", consumerRoutes(ctx));
     http.app.route("/", registerRoutes(ctx));

@@ -2,11 +2,22 @@
 
 import { type Context, Hono } from "hono";
 import { principalOf } from "../http/auth.js";
+import { openApiDocument } from "../http/openapi.js";
 import type { RestContext } from "./context.js";
-import { openApiDocument } from "./openapi.js";
 
-export function opsRoutes({ core, services, metrics, listeners, version, startedAt, options }: RestContext): Hono {
+export function opsRoutes({
+  core,
+  services,
+  metrics,
+  listeners,
+  version,
+  startedAt,
+  options,
+  http,
+}: RestContext): Hono {
   const app = new Hono();
+  // Built at the first request, when every module has described its routes.
+  let document: Record<string, unknown> | undefined;
   const { auth } = services;
   // Operational detail (listeners, sizes, the API) is for operators unless --public-metrics opens it.
   const guard = (c: Context, action: "metrics" | "status") => {
@@ -54,7 +65,8 @@ export function opsRoutes({ core, services, metrics, listeners, version, started
 
   app.get("/openapi.json", (c) => {
     guard(c, "status");
-    return c.json(openApiDocument);
+    document ??= openApiDocument(http.described(), version);
+    return c.json(document);
   });
 
   return app;
