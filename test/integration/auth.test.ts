@@ -99,21 +99,48 @@ const DECISIONS: Record<string, Case[]> = {
   ],
   "DELETE /services/:type/:id": [{ method: "DELETE", path: "/services/web/gone", allowed: ["svc", "admin"] }],
   "POST /services/:type/:id/check": [{ method: "POST", path: "/services/web/w1/check", allowed: ["svc", "admin"] }],
-  "POST /registry/health/:id": [{ method: "POST", path: "/registry/health/none", allowed: REGISTRY }],
-  "POST /registry/create": [{ method: "POST", path: "/registry/create", body: rec, allowed: REGISTRY }],
+  // Registry records are checked per record (registries/<id>): reg may write and read registries/acl-* only.
+  "POST /registry/health/:id": [
+    { method: "POST", path: "/registry/health/acl-none", allowed: REGISTRY },
+    { method: "POST", path: "/registry/health/other", allowed: ADMIN_ONLY },
+  ],
+  "POST /registry/create": [
+    { method: "POST", path: "/registry/create", body: rec, allowed: REGISTRY },
+    { method: "POST", path: "/registry/create", body: { ...rec, registry_id: "other-x" }, allowed: ADMIN_ONLY },
+  ],
   "PUT /registry/update": [
     { method: "PUT", path: "/registry/update", body: { registry_id: "acl-rec", registry_url: "x" }, allowed: REGISTRY },
+    {
+      method: "PUT",
+      path: "/registry/update",
+      body: { registry_id: "other-rec", registry_url: "x" },
+      allowed: ADMIN_ONLY,
+    },
   ],
-  "DELETE /registry/delete/:id": [{ method: "DELETE", path: "/registry/delete/none", allowed: REGISTRY }],
-  "GET /registry/query/by-id/:id": [{ method: "GET", path: "/registry/query/by-id/acl-rec", allowed: REGISTRY }],
-  "GET /registry/query/by-type/:type": [{ method: "GET", path: "/registry/query/by-type/t", allowed: REGISTRY }],
-  "POST /registry/query/by-tags": [{ method: "POST", path: "/registry/query/by-tags", body: ["a"], allowed: REGISTRY }],
-  "GET /registry/query/by-url": [{ method: "GET", path: "/registry/query/by-url?url=x", allowed: REGISTRY }],
+  "DELETE /registry/delete/:id": [
+    { method: "DELETE", path: "/registry/delete/acl-none", allowed: REGISTRY },
+    { method: "DELETE", path: "/registry/delete/other-none", allowed: ADMIN_ONLY },
+  ],
+  "GET /registry/query/by-id/:id": [
+    { method: "GET", path: "/registry/query/by-id/acl-rec", allowed: REGISTRY },
+    { method: "GET", path: "/registry/query/by-id/other-rec", allowed: ADMIN_ONLY },
+  ],
+  // Queries answer only the records the token may read (filtered, as prefix reads of registers).
+  "GET /registry/query/by-type/:type": [{ method: "GET", path: "/registry/query/by-type/t", allowed: ANY_TOKEN }],
+  "POST /registry/query/by-tags": [
+    { method: "POST", path: "/registry/query/by-tags", body: { tags: ["a"] }, allowed: ANY_TOKEN },
+  ],
+  "GET /registry/query/by-url": [{ method: "GET", path: "/registry/query/by-url?fragment=x", allowed: ANY_TOKEN }],
   "POST /registry/query/partial": [
-    { method: "POST", path: "/registry/query/partial", body: { registry_url: "x" }, allowed: REGISTRY },
+    {
+      method: "POST",
+      path: "/registry/query/partial",
+      body: { field: "registry_url", fragment: "x" },
+      allowed: ANY_TOKEN,
+    },
   ],
-  "POST /registry/query": [{ method: "POST", path: "/registry/query", body: { filter: {} }, allowed: REGISTRY }],
-  "GET /registry/search": [{ method: "GET", path: "/registry/search?q=t", allowed: REGISTRY }],
+  "POST /registry/query": [{ method: "POST", path: "/registry/query", body: { filter: {} }, allowed: ANY_TOKEN }],
+  "GET /registry/search": [{ method: "GET", path: "/registry/search?q=t", allowed: ANY_TOKEN }],
   "POST /registry/upload_zip": [{ method: "POST", path: "/registry/upload_zip", body: {}, allowed: REGISTRY }],
   "GET /registry/upload/status/:taskId": [{ method: "GET", path: "/registry/upload/status/none", allowed: REGISTRY }],
   // Static GraphiQL assets carry no data.
@@ -175,7 +202,7 @@ describe("auth on", () => {
       provider: [{ prefix: "dev/", write: true, provide: true }],
       requester: [{ prefix: "dev/", read: true, request: true }],
       svc: [{ prefix: "services/web/", read: true, write: true }],
-      reg: [{ prefix: "registries/", read: true, write: true }],
+      reg: [{ prefix: "registries/acl-", read: true, write: true }],
     };
     for (const [name, rules] of Object.entries(policies)) {
       expect((await call("admin", "PUT", `/acl/policies/${name}`, { rules })).status).toBe(200);
@@ -193,6 +220,8 @@ describe("auth on", () => {
         })
       ).status,
     ).toBe(200);
+    const other = await call("admin", "POST", "/registry/create", { ...rec, registry_id: "other-rec" });
+    expect(other.status).toBe(201);
     const first = await call("admin", "PUT", "/consumer", { name: "dev/lamp", value: "on" });
     expect((first.body as { requests: { id: number }[] }).requests[0]!.id).toBe(1);
   });
@@ -230,6 +259,40 @@ describe("auth on", () => {
     expect((all.body as { registers: { name: string }[] }).registers.map((r) => r.name)).toContain(
       "_sys/acl/policies/admin",
     );
+  });
+
+  it("answers registry queries with only the records the token may read", async () => {
+    expect((await call("admin", "POST", "/registry/create", { ...rec, registry_id: "acl-seen" })).status).toBe(201);
+    const ids = async (role: Role, method: string, path: string, body?: unknown) => {
+      const r = await call(role, method, path, body);
+      expect(r.status).toBe(200);
+      return (r.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id);
+    };
+    for (const [method, path, body] of [
+      ["GET", "/registry/query/by-type/t", undefined],
+      ["POST", "/registry/query", { filter: {} }],
+      ["GET", "/registry/search?q=t", undefined],
+      ["GET", "/registry/query/by-url?fragment=127.0.0.1", undefined],
+    ] as const) {
+      const seen = await ids("reg", method, path, body);
+      expect(seen, path).toContain("acl-seen");
+      expect(
+        seen.every((id) => id.startsWith("acl-")),
+        path,
+      ).toBe(true);
+      expect(await ids("reader", method, path, body), path).toEqual([]);
+      const all = await ids("admin", method, path, body);
+      expect(all, path).toContain("acl-seen");
+      expect(
+        all.some((id) => id.startsWith("other-")),
+        path,
+      ).toBe(true);
+    }
+    // A limit counts readable records only: one record asked for, one the token may read answered.
+    const one = await call("reg", "POST", "/registry/query", { filter: {}, limit: 1 });
+    expect((one.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id)).toEqual([
+      "acl-seen",
+    ]);
   });
 
   it("refuses the drop-every-request attack and keeps the pending requests", async () => {
