@@ -3,6 +3,7 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { createClient } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -152,9 +153,81 @@ const DECISIONS: Record<string, Case[]> = {
   "GET /ui": [{ method: "GET", path: "/ui", allowed: ROLES.filter((r) => r !== "wrong") }],
   "GET /ui/*": [{ method: "GET", path: "/ui/", allowed: ROLES.filter((r) => r !== "wrong") }],
   "ALL /graphql": [
-    { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ADMIN_ONLY },
-    { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ADMIN_ONLY },
+    // Any token may ask; each field is then decided per name (the GraphQL table below).
+    { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ANY_TOKEN },
+    { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ANY_TOKEN },
   ],
+};
+
+/** GraphQL over POST /graphql: every root field → operations and who may; the others get FORBIDDEN in errors. */
+const JSON_BODY = { "Content-Type": "application/json" };
+const READERS: Role[] = ["reader", "admin"];
+const PROVIDERS: Role[] = ["provider", "admin"];
+const REQUESTERS: Role[] = ["requester", "admin"];
+const GQL: Record<string, { query: string; allowed: readonly Role[] }[]> = {
+  registryById: [
+    { query: `{ registryById(registryId: "acl-rec") { registryId } }`, allowed: REGISTRY },
+    { query: `{ registryById(registryId: "other-rec") { registryId } }`, allowed: ADMIN_ONLY },
+  ],
+  registriesByType: [{ query: `{ registriesByType(registryType: "t") { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByTags: [{ query: `{ registriesByTags(tags: ["a"]) { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByUrl: [{ query: `{ registriesByUrl(urlFragment: "x") { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByFilter: [{ query: `{ registriesByFilter(mongoFilter: "{}") { registryId } }`, allowed: ANY_TOKEN }],
+  search: [{ query: `{ search(q: "t") { registryId } }`, allowed: ANY_TOKEN }],
+  register: [
+    { query: `{ register(name: "app/a") { value } }`, allowed: READERS },
+    { query: `{ register(name: "dev/lamp") { value } }`, allowed: REQUESTERS },
+    { query: `{ register(name: "_sys/acl/policies/admin") { value } }`, allowed: ADMIN_ONLY },
+  ],
+  registers: [{ query: `{ registers(prefix: "") { registers { name } } }`, allowed: ANY_TOKEN }],
+  services: [{ query: `{ services { id } }`, allowed: ANY_TOKEN }],
+  consumerPoll: [
+    { query: `{ consumerPoll(names: ["app/a"]) { index } }`, allowed: READERS },
+    { query: `{ consumerPoll(prefixes: [""]) { index } }`, allowed: ANY_TOKEN },
+  ],
+  changeRequests: [{ query: `{ changeRequests(name: "dev/lamp") { id } }`, allowed: REQUESTERS }],
+  createRegistry: [
+    {
+      query: `mutation { createRegistry(registry: { registryId: "acl-g", registryUrl: "http://127.0.0.1:1/", registrySearchData: { registryType: "t" } }) { registryId } }`,
+      allowed: REGISTRY,
+    },
+    {
+      query: `mutation { createRegistry(registry: { registryId: "other-g", registryUrl: "http://127.0.0.1:1/", registrySearchData: { registryType: "t" } }) { registryId } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  updateRegistry: [
+    {
+      query: `mutation { updateRegistry(registry: { registryId: "acl-rec", registryUrl: "y" }) { registryId } }`,
+      allowed: REGISTRY,
+    },
+    {
+      query: `mutation { updateRegistry(registry: { registryId: "other-rec", registryUrl: "y" }) { registryId } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  deleteRegistry: [
+    { query: `mutation { deleteRegistry(registryId: "acl-none") }`, allowed: REGISTRY },
+    { query: `mutation { deleteRegistry(registryId: "other-none") }`, allowed: ADMIN_ONLY },
+  ],
+  setRegisters: [
+    { query: `mutation { setRegisters(registers: [{ name: "dev/g", value: 1 }]) { index } }`, allowed: PROVIDERS },
+    { query: `mutation { setRegisters(registers: [{ name: "app/g", value: 1 }]) { index } }`, allowed: ADMIN_ONLY },
+  ],
+  deleteRegisters: [{ query: `mutation { deleteRegisters(names: ["dev/gone"]) }`, allowed: PROVIDERS }],
+  pollRequests: [
+    { query: `mutation { pollRequests(names: ["dev/lamp"], waitMs: 0) { index } }`, allowed: PROVIDERS },
+    { query: `mutation { pollRequests(prefixes: ["dev/"], waitMs: 0) { index } }`, allowed: PROVIDERS },
+    // The "drop every pending request" attack over GraphQL.
+    {
+      query: `mutation { pollRequests(prefixes: [""], after: 999999999999999, waitMs: 0) { index } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  requestChange: [{ query: `mutation { requestChange(name: "dev/lamp", value: "on") { id } }`, allowed: REQUESTERS }],
+  // Subscriptions are exercised over SSE in their own test below (first message: data, or a FORBIDDEN error).
+  registerChanged: [],
+  registryChanged: [],
 };
 
 function expected(c: Case, role: Role): Outcome {
@@ -246,6 +319,121 @@ describe("auth on", () => {
     if (c.want === 401) expect(r.headers?.get("www-authenticate")).toContain("Bearer");
   });
 
+  it("has an ACL decision for every GraphQL root field", async () => {
+    const r = await call(
+      "admin",
+      "POST",
+      "/graphql",
+      {
+        query:
+          "{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }",
+      },
+      JSON_BODY,
+    );
+    const schema = (r.body as { data: { __schema: Record<string, { fields: { name: string }[] }> } }).data.__schema;
+    const fields = Object.values(schema).flatMap((t) => t.fields.map((f) => f.name));
+    expect(fields.sort()).toEqual(Object.keys(GQL).sort());
+  });
+
+  const gqlCases = Object.entries(GQL).flatMap(([field, list]) =>
+    list.flatMap((c) =>
+      ROLES.map((role) => ({
+        field,
+        query: c.query,
+        role,
+        want: expected({ method: "POST", path: "", allowed: c.allowed }, role),
+      })),
+    ),
+  );
+  it.each(gqlCases)("GraphQL $field as $role → $want ($query)", async (c) => {
+    const r = await call(c.role, "POST", "/graphql", { query: c.query }, JSON_BODY);
+    const codes = ((r.body as { errors?: { extensions?: { code?: string } }[] } | null)?.errors ?? []).map(
+      (e) => e.extensions?.code,
+    );
+    if (c.want === 401) {
+      expect(r.status).toBe(401);
+      return;
+    }
+    expect(r.status).toBe(200);
+    if (c.want === "ok") {
+      expect(codes).not.toContain("FORBIDDEN");
+      expect(codes).not.toContain("UNAUTHENTICATED");
+    } else expect(codes).toEqual(["FORBIDDEN"]);
+  });
+
+  it("filters GraphQL reads to what the token may read, with no hint of the rest", async () => {
+    const gql = async (role: Role, query: string) => {
+      const r = await call(role, "POST", "/graphql", { query }, JSON_BODY);
+      expect(r.status).toBe(200);
+      return (r.body as { data: Record<string, any> }).data;
+    };
+    const listed = await gql("reader", `{ registers(prefix: "") { registers { name } } }`);
+    const names = listed.registers.registers.map((x: { name: string }) => x.name);
+    expect(names).toContain("app/a");
+    expect(names.every((n: string) => n.startsWith("app/"))).toBe(true);
+    const polled = await gql("reader", `{ consumerPoll(prefixes: [""]) { registers { name } } }`);
+    expect(polled.consumerPoll.registers.every((x: { name: string }) => x.name.startsWith("app/"))).toBe(true);
+    const recs = await gql(
+      "reg",
+      `{ registriesByType(registryType: "t") { registryId } search(q: "t") { registryId } }`,
+    );
+    for (const list of [recs.registriesByType, recs.search]) {
+      const ids = list.map((x: { registryId: string }) => x.registryId);
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids.every((id: string) => id.startsWith("acl-"))).toBe(true);
+    }
+    expect((await gql("reader", `{ registriesByType(registryType: "t") { registryId } }`)).registriesByType).toEqual(
+      [],
+    );
+    const all = await gql("admin", `{ registriesByType(registryType: "t") { registryId } }`);
+    expect(all.registriesByType.some((x: { registryId: string }) => x.registryId.startsWith("other-"))).toBe(true);
+  });
+
+  it("authorizes and filters GraphQL subscriptions per token", async () => {
+    const take = async (role: Role, query: string, n: number, during?: () => Promise<void>) => {
+      const client = createClient({
+        url: `${srv.url}/graphql`,
+        retryAttempts: 0,
+        headers: { Authorization: `Bearer ${tokens.get(role)}` },
+      });
+      const out: any[] = [];
+      try {
+        const it = client.iterate({ query });
+        const first = it.next();
+        await during?.();
+        let next = await first;
+        while (!next.done) {
+          out.push(next.value);
+          if (out.length >= n) break;
+          next = await it.next();
+        }
+        await it.return?.();
+      } catch (err) {
+        out.push({ thrown: err });
+      } finally {
+        client.dispose();
+      }
+      return out;
+    };
+    const start = srv.server.core.revision;
+    // A prefix subscription over everything: the reader sees app/ events only.
+    const seen = await take(
+      "reader",
+      `subscription { registerChanged(prefix: "", after: ${start}) { name } }`,
+      1,
+      async () => {
+        await call("admin", "PUT", "/provider", { registers: [{ name: "dev/hidden", value: 1 }] });
+        await call("admin", "PUT", "/provider", { registers: [{ name: "app/shown", value: 1 }] });
+      },
+    );
+    expect(seen.map((x) => x.data?.registerChanged?.name)).toEqual(["app/shown"]);
+    // A named register the token may not read is refused.
+    const refused = await take("reader", `subscription { registerChanged(names: ["dev/lamp"]) { name } }`, 1);
+    expect(JSON.stringify(refused)).toContain("FORBIDDEN");
+    const records = await take("reader", `subscription { registryChanged(registryId: "other-rec") { type } }`, 1);
+    expect(JSON.stringify(records)).toContain("FORBIDDEN");
+  });
+
   it("filters prefix reads and listings to what the token may read, with no hint of the rest", async () => {
     const read = await call("reader", "GET", "/consumer?prefix=");
     const names = (read.body as { registers: { name: string }[] }).registers.map((r) => r.name);
@@ -290,9 +478,9 @@ describe("auth on", () => {
     }
     // A limit counts readable records only: one record asked for, one the token may read answered.
     const one = await call("reg", "POST", "/registry/query", { filter: {}, limit: 1 });
-    expect((one.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id)).toEqual([
-      "acl-seen",
-    ]);
+    const only = (one.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id);
+    expect(only).toHaveLength(1);
+    expect(only[0]).toMatch(/^acl-/);
   });
 
   it("refuses the drop-every-request attack and keeps the pending requests", async () => {
