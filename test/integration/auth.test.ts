@@ -3,6 +3,7 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { createClient } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -99,21 +100,48 @@ const DECISIONS: Record<string, Case[]> = {
   ],
   "DELETE /services/:type/:id": [{ method: "DELETE", path: "/services/web/gone", allowed: ["svc", "admin"] }],
   "POST /services/:type/:id/check": [{ method: "POST", path: "/services/web/w1/check", allowed: ["svc", "admin"] }],
-  "POST /registry/health/:id": [{ method: "POST", path: "/registry/health/none", allowed: REGISTRY }],
-  "POST /registry/create": [{ method: "POST", path: "/registry/create", body: rec, allowed: REGISTRY }],
+  // Registry records are checked per record (registries/<id>): reg may write and read registries/acl-* only.
+  "POST /registry/health/:id": [
+    { method: "POST", path: "/registry/health/acl-none", allowed: REGISTRY },
+    { method: "POST", path: "/registry/health/other", allowed: ADMIN_ONLY },
+  ],
+  "POST /registry/create": [
+    { method: "POST", path: "/registry/create", body: rec, allowed: REGISTRY },
+    { method: "POST", path: "/registry/create", body: { ...rec, registry_id: "other-x" }, allowed: ADMIN_ONLY },
+  ],
   "PUT /registry/update": [
     { method: "PUT", path: "/registry/update", body: { registry_id: "acl-rec", registry_url: "x" }, allowed: REGISTRY },
+    {
+      method: "PUT",
+      path: "/registry/update",
+      body: { registry_id: "other-rec", registry_url: "x" },
+      allowed: ADMIN_ONLY,
+    },
   ],
-  "DELETE /registry/delete/:id": [{ method: "DELETE", path: "/registry/delete/none", allowed: REGISTRY }],
-  "GET /registry/query/by-id/:id": [{ method: "GET", path: "/registry/query/by-id/acl-rec", allowed: REGISTRY }],
-  "GET /registry/query/by-type/:type": [{ method: "GET", path: "/registry/query/by-type/t", allowed: REGISTRY }],
-  "POST /registry/query/by-tags": [{ method: "POST", path: "/registry/query/by-tags", body: ["a"], allowed: REGISTRY }],
-  "GET /registry/query/by-url": [{ method: "GET", path: "/registry/query/by-url?url=x", allowed: REGISTRY }],
+  "DELETE /registry/delete/:id": [
+    { method: "DELETE", path: "/registry/delete/acl-none", allowed: REGISTRY },
+    { method: "DELETE", path: "/registry/delete/other-none", allowed: ADMIN_ONLY },
+  ],
+  "GET /registry/query/by-id/:id": [
+    { method: "GET", path: "/registry/query/by-id/acl-rec", allowed: REGISTRY },
+    { method: "GET", path: "/registry/query/by-id/other-rec", allowed: ADMIN_ONLY },
+  ],
+  // Queries answer only the records the token may read (filtered, as prefix reads of registers).
+  "GET /registry/query/by-type/:type": [{ method: "GET", path: "/registry/query/by-type/t", allowed: ANY_TOKEN }],
+  "POST /registry/query/by-tags": [
+    { method: "POST", path: "/registry/query/by-tags", body: { tags: ["a"] }, allowed: ANY_TOKEN },
+  ],
+  "GET /registry/query/by-url": [{ method: "GET", path: "/registry/query/by-url?fragment=x", allowed: ANY_TOKEN }],
   "POST /registry/query/partial": [
-    { method: "POST", path: "/registry/query/partial", body: { registry_url: "x" }, allowed: REGISTRY },
+    {
+      method: "POST",
+      path: "/registry/query/partial",
+      body: { field: "registry_url", fragment: "x" },
+      allowed: ANY_TOKEN,
+    },
   ],
-  "POST /registry/query": [{ method: "POST", path: "/registry/query", body: { filter: {} }, allowed: REGISTRY }],
-  "GET /registry/search": [{ method: "GET", path: "/registry/search?q=t", allowed: REGISTRY }],
+  "POST /registry/query": [{ method: "POST", path: "/registry/query", body: { filter: {} }, allowed: ANY_TOKEN }],
+  "GET /registry/search": [{ method: "GET", path: "/registry/search?q=t", allowed: ANY_TOKEN }],
   "POST /registry/upload_zip": [{ method: "POST", path: "/registry/upload_zip", body: {}, allowed: REGISTRY }],
   "GET /registry/upload/status/:taskId": [{ method: "GET", path: "/registry/upload/status/none", allowed: REGISTRY }],
   // Static GraphiQL assets carry no data.
@@ -125,9 +153,81 @@ const DECISIONS: Record<string, Case[]> = {
   "GET /ui": [{ method: "GET", path: "/ui", allowed: ROLES.filter((r) => r !== "wrong") }],
   "GET /ui/*": [{ method: "GET", path: "/ui/", allowed: ROLES.filter((r) => r !== "wrong") }],
   "ALL /graphql": [
-    { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ADMIN_ONLY },
-    { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ADMIN_ONLY },
+    // Any token may ask; each field is then decided per name (the GraphQL table below).
+    { method: "POST", path: "/graphql", body: { query: "{ __typename }" }, allowed: ANY_TOKEN },
+    { method: "GET", path: "/graphql?query=%7B__typename%7D", allowed: ANY_TOKEN },
   ],
+};
+
+/** GraphQL over POST /graphql: every root field → operations and who may; the others get FORBIDDEN in errors. */
+const JSON_BODY = { "Content-Type": "application/json" };
+const READERS: Role[] = ["reader", "admin"];
+const PROVIDERS: Role[] = ["provider", "admin"];
+const REQUESTERS: Role[] = ["requester", "admin"];
+const GQL: Record<string, { query: string; allowed: readonly Role[] }[]> = {
+  registryById: [
+    { query: `{ registryById(registryId: "acl-rec") { registryId } }`, allowed: REGISTRY },
+    { query: `{ registryById(registryId: "other-rec") { registryId } }`, allowed: ADMIN_ONLY },
+  ],
+  registriesByType: [{ query: `{ registriesByType(registryType: "t") { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByTags: [{ query: `{ registriesByTags(tags: ["a"]) { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByUrl: [{ query: `{ registriesByUrl(urlFragment: "x") { registryId } }`, allowed: ANY_TOKEN }],
+  registriesByFilter: [{ query: `{ registriesByFilter(mongoFilter: "{}") { registryId } }`, allowed: ANY_TOKEN }],
+  search: [{ query: `{ search(q: "t") { registryId } }`, allowed: ANY_TOKEN }],
+  register: [
+    { query: `{ register(name: "app/a") { value } }`, allowed: READERS },
+    { query: `{ register(name: "dev/lamp") { value } }`, allowed: REQUESTERS },
+    { query: `{ register(name: "_sys/acl/policies/admin") { value } }`, allowed: ADMIN_ONLY },
+  ],
+  registers: [{ query: `{ registers(prefix: "") { registers { name } } }`, allowed: ANY_TOKEN }],
+  services: [{ query: `{ services { id } }`, allowed: ANY_TOKEN }],
+  consumerPoll: [
+    { query: `{ consumerPoll(names: ["app/a"]) { index } }`, allowed: READERS },
+    { query: `{ consumerPoll(prefixes: [""]) { index } }`, allowed: ANY_TOKEN },
+  ],
+  changeRequests: [{ query: `{ changeRequests(name: "dev/lamp") { id } }`, allowed: REQUESTERS }],
+  createRegistry: [
+    {
+      query: `mutation { createRegistry(registry: { registryId: "acl-g", registryUrl: "http://127.0.0.1:1/", registrySearchData: { registryType: "t" } }) { registryId } }`,
+      allowed: REGISTRY,
+    },
+    {
+      query: `mutation { createRegistry(registry: { registryId: "other-g", registryUrl: "http://127.0.0.1:1/", registrySearchData: { registryType: "t" } }) { registryId } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  updateRegistry: [
+    {
+      query: `mutation { updateRegistry(registry: { registryId: "acl-rec", registryUrl: "y" }) { registryId } }`,
+      allowed: REGISTRY,
+    },
+    {
+      query: `mutation { updateRegistry(registry: { registryId: "other-rec", registryUrl: "y" }) { registryId } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  deleteRegistry: [
+    { query: `mutation { deleteRegistry(registryId: "acl-none") }`, allowed: REGISTRY },
+    { query: `mutation { deleteRegistry(registryId: "other-none") }`, allowed: ADMIN_ONLY },
+  ],
+  setRegisters: [
+    { query: `mutation { setRegisters(registers: [{ name: "dev/g", value: 1 }]) { index } }`, allowed: PROVIDERS },
+    { query: `mutation { setRegisters(registers: [{ name: "app/g", value: 1 }]) { index } }`, allowed: ADMIN_ONLY },
+  ],
+  deleteRegisters: [{ query: `mutation { deleteRegisters(names: ["dev/gone"]) }`, allowed: PROVIDERS }],
+  pollRequests: [
+    { query: `mutation { pollRequests(names: ["dev/lamp"], waitMs: 0) { index } }`, allowed: PROVIDERS },
+    { query: `mutation { pollRequests(prefixes: ["dev/"], waitMs: 0) { index } }`, allowed: PROVIDERS },
+    // The "drop every pending request" attack over GraphQL.
+    {
+      query: `mutation { pollRequests(prefixes: [""], after: 999999999999999, waitMs: 0) { index } }`,
+      allowed: ADMIN_ONLY,
+    },
+  ],
+  requestChange: [{ query: `mutation { requestChange(name: "dev/lamp", value: "on") { id } }`, allowed: REQUESTERS }],
+  // Subscriptions are exercised over SSE in their own test below (first message: data, or a FORBIDDEN error).
+  registerChanged: [],
+  registryChanged: [],
 };
 
 function expected(c: Case, role: Role): Outcome {
@@ -175,7 +275,7 @@ describe("auth on", () => {
       provider: [{ prefix: "dev/", write: true, provide: true }],
       requester: [{ prefix: "dev/", read: true, request: true }],
       svc: [{ prefix: "services/web/", read: true, write: true }],
-      reg: [{ prefix: "registries/", read: true, write: true }],
+      reg: [{ prefix: "registries/acl-", read: true, write: true }],
     };
     for (const [name, rules] of Object.entries(policies)) {
       expect((await call("admin", "PUT", `/acl/policies/${name}`, { rules })).status).toBe(200);
@@ -193,6 +293,8 @@ describe("auth on", () => {
         })
       ).status,
     ).toBe(200);
+    const other = await call("admin", "POST", "/registry/create", { ...rec, registry_id: "other-rec" });
+    expect(other.status).toBe(201);
     const first = await call("admin", "PUT", "/consumer", { name: "dev/lamp", value: "on" });
     expect((first.body as { requests: { id: number }[] }).requests[0]!.id).toBe(1);
   });
@@ -217,6 +319,121 @@ describe("auth on", () => {
     if (c.want === 401) expect(r.headers?.get("www-authenticate")).toContain("Bearer");
   });
 
+  it("has an ACL decision for every GraphQL root field", async () => {
+    const r = await call(
+      "admin",
+      "POST",
+      "/graphql",
+      {
+        query:
+          "{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }",
+      },
+      JSON_BODY,
+    );
+    const schema = (r.body as { data: { __schema: Record<string, { fields: { name: string }[] }> } }).data.__schema;
+    const fields = Object.values(schema).flatMap((t) => t.fields.map((f) => f.name));
+    expect(fields.sort()).toEqual(Object.keys(GQL).sort());
+  });
+
+  const gqlCases = Object.entries(GQL).flatMap(([field, list]) =>
+    list.flatMap((c) =>
+      ROLES.map((role) => ({
+        field,
+        query: c.query,
+        role,
+        want: expected({ method: "POST", path: "", allowed: c.allowed }, role),
+      })),
+    ),
+  );
+  it.each(gqlCases)("GraphQL $field as $role → $want ($query)", async (c) => {
+    const r = await call(c.role, "POST", "/graphql", { query: c.query }, JSON_BODY);
+    const codes = ((r.body as { errors?: { extensions?: { code?: string } }[] } | null)?.errors ?? []).map(
+      (e) => e.extensions?.code,
+    );
+    if (c.want === 401) {
+      expect(r.status).toBe(401);
+      return;
+    }
+    expect(r.status).toBe(200);
+    if (c.want === "ok") {
+      expect(codes).not.toContain("FORBIDDEN");
+      expect(codes).not.toContain("UNAUTHENTICATED");
+    } else expect(codes).toEqual(["FORBIDDEN"]);
+  });
+
+  it("filters GraphQL reads to what the token may read, with no hint of the rest", async () => {
+    const gql = async (role: Role, query: string) => {
+      const r = await call(role, "POST", "/graphql", { query }, JSON_BODY);
+      expect(r.status).toBe(200);
+      return (r.body as { data: Record<string, any> }).data;
+    };
+    const listed = await gql("reader", `{ registers(prefix: "") { registers { name } } }`);
+    const names = listed.registers.registers.map((x: { name: string }) => x.name);
+    expect(names).toContain("app/a");
+    expect(names.every((n: string) => n.startsWith("app/"))).toBe(true);
+    const polled = await gql("reader", `{ consumerPoll(prefixes: [""]) { registers { name } } }`);
+    expect(polled.consumerPoll.registers.every((x: { name: string }) => x.name.startsWith("app/"))).toBe(true);
+    const recs = await gql(
+      "reg",
+      `{ registriesByType(registryType: "t") { registryId } search(q: "t") { registryId } }`,
+    );
+    for (const list of [recs.registriesByType, recs.search]) {
+      const ids = list.map((x: { registryId: string }) => x.registryId);
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids.every((id: string) => id.startsWith("acl-"))).toBe(true);
+    }
+    expect((await gql("reader", `{ registriesByType(registryType: "t") { registryId } }`)).registriesByType).toEqual(
+      [],
+    );
+    const all = await gql("admin", `{ registriesByType(registryType: "t") { registryId } }`);
+    expect(all.registriesByType.some((x: { registryId: string }) => x.registryId.startsWith("other-"))).toBe(true);
+  });
+
+  it("authorizes and filters GraphQL subscriptions per token", async () => {
+    const take = async (role: Role, query: string, n: number, during?: () => Promise<void>) => {
+      const client = createClient({
+        url: `${srv.url}/graphql`,
+        retryAttempts: 0,
+        headers: { Authorization: `Bearer ${tokens.get(role)}` },
+      });
+      const out: any[] = [];
+      try {
+        const it = client.iterate({ query });
+        const first = it.next();
+        await during?.();
+        let next = await first;
+        while (!next.done) {
+          out.push(next.value);
+          if (out.length >= n) break;
+          next = await it.next();
+        }
+        await it.return?.();
+      } catch (err) {
+        out.push({ thrown: err });
+      } finally {
+        client.dispose();
+      }
+      return out;
+    };
+    const start = srv.server.core.revision;
+    // A prefix subscription over everything: the reader sees app/ events only.
+    const seen = await take(
+      "reader",
+      `subscription { registerChanged(prefix: "", after: ${start}) { name } }`,
+      1,
+      async () => {
+        await call("admin", "PUT", "/provider", { registers: [{ name: "dev/hidden", value: 1 }] });
+        await call("admin", "PUT", "/provider", { registers: [{ name: "app/shown", value: 1 }] });
+      },
+    );
+    expect(seen.map((x) => x.data?.registerChanged?.name)).toEqual(["app/shown"]);
+    // A named register the token may not read is refused.
+    const refused = await take("reader", `subscription { registerChanged(names: ["dev/lamp"]) { name } }`, 1);
+    expect(JSON.stringify(refused)).toContain("FORBIDDEN");
+    const records = await take("reader", `subscription { registryChanged(registryId: "other-rec") { type } }`, 1);
+    expect(JSON.stringify(records)).toContain("FORBIDDEN");
+  });
+
   it("filters prefix reads and listings to what the token may read, with no hint of the rest", async () => {
     const read = await call("reader", "GET", "/consumer?prefix=");
     const names = (read.body as { registers: { name: string }[] }).registers.map((r) => r.name);
@@ -230,6 +447,40 @@ describe("auth on", () => {
     expect((all.body as { registers: { name: string }[] }).registers.map((r) => r.name)).toContain(
       "_sys/acl/policies/admin",
     );
+  });
+
+  it("answers registry queries with only the records the token may read", async () => {
+    expect((await call("admin", "POST", "/registry/create", { ...rec, registry_id: "acl-seen" })).status).toBe(201);
+    const ids = async (role: Role, method: string, path: string, body?: unknown) => {
+      const r = await call(role, method, path, body);
+      expect(r.status).toBe(200);
+      return (r.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id);
+    };
+    for (const [method, path, body] of [
+      ["GET", "/registry/query/by-type/t", undefined],
+      ["POST", "/registry/query", { filter: {} }],
+      ["GET", "/registry/search?q=t", undefined],
+      ["GET", "/registry/query/by-url?fragment=127.0.0.1", undefined],
+    ] as const) {
+      const seen = await ids("reg", method, path, body);
+      expect(seen, path).toContain("acl-seen");
+      expect(
+        seen.every((id) => id.startsWith("acl-")),
+        path,
+      ).toBe(true);
+      expect(await ids("reader", method, path, body), path).toEqual([]);
+      const all = await ids("admin", method, path, body);
+      expect(all, path).toContain("acl-seen");
+      expect(
+        all.some((id) => id.startsWith("other-")),
+        path,
+      ).toBe(true);
+    }
+    // A limit counts readable records only: one record asked for, one the token may read answered.
+    const one = await call("reg", "POST", "/registry/query", { filter: {}, limit: 1 });
+    const only = (one.body as { registries: { registry_id: string }[] }).registries.map((x) => x.registry_id);
+    expect(only).toHaveLength(1);
+    expect(only[0]).toMatch(/^acl-/);
   });
 
   it("refuses the drop-every-request attack and keeps the pending requests", async () => {

@@ -4,8 +4,9 @@ import { specifiedRules, validate } from "graphql";
 import { createHandler as createHttpHandler } from "graphql-http/lib/use/fetch";
 import { createHandler as createSseHandler } from "graphql-sse/lib/use/fetch";
 import { z } from "zod";
-import { principalOf } from "../http/auth.js";
+import { clientAddress, principalOf, requestSignal } from "../http/auth.js";
 import { defineProtocol } from "../protocol.js";
+import type { Access } from "./access.js";
 import { boundedParse, formatGraphQLError } from "./errors.js";
 import { cachedParse, cachedValidate, jitExecute } from "./execution.js";
 import { GRAPHIQL_HTML, mountGraphiqlAssets } from "./graphiql.js";
@@ -39,12 +40,14 @@ export const graphqlProtocol = defineProtocol({
     const countErrors = (errors: readonly { extensions?: Record<string, unknown> }[] | undefined) => {
       for (const e of errors ?? []) metrics.errors.labels(PROTOCOL, String(e.extensions?.code ?? "INTERNAL")).inc();
     };
-    const context = (req: Request): GraphQLContext => ({
-      core,
-      services,
-      signal: req.signal,
-      defaultWaitMs: settings.defaultWaitMs,
-    });
+    // The caller of each request, set by the route before graphql-http or graphql-sse sees the request.
+    const callers = new WeakMap<Request, { access: Access; signal: AbortSignal }>();
+    const context = (req: Request): GraphQLContext => {
+      const caller = callers.get(req);
+      // Every request passes the route below, which sets its caller; a missing one can do nothing.
+      if (!caller) throw new Error("graphql request without a caller");
+      return { core, services, signal: caller.signal, defaultWaitMs: settings.defaultWaitMs, access: caller.access };
+    };
 
     const httpHandler = createHttpHandler<GraphQLContext>({
       schema,
@@ -80,18 +83,32 @@ export const graphqlProtocol = defineProtocol({
     http.label(GRAPHQL_PATH, "/graphql/*");
     mountGraphiqlAssets(http.app);
     http.app.all(GRAPHQL_PATH, async (c) => {
-      // With auth on, GraphQL is for admins: its resolvers reach every register and record, and a
-      // per-field ACL is not built yet (REST and the registry API carry the fine-grained decisions).
-      if (services.auth.enabled) services.auth.authorize(principalOf(c, services.auth), "admin");
+      // Every field is authorized for the caller by the same rules as REST (see access.ts); a caller
+      // without a token is refused here, as on the REST routes that filter.
+      const { auth } = services;
+      const principal = principalOf(c, auth);
+      auth.requireSignedIn(principal);
       const req = c.req.raw;
       const accept = req.headers.get("accept") ?? "";
-      if (accept.includes("text/event-stream") || req.headers.has("x-graphql-event-stream-token")) {
-        return sseHandler(req);
-      }
-      if (req.method === "GET" && accept.includes("text/html") && !new URL(req.url).searchParams.has("query")) {
+      const sse = accept.includes("text/event-stream") || req.headers.has("x-graphql-event-stream-token");
+      if (!sse && req.method === "GET" && accept.includes("text/html") && !new URL(req.url).searchParams.has("query")) {
         return c.html(GRAPHIQL_HTML);
       }
-      return httpHandler(req);
+      // Held polls and subscription streams end when the client goes or the token is revoked.
+      const held = requestSignal(c, auth, principal);
+      callers.set(req, {
+        access: { auth, principal, address: clientAddress(c), revoked: held.revoked },
+        signal: held.signal,
+      });
+      if (sse) {
+        req.signal.addEventListener("abort", () => held.release(), { once: true });
+        return sseHandler(req);
+      }
+      try {
+        return await httpHandler(req);
+      } finally {
+        held.release();
+      }
     });
     return {
       start: async () => [],

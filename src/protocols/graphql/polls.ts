@@ -2,12 +2,14 @@
 
 import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLString } from "graphql";
 import type { ChangeRequest, RegisterView, Switchboard } from "../../core/index.js";
+import { type Access, can, check, stillAuthorized } from "./access.js";
 import { ChangeRequestType, list, nonNull, RegisterType } from "./types.js";
 
 interface PollContext {
   readonly core: Switchboard;
   readonly signal?: AbortSignal;
   readonly defaultWaitMs: number;
+  readonly access: Access;
 }
 
 const RegisterViewType = new GraphQLObjectType<RegisterView>({
@@ -59,8 +61,14 @@ export const consumerPollField = {
   description:
     "Without index: the current registers. With index: held until a change after it (or waitMs, with the usual jitter; capped by --max-wait).",
   args: { ...selectorArgs, index: { type: GraphQLFloat }, waitMs: { type: GraphQLInt } },
-  resolve: (_: unknown, a: SelectorArgs & { index?: number | null }, ctx: PollContext) =>
-    ctx.core.consumerPoll(selectorOf(a), a.index ?? undefined, optionsOf(a, ctx)),
+  resolve: async (_: unknown, a: SelectorArgs & { index?: number | null }, ctx: PollContext) => {
+    const names = new Set(a.names ?? []);
+    check(ctx.access, "read", [...names]);
+    const result = await ctx.core.consumerPoll(selectorOf(a), a.index ?? undefined, optionsOf(a, ctx));
+    // Prefix matches the caller may not read are left out (no found:false hint), as in GET /consumer.
+    const registers = result.registers.filter((v) => names.has(v.name) || can(ctx.access, "read", v.name));
+    return stillAuthorized(ctx.access, { ...result, registers });
+  },
 };
 
 /** GET /provider: acknowledges requests up to `after`, then answers the newer ones or holds for one. */
@@ -69,6 +77,11 @@ export const pollRequestsField = {
   description:
     "Acknowledges (drops) the selection's requests with id <= after, then answers newer ones or holds for one.",
   args: { ...selectorArgs, after: { type: GraphQLFloat }, waitMs: { type: GraphQLInt } },
-  resolve: (_: unknown, a: SelectorArgs & { after?: number | null }, ctx: PollContext) =>
-    ctx.core.providerPoll(selectorOf(a), a.after ?? undefined, optionsOf(a, ctx)),
+  resolve: async (_: unknown, a: SelectorArgs & { after?: number | null }, ctx: PollContext) => {
+    // As GET /provider: provide on each name, and on everything under each prefix (an acknowledgement drops requests).
+    check(ctx.access, "provide", a.names ?? []);
+    ctx.access.auth.authorizePrefixes(ctx.access.principal, "provide", a.prefixes ?? []);
+    const result = await ctx.core.providerPoll(selectorOf(a), a.after ?? undefined, optionsOf(a, ctx));
+    return stillAuthorized(ctx.access, result);
+  },
 };

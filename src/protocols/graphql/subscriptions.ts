@@ -4,6 +4,7 @@ import { GraphQLFloat, GraphQLList, GraphQLObjectType, GraphQLString } from "gra
 import { type Register, type Switchboard, SwitchboardError } from "../../core/index.js";
 import type { WatchOptions } from "../../core/watch.js";
 import { REGISTRY_PREFIX, registryIdOf, registryName, toRegistryCoreData } from "../../services/registry/index.js";
+import { type Access, can, check } from "./access.js";
 import { ChangeRequestType, nonNull, RegisterType, RegistryType, viewOf } from "./types.js";
 
 /**
@@ -48,15 +49,18 @@ const RegistryEventType = new GraphQLObjectType<ChangeItem>({
 interface Ctx {
   readonly core: Switchboard;
   readonly signal?: AbortSignal;
+  readonly access: Access;
 }
 
-async function* changes(core: Switchboard, options: WatchOptions, kinds: ReadonlySet<string> | null) {
+/** Events of registers the caller may not read are left out (as on /events); resyncs and cuts pass. */
+async function* changes(core: Switchboard, options: WatchOptions, kinds: ReadonlySet<string> | null, access: Access) {
   const watch = core.watch(options);
   try {
     for await (const item of watch) {
       if (item.type === "event") {
         const e = item.event;
         if (kinds && !kinds.has(e.type)) continue;
+        if (!can(access, "read", e.name)) continue;
         yield {
           type: e.type,
           revision: e.revision,
@@ -97,9 +101,12 @@ export const subscriptionType = new GraphQLObjectType<unknown, Ctx>({
       subscribe: (
         _,
         a: { names?: string[] | null; prefix?: string | null; after?: number | null },
-        { core, signal },
+        { core, signal, access },
       ) => {
         const after = afterOf(a.after);
+        // Named registers are refused when unreadable; prefix matches are filtered per event.
+        check(access, "read", a.names ?? []);
+        access.auth.requireSignedIn(access.principal);
         return changes(
           core,
           {
@@ -109,6 +116,7 @@ export const subscriptionType = new GraphQLObjectType<unknown, Ctx>({
             ...(signal ? { signal } : {}),
           },
           null,
+          access,
         );
       },
       resolve: (item: unknown) => item as ChangeItem,
@@ -117,9 +125,11 @@ export const subscriptionType = new GraphQLObjectType<unknown, Ctx>({
       type: nonNull(RegistryEventType),
       description: "Changes of registry records (of one registryId when given).",
       args: { registryId: { type: GraphQLString }, after: { type: GraphQLFloat } },
-      subscribe: (_, a: { registryId?: string | null; after?: number | null }, { core, signal }) => {
+      subscribe: (_, a: { registryId?: string | null; after?: number | null }, { core, signal, access }) => {
         const after = afterOf(a.after);
         const id = a.registryId;
+        if (id) check(access, "read", [registryName(id)]);
+        access.auth.requireSignedIn(access.principal);
         return changes(
           core,
           {
@@ -128,6 +138,7 @@ export const subscriptionType = new GraphQLObjectType<unknown, Ctx>({
             ...(signal ? { signal } : {}),
           },
           RECORD_EVENTS,
+          access,
         );
       },
       resolve: (item: unknown) => item as ChangeItem,

@@ -5,6 +5,7 @@ import { isSwitchboardError } from "../../core/index.js";
 import { REGISTRY_PREFIX } from "../../services/registry/index.js";
 import { principalOf } from "../http/auth.js";
 import { defineProtocol } from "../protocol.js";
+import { recordAccess } from "./access.js";
 import type { RegistryApiContext } from "./context.js";
 import { lifecycleRoutes } from "./lifecycle.js";
 import { queryRoutes } from "./queries.js";
@@ -16,21 +17,24 @@ export const registryApiProtocol = defineProtocol({
   name: PROTOCOL,
   options: z.object({}),
   create({ core, services, metrics, http }) {
+    const { auth } = services;
     const ctx: RegistryApiContext = {
       core,
       registry: services.registry,
       uploads: services.uploads,
       count: (op) => metrics.operations.labels(PROTOCOL, op).inc(),
+      access: (c) => recordAccess(auth, c),
     };
     http.label("/registry/*");
-    // ACL: reading records needs read on all of registries/, changing them write on all of it (records are
-    // found by content, so a per-record check could not say in advance which names a query touches).
-    const { auth } = services;
+    // ACL per record (the register registries/<id>): queries answer only the records the caller may read,
+    // by-id and writes are checked on the record they name (POST /registry/health/:id is the discovery module's).
     http.app.use("/registry/*", async (c, next) => {
-      const principal = principalOf(c, auth);
-      const writes =
-        c.req.method !== "GET" && !c.req.path.startsWith("/registry/query") && c.req.path !== "/registry/search";
-      auth.authorizePrefixes(principal, writes ? "write" : "read", [REGISTRY_PREFIX]);
+      if (!c.req.path.startsWith("/registry/health/")) {
+        const principal = principalOf(c, auth);
+        auth.requireSignedIn(principal);
+        // An upload's record id is inside the form: the caller must at least write some record before sending it.
+        if (c.req.path.startsWith("/registry/upload")) auth.authorizeUnder(principal, "write", REGISTRY_PREFIX);
+      }
       await next();
       if (isSwitchboardError(c.error)) metrics.errors.labels(PROTOCOL, c.error.code).inc();
     });

@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import type { UploadService } from "../../services/registry/uploads.js";
+import { registryIdIn } from "./access.js";
 import type { RegistryApiContext } from "./context.js";
 
 const MAX_SPEC_BYTES = 256 * 1024;
@@ -100,12 +101,22 @@ async function readForm(c: Context, uploads: UploadService): Promise<Form> {
   return form;
 }
 
-export function uploadRoutes({ uploads, count }: RegistryApiContext): Hono {
+export function uploadRoutes({ uploads, count, access }: RegistryApiContext): Hono {
   const app = new Hono();
 
   app.post("/upload_zip", async (c) => {
     count("upload_zip");
     const form = await readForm(c, uploads);
+    // The record the upload replaces is named in its spec: write on that record (an unreadable spec is the service's to refuse).
+    const id = registryIdIn(safeJson(form.spec!));
+    if (id !== null) {
+      try {
+        access(c).authorize("write", id);
+      } catch (err) {
+        await rm(form.zipPath!, { force: true });
+        throw err;
+      }
+    }
     const accepted = await uploads.submit({ spec: form.spec!, zipPath: form.zipPath! });
     return c.json(accepted, 202);
   });
@@ -116,4 +127,12 @@ export function uploadRoutes({ uploads, count }: RegistryApiContext): Hono {
   });
 
   return app;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

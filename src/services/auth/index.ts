@@ -166,6 +166,16 @@ export class Auth {
     return principal.grants.allows(action, name);
   }
 
+  /** Whether the principal may `action` some register under `prefix` (see Grants.touches). */
+  mayUnder(principal: Principal, action: RegisterAction, prefix: string): boolean {
+    return principal.grants.touches(action, prefix);
+  }
+
+  /** Refuses (FORBIDDEN, or UNAUTHENTICATED when anonymous) unless the principal may `action` some name under `prefix`. */
+  authorizeUnder(principal: Principal, action: RegisterAction, prefix: string): void {
+    if (!principal.grants.touches(action, prefix)) this.#refuse(principal, action, `${prefix}*`);
+  }
+
   /** Charges `count` writes or change requests to the token and the client address (RATE_LIMITED when over). */
   chargeWrites(principal: Principal, address: string, count = 1): void {
     if (!this.#writes.enabled) return;

@@ -82,4 +82,15 @@ export class Grants {
     const prefixes = this.#byAction.get(action);
     return prefixes?.some((p) => prefix.startsWith(p)) ?? false;
   }
+
+  /**
+   * Whether `action` is allowed on some name that starts with `prefix` (a granted prefix lies under
+   * it or above it): the caller may hold part of a subtree, whose listings are then filtered.
+   */
+  touches(action: RegisterAction, prefix: string): boolean {
+    if (this.admin) return true;
+    if (prefix.startsWith(SYSTEM_PREFIX)) return false;
+    const prefixes = this.#byAction.get(action);
+    return prefixes?.some((p) => p.startsWith(prefix) || prefix.startsWith(p)) ?? false;
+  }
 }

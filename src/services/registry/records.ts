@@ -142,8 +142,13 @@ export class RegistryRecords {
    * registry_search_data.registry_type to one string at its top level, only the matching index
    * entries are evaluated instead of every record.
    */
-  query(q: FilterQuery): RegistryAnswer {
-    return { index: this.#core.revision, registries: runFilter(this.#candidates(q.filter), q) };
+  query(q: FilterQuery, visible?: (doc: JsonObject) => boolean): RegistryAnswer {
+    const candidates = this.#candidates(q.filter);
+    // Records the caller may not read are left out before skip and limit count.
+    return {
+      index: this.#core.revision,
+      registries: runFilter(visible ? candidates.filter(visible) : candidates, q),
+    };
   }
 
   #candidates(filter: unknown): readonly JsonObject[] {
@@ -165,12 +170,12 @@ export class RegistryRecords {
   }
 
   /** The search DSL (see search.ts), at most `limit` records in id order. */
-  search(q: string, limit: number): RegistryAnswer {
+  search(q: string, limit: number, visible?: (doc: JsonObject) => boolean): RegistryAnswer {
     const compiled = compileSearch(q);
     const out: JsonObject[] = [];
     for (const doc of this.#index.docs()) {
       if (out.length >= limit) break;
-      if (compiled.matches(doc)) out.push(doc);
+      if (compiled.matches(doc) && (!visible || visible(doc))) out.push(doc);
     }
     return { index: this.#core.revision, registries: out };
   }
