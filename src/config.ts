@@ -123,6 +123,9 @@ export const configSchema = z.object({
   maxConnections: int(1)
     .optional()
     .describe("HTTP connections held at once; more get 503 + Retry-After (default: open-file limit minus a reserve)"),
+  maxConnectionsPerIp: int(1)
+    .default(2000)
+    .describe("HTTP connections one client address may hold at once (loopback too); more are closed at accept"),
   requestBodyTimeout: duration
     .default(10_000)
     .describe("longest a client may take to send a request body (separate from long-poll holds)"),

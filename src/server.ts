@@ -285,6 +285,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxHoldMs: config.maxWait + config.maxWait / 16,
       epoch: core.epoch,
       maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
       requestBodyTimeoutMs: config.requestBodyTimeout,
       headersTimeoutMs: config.headersTimeout,
     },

@@ -12,6 +12,16 @@ import { asHealthResult, HEALTH_KEY, type HealthResult } from "./health/types.js
 
 export const SERVICES_PREFIX = "services/";
 
+/**
+ * The Plexus dialect keeps its backends as `backends/<name>` (BackendInfo values with host and
+ * port); discovery shows each as the service `plexus/<name>`, so they are listed, read and
+ * long-polled beside the `services/` registers.
+ */
+export const BACKENDS_PREFIX = "backends/";
+export const BACKEND_SERVICE_TYPE = "plexus";
+/** A backend name: one register-name segment, longer than a service id may be. */
+export const BACKEND_NAME = /^[A-Za-z0-9._:-]{1,200}$/;
+
 /** What a registration carries; `host` and `port` are required, any other field is kept in the value. */
 export interface ServiceEndpoint {
   readonly host: string;
@@ -83,17 +93,38 @@ function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The service a register holds, or null when the register is not a well-formed service entry. */
-export function toService(register: Register): ServiceRecord | null {
-  if (!register.name.startsWith(SERVICES_PREFIX)) return null;
-  const rest = register.name.slice(SERVICES_PREFIX.length);
+/** The register prefixes holding the services of a type: `services/<type>/`, plus `backends/` for `plexus`. */
+export function servicePrefixes(type: string): string[] {
+  const prefix = servicePrefix(type);
+  return type === BACKEND_SERVICE_TYPE ? [prefix, BACKENDS_PREFIX] : [prefix];
+}
+
+/** Where a register name puts a service: [type, id], or null when it names none. */
+function typeAndId(name: string): [string, string] | null {
+  if (name.startsWith(BACKENDS_PREFIX)) {
+    const id = name.slice(BACKENDS_PREFIX.length);
+    return BACKEND_NAME.test(id) ? [BACKEND_SERVICE_TYPE, id] : null;
+  }
+  if (!name.startsWith(SERVICES_PREFIX)) return null;
+  const rest = name.slice(SERVICES_PREFIX.length);
   const slash = rest.indexOf("/");
   if (slash <= 0 || slash === rest.length - 1 || rest.indexOf("/", slash + 1) !== -1) return null;
+  return [rest.slice(0, slash), rest.slice(slash + 1)];
+}
+
+/**
+ * The service a register holds, or null when the register is not a well-formed service entry:
+ * `services/<type>/<id>`, or a Plexus backend `backends/<name>` (type `plexus`), whose value has
+ * a string `host` and a numeric `port`.
+ */
+export function toService(register: Register): ServiceRecord | null {
+  const where = typeAndId(register.name);
+  if (!where) return null;
   const v = register.value;
   if (!isObject(v) || typeof v.host !== "string" || typeof v.port !== "number") return null;
   return {
-    type: rest.slice(0, slash),
-    id: rest.slice(slash + 1),
+    type: where[0],
+    id: where[1],
     name: register.name,
     endpoint: v as JsonObject & { host: string; port: number },
     metadata: register.metadata,
@@ -150,9 +181,15 @@ export class Discovery {
    * and metadata cannot be overwritten by a stale read). SERVICE_NOT_FOUND when not registered.
    */
   async heartbeat(type: string, id: string, ttlMs?: number | null): Promise<ServiceRecord> {
-    const name = serviceName(type, id);
+    const name = this.registerOf(type, id);
     const current = this.#core.get(name);
     if (!current) throw notRegistered(type, id);
+    if (name.startsWith(BACKENDS_PREFIX)) {
+      // A Plexus backend has no lease: there is nothing to renew, and it stays as it is.
+      const backend = toService(current);
+      if (!backend) throw notRegistered(type, id);
+      return backend;
+    }
     const ttl = ttlMs === undefined ? this.#leaseOf(current) : ttlMs;
     try {
       return toService(await this.#core.touch(name, ttl))!;
@@ -163,15 +200,29 @@ export class Discovery {
     }
   }
 
-  /** True when a registration was removed. */
+  /** True when a registration was removed (a Plexus backend too: the register is the service). */
   async deregister(type: string, id: string): Promise<boolean> {
-    const deleted = await this.#core.delete([serviceName(type, id)]);
+    const deleted = await this.#core.delete([this.registerOf(type, id)]);
     return deleted.length > 0;
   }
 
   get(type: string, id: string): ServiceRecord | null {
-    const r = this.#core.get(serviceName(type, id));
+    const r = this.#core.get(this.registerOf(type, id));
     return r ? toService(r) : null;
+  }
+
+  /**
+   * The register holding a service: `services/<type>/<id>`, except for a `plexus` id held only by
+   * the Plexus backend `backends/<id>`. INVALID_NAME when the type or id cannot name a service.
+   */
+  registerOf(type: string, id: string): string {
+    if (type === BACKEND_SERVICE_TYPE && BACKEND_NAME.test(id)) {
+      const own = SEGMENT.test(id) ? `${SERVICES_PREFIX}${type}/${id}` : null;
+      if (own !== null && this.#core.get(own)) return own;
+      const backend = `${BACKENDS_PREFIX}${id}`;
+      if (this.#core.get(backend) || own === null) return backend;
+    }
+    return serviceName(type, id);
   }
 
   /** The services of a type that pass the filter, in name order. */
@@ -179,11 +230,11 @@ export class Discovery {
     return this.list(type).filter((s) => matchesFilter(s, filter));
   }
 
-  /** Every service of a type (or of every type when omitted), in name order. */
+  /** Every service of a type (or of every type when omitted), Plexus backends included, in name order. */
   list(type?: string): ServiceRecord[] {
-    const prefix = type === undefined ? SERVICES_PREFIX : servicePrefix(type);
+    const prefixes = type === undefined ? [BACKENDS_PREFIX, SERVICES_PREFIX] : servicePrefixes(type);
     const out: ServiceRecord[] = [];
-    for (const view of this.#core.read({ prefixes: [prefix] })) {
+    for (const view of this.#core.read({ prefixes })) {
       if (!view.found) continue;
       const s = toService(view.register);
       if (s) out.push(s);

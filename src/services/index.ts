@@ -110,6 +110,7 @@ export {
   type ServiceRecord,
   serviceName,
   servicePrefix,
+  servicePrefixes,
   toService,
 } from "./discovery.js";
 export type { HealthResult, HealthStatus } from "./health/types.js";

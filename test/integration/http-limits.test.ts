@@ -1,8 +1,9 @@
 // Limits at the edge, over real sockets: the connection cap (503 + Retry-After, ops routes still answered), the
 // request-body timeout apart from long-poll holds, the per-client poll cap, parser errors as JSON, client aborts.
 
+import { connect as netConnect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSocket, rawRequest, readResponse } from "../helpers/raw-http.js";
+import { openSocket, parseResponse, rawRequest, readResponse } from "../helpers/raw-http.js";
 import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer | undefined;
@@ -179,5 +180,56 @@ describe("parser errors and client aborts", () => {
       async () => (await metricValue(srv!.url, "switchboard_http_requests_total", { ...labels, status: "499" })) === 1,
     );
     expect(await metricValue(srv.url, "switchboard_http_requests_total", { ...labels, status: "500" })).toBeNaN();
+  });
+});
+
+describe("per-address connection cap", () => {
+  /** A raw connection from a chosen loopback source address; resolves once connected. */
+  async function connectFrom(port: number, localAddress: string) {
+    const socket = netConnect({ port, host: "127.0.0.1", localAddress });
+    socket.on("error", () => undefined);
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => {
+      data += chunk;
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    return { socket, closed, received: () => data };
+  }
+
+  it("closes connections past --max-connections-per-ip at accept, counts them, and admits other addresses", async () => {
+    srv = await startTestServer({ config: { maxConnectionsPerIp: 3 } });
+    const { port, url } = srv;
+    // No other connection is open yet: these three take every slot of 127.0.0.1.
+    const idle = [];
+    for (let i = 0; i < 3; i++) idle.push(await connectFrom(port, "127.0.0.1"));
+    const over = await connectFrom(port, "127.0.0.1");
+    over.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    await over.closed;
+    expect(over.received()).toBe("");
+
+    // Another address is not affected by 127.0.0.1's count.
+    const other = await connectFrom(port, "127.0.0.2");
+    other.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    await other.closed;
+    expect(parseResponse(other.received()).status).toBe(200);
+
+    // A connection that ends frees its slot: the next one from 127.0.0.1 is served.
+    idle[0]!.socket.destroy();
+    await idle[0]!.closed;
+    await until("a freed slot", async () => {
+      const s = await connectFrom(port, "127.0.0.1");
+      s.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      await s.closed;
+      return s.received().startsWith("HTTP/1.1 200");
+    });
+    for (const s of idle) s.socket.destroy();
+    await Promise.all(idle.map((s) => s.closed));
+    const refused = await metricValue(url, "switchboard_http_connections_refused_total", { reason: "per_ip" });
+    expect(refused).toBeGreaterThanOrEqual(1);
   });
 });

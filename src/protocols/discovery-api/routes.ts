@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import { type JsonObject, SwitchboardError } from "../../core/index.js";
 import type { ServiceEndpoint } from "../../services/discovery.js";
 import type { ServiceFilter } from "../../services/index.js";
-import { matchesFilter, serviceName, servicePrefix, toService } from "../../services/index.js";
+import { matchesFilter, serviceName, servicePrefixes, toService } from "../../services/index.js";
 import { registryName } from "../../services/registry/record.js";
 import { principalOf, whileAuthorized } from "../http/auth.js";
 import type { ProtocolContext } from "../protocol.js";
@@ -69,11 +69,11 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
 
   // Long-pollable like /consumer: index + wait hold until a service of this type changes (health included).
   app.get("/services/:type", async (c) => {
-    const prefix = servicePrefix(c.req.param("type"));
+    const prefixes = servicePrefixes(c.req.param("type"));
     const filter = filterFromQuery(c);
     const principal = signedIn(c);
     const result = await whileAuthorized(c, auth, principal, (signal) =>
-      core.consumerPoll({ prefixes: [prefix] }, intParam(c, "index"), {
+      core.consumerPoll({ prefixes }, intParam(c, "index"), {
         waitMs: waitParam(c, settings.defaultWaitMs),
         signal,
       }),
@@ -84,12 +84,14 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
       const s = view.found && auth.may(principal, "read", view.name) ? toService(view.register) : null;
       if (s && matchesFilter(s, filter)) found.push(formatService(s));
     }
+    // Several prefixes (plexus: backends/ too) are read one after the other: answer in name order.
+    if (prefixes.length > 1) found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return indexed(c, result, { ...(result.resync ? { resync: true } : {}), services: found });
   });
 
   app.get("/services/:type/:id", (c) => {
     const { type, id } = c.req.param();
-    auth.authorize(who(c), "read", [serviceName(type, id)]);
+    auth.authorize(who(c), "read", [discovery.registerOf(type, id)]);
     const s = discovery.get(type, id);
     if (!s) throw notRegistered(type, id);
     op("get");
@@ -98,7 +100,7 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
 
   app.put("/services/:type/:id/heartbeat", async (c) => {
     const { type, id } = c.req.param();
-    auth.authorize(who(c), "write", [serviceName(type, id)]);
+    auth.authorize(who(c), "write", [discovery.registerOf(type, id)]);
     const body = await optionalBody(c, (cc) => readBody(cc, heartbeatBody), {});
     const s = await discovery.heartbeat(type, id, body.ttl);
     op("heartbeat");
@@ -107,10 +109,11 @@ export function discoveryRoutes(ctx: ProtocolContext): Hono {
 
   app.delete("/services/:type/:id", async (c) => {
     const { type, id } = c.req.param();
-    auth.authorize(who(c), "write", [serviceName(type, id)]);
+    const name = discovery.registerOf(type, id);
+    auth.authorize(who(c), "write", [name]);
     if (!(await discovery.deregister(type, id))) throw notRegistered(type, id);
     op("deregister");
-    return indexed(c, now(core), { deregistered: serviceName(type, id) });
+    return indexed(c, now(core), { deregistered: name });
   });
 
   app.post("/services/:type/:id/check", async (c) => {

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
-import { Gauge } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import type { Auth } from "../../services/auth/index.js";
@@ -49,6 +49,8 @@ export interface HttpHostOptions {
   readonly epoch?: string;
   /** Connections admitted at once; more are answered 503 + Retry-After (a few more still reach /healthz, /readyz, /metrics). */
   readonly maxConnections: number;
+  /** Connections one client address may hold at once; more are destroyed at accept (counted, logged rate-limited). */
+  readonly maxConnectionsPerIp: number;
   /** Longest a client may take to send a request body once its headers are in, ms. */
   readonly requestBodyTimeoutMs: number;
   /** Longest a client may take to send its request line and headers, ms. */
@@ -145,10 +147,19 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       });
       server = s;
+      const refused = new Counter({
+        name: "switchboard_http_connections_refused_total",
+        help: "HTTP connections refused at accept: per_ip (--max-connections-per-ip) or max_connections.",
+        labelNames: ["reason"] as const,
+        registers: [],
+      });
+      metrics.registry.registerMetric(refused);
       const gate = createAdmission(
         s,
         {
           maxConnections: options.maxConnections,
+          maxConnectionsPerIp: options.maxConnectionsPerIp,
+          onRefused: (reason) => refused.labels(reason).inc(),
           retryAfterSeconds: RETRY_AFTER_SECONDS,
           // The app's own routes (and metrics middleware) answer, so the body is the usual one.
           answer: async (method, target) => app.fetch(new Request(`http://${options.host}${target}`, { method })),

@@ -5,13 +5,13 @@ import PQueue from "p-queue";
 import { z } from "zod";
 import { type JsonObject, type Register, type Switchboard, SwitchboardError } from "../../core/index.js";
 
-export const BACKENDS_PREFIX = "backends/";
+// Discovery shows these registers as services of type `plexus`, so the naming is defined there.
+import { BACKEND_NAME, BACKENDS_PREFIX } from "../../services/discovery.js";
+
+export { BACKEND_NAME, BACKENDS_PREFIX };
 
 export const SOURCES = ["auto", "file", "manual", "env"] as const;
 export type BackendSource = (typeof SOURCES)[number];
-
-/** A backend name becomes one register-name segment, so it takes the name alphabet without '/'. */
-export const BACKEND_NAME = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** BackendInfo as Plexus clients read it; optional fields are omitted rather than null; times in Unix seconds. */
 const backendInfo = z.object({

@@ -3,6 +3,7 @@
 import { randomInt, randomUUID } from "node:crypto";
 import PQueue from "p-queue";
 import { isSwitchboardError, type Json, type JsonObject } from "../../core/index.js";
+import { BACKENDS_PREFIX } from "../../services/discovery.js";
 import type { Discovery, ServiceRecord } from "../../services/index.js";
 import { type CgseRecord, hasType, parseRegistration, toCgseRecord, UNTYPED } from "./records.js";
 
@@ -204,12 +205,14 @@ export class Actions {
    * The service with this id, whatever its type. CGSE addresses services by id alone while
    * discovery names them by type and id, so this is a scan of services/ (fine for a registry's
    * tens to thousands of entries). Should one id exist under two types, the newest wins.
+   * Plexus backends are listed and discovered but never addressed by id: a CGSE registration
+   * that reuses a backend's name must not move (delete) the backend.
    */
   #find(id: Json): ServiceRecord | undefined {
     if (typeof id !== "string") return undefined;
     let best: ServiceRecord | undefined;
     for (const s of this.#d.discovery.list()) {
-      if (s.id === id && (!best || s.updatedAt > best.updatedAt)) best = s;
+      if (s.id === id && !s.name.startsWith(BACKENDS_PREFIX) && (!best || s.updatedAt > best.updatedAt)) best = s;
     }
     return best;
   }
