@@ -106,6 +106,7 @@ export const openApiDocument = {
           q("pending", "Add each register's pending change requests; their arrival and outcome wake the poll.", {
             type: "boolean",
           }),
+          q("where", "A JSON Mongo-style filter on {name, value, metadata}: wake only for changes that match."),
         ],
         responses: {
           "200": { description: "Current state", headers: indexHeader, ...json(ref("ConsumerResult")) },
@@ -139,6 +140,7 @@ export const openApiDocument = {
           q("prefix", "Name prefix."),
           q("after", "Resume after this revision.", { type: "integer" }),
           epoch,
+          q("where", "A JSON Mongo-style filter on {name, value, metadata}: only events that match."),
         ],
         responses: { "200": { description: "text/event-stream" }, ...errors(400) },
       },
