@@ -92,6 +92,11 @@ export function createMetrics(
   gauge("switchboard_revision", "The global revision.", () => core.revision);
   gauge("switchboard_events_buffered", "Events in the resume ring.", () => core.stats().events);
   gauge("switchboard_commits", "Group commits made since start.", () => core.stats().commits);
+  gauge(
+    "switchboard_where_evaluations",
+    "Wake-filter (where=) evaluations since start: one per distinct filter and change, however many wait on it.",
+    () => core.stats().whereEvaluations,
+  );
   return {
     registry,
     httpRequests,

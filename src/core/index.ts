@@ -22,3 +22,4 @@ export {
 } from "./switchboard.js";
 export type * from "./types.js";
 export type { Watch, WatchItem, WatchOptions } from "./watch.js";
+export { type Where, type WhereDoc, whereDoc } from "./where.js";

@@ -4,6 +4,7 @@ import { SwitchboardError } from "./errors.js";
 import { assertName, assertPrefix } from "./names.js";
 import type { RegisterView, Switchboard } from "./switchboard.js";
 import type { ChangeRequest, Selector } from "./types.js";
+import type { Where } from "./where.js";
 
 export interface PollOptions {
   /** Longest hold, ms; 0 answers at once. */
@@ -18,6 +19,8 @@ export interface PollOptions {
   readonly epoch?: string | undefined;
   /** Consumer polls: answer each register's pending requests, and wake when they change. */
   readonly pending?: boolean | undefined;
+  /** Consumer polls: a held poll wakes (and an index behind answers) only for changes that match. */
+  readonly where?: Where | undefined;
 }
 
 export interface ConsumerPollResult {
@@ -94,14 +97,16 @@ export async function consumerPoll(
   // An index from another history is like one from the future: the full state, flagged resync.
   if (index !== undefined && sb.isForeignEpoch(options.epoch)) return answer(true);
   if (index === undefined || (index === 0 && sb.revision > 0)) return answer(false);
-  const before = sb.changesSince(selector, index, withRequests);
+  const { where } = options;
+  const before = sb.changesSince(selector, index, withRequests, where);
   if (before.changed) return answer(before.resync, before.removed);
   const outcome = await sb.wait("consumer", selector, {
     timeoutMs: waitMs,
     signal: options.signal,
     requests: withRequests,
+    where,
   });
-  const after = sb.changesSince(selector, index, withRequests);
+  const after = sb.changesSince(selector, index, withRequests, where);
   return {
     ...answer(after.resync, after.removed),
     ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),

@@ -35,7 +35,8 @@ import type {
   SwitchboardEvent,
 } from "./types.js";
 import { type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
-import { Watch, type WatchOptions } from "./watch.js";
+import { matcher, Watch, type WatchOptions } from "./watch.js";
+import { type Where, WhereMemo } from "./where.js";
 
 export interface SwitchboardOptions {
   readonly persistence: Persistence;
@@ -75,6 +76,8 @@ export interface WaitRequest {
   readonly signal?: AbortSignal | undefined;
   /** Consumer waits only: also wake on the selection's change requests arriving or leaving the queue. */
   readonly requests?: boolean | undefined;
+  /** Wake only for changes whose register matches (see where.ts); queue wakes are filtered alike. */
+  readonly where?: Where | undefined;
 }
 
 export class Switchboard {
@@ -95,6 +98,7 @@ export class Switchboard {
   readonly #requestTtlMs: number;
   readonly #requestDeadlines = new RequestDeadlines();
   readonly #outcomes: OutcomeStore;
+  readonly #where = new WhereMemo();
   readonly #onError: (err: unknown, context: string) => void;
   #nextRevision: number;
   #nextRequestId: number;
@@ -185,6 +189,7 @@ export class Switchboard {
     events: number;
     commits: number;
     deadlines: number;
+    whereEvaluations: number;
   } {
     return {
       registers: this.#state.registers.size,
@@ -198,6 +203,7 @@ export class Switchboard {
       events: this.#ring.size,
       commits: this.#committer.commits,
       deadlines: this.#state.deadlines.size,
+      whereEvaluations: this.#where.evaluations,
     };
   }
 
@@ -624,6 +630,7 @@ export class Switchboard {
     selector: Selector,
     index: number,
     withRequests = false,
+    where?: Where,
   ): { changed: boolean; resync: boolean; removed: string[] } {
     if (index > this.#state.revision || !this.#ring.covers(index)) return { changed: true, resync: true, removed: [] };
     const names = new Set(selector.names ?? []);
@@ -634,7 +641,8 @@ export class Switchboard {
       const queue = e.type === "request" || e.type === "ack";
       if (queue && !withRequests) continue;
       if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
-      changed = true;
+      // Removals are tracked whatever the filter: a woken poll still answers them as not found.
+      if (!changed && (where === undefined || this.#where.matches(where, e))) changed = true;
       if (queue) continue;
       if (e.type === "set") removed.delete(e.name);
       else removed.add(e.name);
@@ -679,6 +687,7 @@ export class Switchboard {
       const waiter: Waiter = {
         names: selector.names ?? [],
         prefixes: selector.prefixes ?? [],
+        ...(req.where === undefined ? {} : { where: req.where }),
         settle: (outcome) => {
           if (done) return;
           done = true;
@@ -700,17 +709,25 @@ export class Switchboard {
    * PUB: backlog replay from `after`, a bounded buffer, the slow-consumer cut and resync (see
    * watch.ts). Counts against maxWaiters (TOO_MANY_WAITERS when full); ends on close.
    */
-  watch(options: WatchOptions = {}): Watch {
+  watch(options: WatchOptions & { readonly where?: Where | undefined } = {}): Watch {
     if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
     for (const p of options.prefixes ?? []) assertPrefix(p);
     for (const n of options.names ?? []) assertName(n);
+    const { where } = options;
+    // With a filter, events are matched by name first, then by the shared filter verdict (one evaluation per event).
+    const named = matcher(options);
+    const keep =
+      where === undefined ? undefined : (e: SwitchboardEvent) => named(e.name) && this.#where.matches(where, e);
     return new Watch(
       {
         revision: this.#state.revision,
         epoch: this.#state.epoch,
         closing: this.#closing,
-        eventsSince: (index) => this.eventsSince(index),
-        subscribe: (listener) => this.subscribe(listener),
+        eventsSince: (index) => {
+          const events = this.eventsSince(index);
+          return keep === undefined || events === null ? events : events.filter(keep);
+        },
+        subscribe: (listener) => this.subscribe(keep === undefined ? listener : (e) => keep(e) && listener(e)),
         track: (end) => {
           if (this.#held() >= this.limits.maxWaiters) throw tooManyWaiters();
           this.#streams.add(end);
@@ -871,9 +888,15 @@ export class Switchboard {
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       if (kind)
-        for (const w of this.#waiters[kind].match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
+        for (const w of this.#waiters[kind].match(m.name)) {
+          if (w.where === undefined || this.#where.matches(w.where, m))
+            w.settle({ reason: "change", event: m, changedAt: at });
+        }
       if (m.type === "request" || m.type === "ack")
-        for (const w of this.#queueWatchers.match(m.name)) w.settle({ reason: "change", event: m, changedAt: at });
+        for (const w of this.#queueWatchers.match(m.name)) {
+          if (w.where === undefined || this.#where.matches(w.where, m))
+            w.settle({ reason: "change", event: m, changedAt: at });
+        }
       for (const l of this.#listeners) {
         try {
           l(m);

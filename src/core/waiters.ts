@@ -1,6 +1,7 @@
 // Waiters indexed by register name and by prefix, so that a change wakes only those that watch it.
 
 import type { SwitchboardEvent } from "./types.js";
+import type { Where } from "./where.js";
 
 export type WaitOutcome =
   | { readonly reason: "change"; readonly event: SwitchboardEvent; readonly changedAt: number }
@@ -11,6 +12,8 @@ export type WaitOutcome =
 export interface Waiter {
   readonly names: readonly string[];
   readonly prefixes: readonly string[];
+  /** Settled by a change only when the change matches (conditional wakes). */
+  readonly where?: Where;
   /** Called at most once, by whoever settles the waiter first. */
   settle(outcome: WaitOutcome): void;
 }

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { HealthCache, ObjectStore, Switchboard } from "../core/index.js";
 import { Auth } from "./auth/index.js";
 import { Discovery } from "./discovery.js";
+import { WhereFilters } from "./filters.js";
 import { HealthChecker } from "./health/checker.js";
 import { HealthScheduler } from "./health/scheduler.js";
 import { ReadinessCheck } from "./readiness.js";
@@ -18,6 +19,8 @@ export interface Services {
   readonly readiness: ReadinessCheck;
   readonly registry: RegistryRecords;
   readonly uploads: UploadService;
+  /** Compiled wake filters (`where=`), shared by every protocol. */
+  readonly filters: WhereFilters;
 }
 
 export interface HealthSettings {
@@ -88,6 +91,7 @@ export function createServices(core: Switchboard, options: ServicesOptions): Ser
     discovery: new Discovery(core),
     health,
     readiness: new ReadinessCheck(core, options.started, () => health.cacheState()),
+    filters: new WhereFilters(),
   };
   return {
     services,

@@ -6,7 +6,7 @@ import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import type { RestContext } from "./context.js";
 import { formatOutcome, formatPending, formatView } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
-import { flagParam, intParam, readBody, selectorFromQuery, waitParam } from "./parse.js";
+import { flagParam, intParam, readBody, selectorFromQuery, singleQuery, waitParam } from "./parse.js";
 import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
@@ -22,8 +22,10 @@ export function consumerRoutes(ctx: RestContext): Hono {
     auth.authorize(principal, "read", [...names]);
     auth.requireSignedIn(principal);
     const pending = flagParam(c, "pending");
+    const whereText = singleQuery(c, "where");
+    const where = whereText === undefined ? undefined : services.filters.parse(whereText);
     const result = await whileAuthorized(c, auth, principal, (signal) =>
-      core.consumerPoll(selector, intParam(c, "index"), { ...pollOptions(c, ctx, signal), pending }),
+      core.consumerPoll(selector, intParam(c, "index"), { ...pollOptions(c, ctx, signal), pending, where }),
     );
     observeWake(ctx, "consumer", result.changedAt);
     // Prefix matches the caller may not read are left out: no found:false hint that they exist.

@@ -97,6 +97,7 @@ export const restOpenApi: OpenApiPart = {
           q("pending", "Add each register's pending change requests; their arrival and outcome wake the poll.", {
             type: "boolean",
           }),
+          q("where", "A JSON Mongo-style filter on {name, value, metadata}: wake only for changes that match."),
         ],
         responses: { "200": answer("Current state", consumerAnswer, indexHeader), ...errors(400, 429, 503) },
       },
@@ -124,6 +125,7 @@ export const restOpenApi: OpenApiPart = {
           q("prefix", "Name prefix."),
           q("after", "Resume after this revision.", { type: "integer" }),
           epoch,
+          q("where", "A JSON Mongo-style filter on {name, value, metadata}: only events that match."),
         ],
         responses: { "200": { description: "text/event-stream" }, ...errors(400) },
       },

@@ -76,12 +76,15 @@ export function registerRoutes({ core, http, limits, log, services }: RestContex
     const principal = principalOf(c, auth);
     auth.requireSignedIn(principal);
     const epoch = epochParam(c);
+    const whereText = singleQuery(c, "where");
+    const where = whereText === undefined ? undefined : services.filters.parse(whereText);
     c.header(INDEX_HEADER, String(core.revision));
     // Taken before the stream starts so that a full server answers 429 rather than an empty stream.
     const watch = core.watch({
       prefixes: [prefix],
       ...(after === undefined ? {} : { after }),
       ...(epoch === undefined ? {} : { epoch }),
+      ...(where === undefined ? {} : { where }),
     });
     return streamSSE(
       c,

@@ -2,7 +2,7 @@
 
 import { type LiqeQuery, parse, test } from "liqe";
 import { type JsonObject, SwitchboardError } from "../../core/index.js";
-import { unsafeRegexReason } from "./regex-guard.js";
+import { unsafeRegexReason } from "../regex-guard.js";
 
 export const MAX_QUERY_LENGTH = 2000;
 

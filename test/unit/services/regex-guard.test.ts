@@ -1,7 +1,7 @@
 // The regex guard refuses patterns that can backtrack exponentially and lets ordinary ones through.
 
 import { expect, it } from "vitest";
-import { unsafeRegexReason } from "../../../src/services/registry/regex-guard.js";
+import { unsafeRegexReason } from "../../../src/services/regex-guard.js";
 
 it("refuses nested quantifiers, quantified alternations and backreferences", () => {
   for (const p of [
