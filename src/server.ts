@@ -196,6 +196,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     sweepIntervalMs: config.sweepInterval,
     requestTtlMs: config.requestTtl,
     requestHistoryMs: config.requestHistory,
+    // A cluster member waits briefly for its tail when a client's index is ahead of it (it switched node).
+    aheadWaitMs: config.cluster ? 1000 : 0,
     ...(config.ttlGrace === undefined ? {} : { ttlGraceMs: config.ttlGrace }),
     onError: (err, context) => {
       // A store logs its own failures once per change of health; a compaction failing on every commit

@@ -98,6 +98,8 @@ export async function consumerPoll(
   if (index !== undefined && sb.isForeignEpoch(options.epoch)) return answer(true);
   if (index === undefined || (index === 0 && sb.revision > 0)) return answer(false);
   const { where } = options;
+  // A client that read from a node further ahead (a cluster) gets this node's state once it caught up, not a resync.
+  if (index > sb.revision) await sb.catchUp(index);
   const before = sb.changesSince(selector, index, withRequests, where);
   if (before.changed) return answer(before.resync, before.removed);
   const outcome = await sb.wait("consumer", selector, {
@@ -127,6 +129,7 @@ export async function providerPoll(
 ): Promise<ProviderPollResult> {
   const selector = checkSelector(sb, rawSelector);
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
+  if (after !== undefined && !sb.isForeignEpoch(options.epoch) && after > sb.lastRequestId) await sb.catchUp(0, after);
   const epoch = sb.epoch;
   const resync = after !== undefined && (sb.isForeignEpoch(options.epoch) || after > sb.lastRequestId);
   const cursor = resync ? 0 : (after ?? 0);

@@ -20,6 +20,12 @@ export interface LoadResult {
  * once) with every mutation that piled up while the previous commit ran: one commit = one fsync /
  * one bulkWrite for many client writes (group commit).
  */
+/** A core write forwarded from one cluster node to the writer: the method and its JSON arguments. */
+export interface ForwardedWrite {
+  readonly op: "set" | "touch" | "patchMetadata" | "delete" | "request" | "acknowledge" | "report";
+  readonly args: readonly unknown[];
+}
+
 export interface Persistence {
   readonly name: string;
   load(): Promise<LoadResult>;
@@ -43,6 +49,15 @@ export interface Persistence {
   isWriter?(): boolean;
   /** The id of the node that takes writes, when known (for NOT_WRITER's details). */
   writer?(): string | null;
+  /**
+   * For a store shared by several nodes: runs a write on the writer node (the core calls it instead of
+   * writing when isWriter() is false) and resolves with the writer's result once this node applied it,
+   * so that the caller reads its own write here. Rejects with the writer's error unchanged, or
+   * NO_WRITER when no node takes writes. Absent = writes are refused with NOT_WRITER.
+   */
+  forward?(call: ForwardedWrite): Promise<unknown>;
+  /** For a store shared by several nodes: how this node runs writes other nodes forward to it (the core registers it). */
+  serveForwarded?(run: (call: ForwardedWrite) => Promise<unknown>): void;
   /** What an operator should see of a shared store in /status (a cluster node's role, term, applied sequence). */
   cluster?(): Readonly<Record<string, unknown>>;
   close(): Promise<void>;

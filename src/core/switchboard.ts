@@ -17,7 +17,7 @@ import {
   type ProviderPollResult,
   providerPoll,
 } from "./polls.js";
-import type { Clock, Persistence, TimerHandle } from "./ports.js";
+import type { Clock, ForwardedWrite, Persistence, TimerHandle } from "./ports.js";
 import { RequestDeadlines } from "./request-expiry.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
@@ -58,6 +58,12 @@ export interface SwitchboardOptions {
   readonly requestTtlMs?: number;
   /** How long a request's final outcome is kept for GET /consumer/requests/<id>, ms (default 10 min). */
   readonly requestHistoryMs?: number;
+  /**
+   * How long a poll whose index (or provider `after`) is ahead of this node waits for the node to
+   * apply it before answering resync, ms (default 0). A cluster member uses about 1 s: a client that
+   * switched node may be ahead of this node's tail by a few milliseconds.
+   */
+  readonly aheadWaitMs?: number;
 }
 
 /** The largest page a listing returns, whatever the caller asks. */
@@ -100,6 +106,9 @@ export class Switchboard {
   readonly #outcomes: OutcomeStore;
   readonly #where = new WhereMemo();
   readonly #onError: (err: unknown, context: string) => void;
+  readonly #aheadWaitMs: number;
+  /** Called after every apply: polls waiting for this node to catch up with a client's index. */
+  readonly #appliedWaiters = new Set<() => void>();
   #nextRevision: number;
   #nextRequestId: number;
   #sweepTimer: TimerHandle | undefined;
@@ -125,6 +134,7 @@ export class Switchboard {
       }
     }
     this.#onError = options.onError ?? (() => undefined);
+    this.#aheadWaitMs = options.aheadWaitMs ?? 0;
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
   }
@@ -142,6 +152,7 @@ export class Switchboard {
     for (const m of loaded.tail) state.apply(m);
     state.epoch = loaded.epoch;
     const sb = new Switchboard(options, state);
+    options.persistence.serveForwarded?.((call) => sb.#runForwarded(call));
     await sb.#grantGrace(options.ttlGraceMs);
     await sb.sweep();
     sb.#scheduleSweep();
@@ -211,6 +222,11 @@ export class Switchboard {
 
   /** Sets or refreshes registers, all or nothing. */
   async set(inputs: readonly SetInput[]): Promise<SetResult[]> {
+    if (this.#forwards()) return (await this.#forward("set", [inputs])) as SetResult[];
+    return this.#set(inputs);
+  }
+
+  async #set(inputs: readonly SetInput[]): Promise<SetResult[]> {
     this.#writable();
     this.#checkBatch(inputs.length);
     const names = new Set<string>();
@@ -272,6 +288,11 @@ export class Switchboard {
    * it, because it reads nothing outside the guard. REGISTER_NOT_FOUND when the register is absent.
    */
   async touch(name: string, ttlMs: number | null): Promise<Register> {
+    if (this.#forwards()) return (await this.#forward("touch", [name, ttlMs])) as Register;
+    return this.#touch(name, ttlMs);
+  }
+
+  async #touch(name: string, ttlMs: number | null): Promise<Register> {
     this.#writable();
     assertName(name);
     this.#checkTtl(name, ttlMs);
@@ -291,6 +312,20 @@ export class Switchboard {
    * never overwrite each other. A patch that changes nothing commits nothing.
    */
   async patchMetadata(name: string, patch: Readonly<Record<string, Json | undefined>>): Promise<SetResult> {
+    if (this.#forwards()) {
+      // JSON drops undefined (a removal): the removed keys travel as a list.
+      const set: Record<string, Json> = {};
+      const remove: string[] = [];
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === undefined) remove.push(k);
+        else set[k] = v;
+      }
+      return (await this.#forward("patchMetadata", [name, set, remove])) as SetResult;
+    }
+    return this.#patchMetadata(name, patch);
+  }
+
+  async #patchMetadata(name: string, patch: Readonly<Record<string, Json | undefined>>): Promise<SetResult> {
     this.#writable();
     assertName(name);
     return this.#locked<SetResult>([name], () => {
@@ -320,6 +355,11 @@ export class Switchboard {
    * with ifVersion/ifModRevision make the batch conditional: any failed condition deletes nothing.
    */
   async delete(items: readonly (string | DeleteInput)[]): Promise<string[]> {
+    if (this.#forwards()) return (await this.#forward("delete", [items])) as string[];
+    return this.#delete(items);
+  }
+
+  async #delete(items: readonly (string | DeleteInput)[]): Promise<string[]> {
     this.#writable();
     this.#checkBatch(items.length);
     const inputs: DeleteInput[] = items.map((i) => (typeof i === "string" ? { name: i } : i));
@@ -344,6 +384,11 @@ export class Switchboard {
 
   /** Queues change requests for providers, all or nothing. */
   async request(inputs: readonly RequestInput[]): Promise<ChangeRequest[]> {
+    if (this.#forwards()) return (await this.#forward("request", [inputs])) as ChangeRequest[];
+    return this.#request(inputs);
+  }
+
+  async #request(inputs: readonly RequestInput[]): Promise<ChangeRequest[]> {
     this.#writable();
     this.#checkBatch(inputs.length);
     for (const i of inputs) {
@@ -417,6 +462,13 @@ export class Switchboard {
   async acknowledge(selector: Selector, after: number): Promise<number> {
     const names = this.#queuedNames(selector).filter((n) => (this.#state.queues.get(n)?.[0]?.id ?? Infinity) <= after);
     if (names.length === 0) return 0;
+    if (this.#forwards()) return (await this.#forward("acknowledge", [selector, after])) as number;
+    return this.#acknowledge(selector, after);
+  }
+
+  async #acknowledge(selector: Selector, after: number): Promise<number> {
+    const names = this.#queuedNames(selector).filter((n) => (this.#state.queues.get(n)?.[0]?.id ?? Infinity) <= after);
+    if (names.length === 0) return 0;
     this.#writable();
     return this.#locked(names, () => {
       const mutations: Mutation[] = [];
@@ -481,6 +533,30 @@ export class Switchboard {
     this.#nextRequestId = this.#state.lastRequestId;
   }
 
+  /**
+   * Waits, up to aheadWaitMs (0 outside a cluster), until this node applied revision `index` and
+   * request id `requestId`: a client that read from a node further ahead sees that state here
+   * instead of a resync. Resolves either way; the caller then looks at the revision again.
+   */
+  async catchUp(index: number, requestId = 0): Promise<void> {
+    const behind = () => this.#state.revision < index || this.#state.lastRequestId < requestId;
+    if (this.#aheadWaitMs <= 0 || !behind()) return;
+    const until = this.clock.now() + this.#aheadWaitMs;
+    while (behind() && !this.#closing) {
+      const left = until - this.clock.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.clock.clearTimeout(timer);
+          this.#appliedWaiters.delete(done);
+          resolve();
+        };
+        const timer = this.clock.setTimeout(done, left);
+        this.#appliedWaiters.add(done);
+      });
+    }
+  }
+
   /** Drops undelivered change requests whose expiresAt passed, each register's in one ack event. */
   async #expireRequests(): Promise<void> {
     const due = this.#requestDeadlines.due(this.clock.now(), this.limits.maxBatch * 10);
@@ -533,6 +609,15 @@ export class Switchboard {
    * Answers each id's outcome after the report (undefined for unknown ids).
    */
   async report(reports: readonly ReportedOutcome[]): Promise<(Outcome | undefined)[]> {
+    if (this.#forwards()) {
+      // The writer's outcomes as it answered them; unknown ids travel as null.
+      const answered = (await this.#forward("report", [reports])) as (Outcome | null)[];
+      return answered.map((o) => o ?? undefined);
+    }
+    return this.#report(reports);
+  }
+
+  async #report(reports: readonly ReportedOutcome[]): Promise<(Outcome | undefined)[]> {
     this.#writable();
     this.#checkBatch(reports.length);
     const byName = new Map<string, ReportedOutcome[]>();
@@ -758,6 +843,7 @@ export class Switchboard {
     for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
     for (const end of [...this.#streams]) end();
     this.#outcomes.closeAll();
+    for (const done of [...this.#appliedWaiters]) done();
     await this.#sweeping?.catch(() => 0);
     await this.#committer.onIdle();
     await this.persistence.close();
@@ -768,6 +854,45 @@ export class Switchboard {
   /** Long-polls and streams held: what maxWaiters bounds. */
   #held(): number {
     return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size + this.#outcomes.waiting;
+  }
+
+  /** A cluster follower hands its writes to the writer (see Persistence.forward). */
+  #forwards(): boolean {
+    return !this.#closing && this.persistence.forward !== undefined && !this.#isWriter();
+  }
+
+  #forward(op: ForwardedWrite["op"], args: readonly unknown[]): Promise<unknown> {
+    return this.persistence.forward!({ op, args });
+  }
+
+  /**
+   * Runs a write another node forwarded (this node being the writer). Never forwards again: a node
+   * that lost the lease meanwhile answers NOT_WRITER, which the sender turns into NO_WRITER. The
+   * arguments are checked by the same validation as a local caller's.
+   */
+  async #runForwarded(call: ForwardedWrite): Promise<unknown> {
+    const a = call.args as unknown[];
+    switch (call.op) {
+      case "set":
+        return this.#set(a[0] as SetInput[]);
+      case "touch":
+        return this.#touch(a[0] as string, a[1] as number | null);
+      case "patchMetadata": {
+        const patch: Record<string, Json | undefined> = { ...(a[1] as Record<string, Json>) };
+        for (const k of a[2] as string[]) patch[k] = undefined;
+        return this.#patchMetadata(a[0] as string, patch);
+      }
+      case "delete":
+        return this.#delete(a[0] as (string | DeleteInput)[]);
+      case "request":
+        return this.#request(a[0] as RequestInput[]);
+      case "acknowledge":
+        return this.#acknowledge(a[0] as Selector, a[1] as number);
+      case "report":
+        return (await this.#report(a[0] as ReportedOutcome[])).map((o) => o ?? null);
+      default:
+        throw new SwitchboardError("INVALID_BODY", `unknown forwarded write ${String((call as { op: unknown }).op)}`);
+    }
   }
 
   #writable(): void {
@@ -905,6 +1030,7 @@ export class Switchboard {
         }
       }
     }
+    for (const done of [...this.#appliedWaiters]) done();
     if (!this.#compacting && this.persistence.wantsCompaction?.()) {
       this.#compacting = true;
       void this.compact()

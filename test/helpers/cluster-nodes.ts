@@ -137,3 +137,18 @@ export async function putAnywhere(
   }
   throw new Error(`no node took the write within ${deadlineMs} ms`);
 }
+
+/** The node whose /status says it is the writer (polled for at most `deadlineMs`; killed nodes are skipped). */
+export async function findWriter(nodes: readonly ClusterNode[], deadlineMs = 5000): Promise<ClusterNode> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    for (const n of nodes) {
+      const status = await fetch(`${n.url}/status`)
+        .then((r) => r.json() as Promise<{ cluster?: { role?: string } }>)
+        .catch(() => null);
+      if (status?.cluster?.role === "writer") return n;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no node became the writer within ${deadlineMs} ms`);
+}

@@ -215,6 +215,11 @@ export const ERROR_CODES = {
     description:
       "In a cluster, this node does not hold the write lease: `details.writer` names the node that does (null while no node does); retry there or after Retry-After.",
   },
+  NO_WRITER: {
+    kind: "unavailable",
+    description:
+      "In a cluster, no node holds the write lease right now (a failover is under way, or the writer cannot be reached), so a write cannot be forwarded; retry after Retry-After, here or at another node.",
+  },
   LISTEN_FAILED: {
     kind: "unavailable",
     description:

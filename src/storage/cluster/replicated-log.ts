@@ -13,7 +13,9 @@
 //   for an in-flight commit to settle before looking at an entry, so its own entry is never mistaken for a foreign one.
 // - A group commit larger than MAX_PART bytes is split into parts of one group; followers apply a group only once its
 //   last part arrived, and drop a group that never completed (its writer failed mid-way and answered an error).
-// Not here (yet): snapshots in an object store and purging, a watchdog for a stalled tail, write forwarding.
+// - Writes on a follower are forwarded to the writer over NATS request/reply (subject `<stream>.write.<node>`); the
+//   follower answers once its own tail applied the writer's sequence, so a client reads its write on the node it asked.
+// Not here (yet): snapshots in an object store and purging, a watchdog for a stalled tail.
 
 import { createHash } from "node:crypto";
 import {
@@ -26,10 +28,10 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, NoRespondersError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { SwitchboardError } from "../../core/errors.js";
-import type { LoadResult, Persistence } from "../../core/ports.js";
+import { ERROR_CODES, type ErrorCode, isSwitchboardError, SwitchboardError } from "../../core/errors.js";
+import type { ForwardedWrite, LoadResult, Persistence } from "../../core/ports.js";
 import type { Mutation } from "../../core/types.js";
 import { WriterLease } from "./lease.js";
 
@@ -45,6 +47,10 @@ export interface ReplicatedLogOptions {
   readonly nodeId: string;
   readonly leaseTtlMs: number;
   readonly publishTimeoutMs?: number;
+  /** How long a follower waits for the writer's answer to a forwarded write (default 5 s). */
+  readonly forwardTimeoutMs?: number;
+  /** How long a follower waits for its tail to apply a forwarded write before answering anyway (default 5 s). */
+  readonly applyWaitMs?: number;
   readonly logger: Logger;
 }
 
@@ -54,6 +60,12 @@ export type ClusterStatus = {
   readonly term: number;
   readonly writer: string | null;
   readonly appliedSequence: number;
+  /** The stream's last sequence when last looked at (every second, and on every entry applied). */
+  readonly streamSequence: number;
+  /** streamSequence − appliedSequence: entries this node has not applied yet. */
+  readonly lag: number;
+  /** How often the watchdog recreated a stalled tail consumer. */
+  readonly tailRestarts: number;
   readonly connected: boolean;
 };
 
@@ -92,7 +104,195 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
   let committing: Promise<unknown> | null = null;
   let pending: { g: string; m: Mutation[] } | null = null;
   let stopTail: (() => void) | undefined;
+  let applyTail: ((mutations: readonly Mutation[]) => void) | undefined;
+  let tailGeneration = 0;
+  let watchdog: ReturnType<typeof setInterval> | undefined;
   const caughtUp = new Set<() => void>();
+  let restarts = 0;
+  let streamLast = 0;
+  let runForwarded: ((call: ForwardedWrite) => Promise<unknown>) | undefined;
+  const forwardTimeoutMs = o.forwardTimeoutMs ?? 5000;
+  const applyWaitMs = o.applyWaitMs ?? 5000;
+
+  /**
+   * (Re)starts the tail consumer after the last applied sequence. A restarted tail supersedes the old one: the old loop
+   * stops at its next message, so no entry is applied twice (the sequence check also guards that).
+   */
+  async function startTail(): Promise<void> {
+    const generation = ++tailGeneration;
+    stopTail?.();
+    const consumer = await js!.consumers.get(o.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: applied + 1,
+    });
+    const messages = await consumer.consume();
+    if (generation !== tailGeneration || closed) {
+      messages.stop();
+      return;
+    }
+    stopTail = () => messages.stop();
+    void (async () => {
+      for await (const msg of messages) {
+        while (committing) await committing.catch(() => undefined);
+        if (generation !== tailGeneration) break;
+        if (msg.seq <= applied) continue;
+        const group = take(msg);
+        applied = msg.seq;
+        streamLast = Math.max(streamLast, msg.seq + msg.info.pending);
+        if (group) {
+          try {
+            applyTail?.(group);
+          } catch (err) {
+            log.error({ err, seq: msg.seq }, "applying a cluster log entry failed");
+          }
+        }
+        for (const done of [...caughtUp]) done();
+      }
+    })().catch((err: unknown) => log.error({ err }, "the cluster log tail stopped"));
+  }
+
+  /**
+   * A tail that stopped moving while the stream holds more (seen after a JetStream leader change: the consumer never
+   * resumes) is recreated from the last applied sequence. Checked every second; two checks without progress restart it.
+   */
+  function startWatchdog(): void {
+    let lastSeen = applied;
+    let still = 0;
+    let checking = false;
+    watchdog = setInterval(() => {
+      if (closed || !connected || checking) return;
+      checking = true;
+      void jsm!.streams
+        .info(o.stream)
+        .then(async (info) => {
+          streamLast = Math.max(streamLast, info.state.last_seq);
+          const behind = applied < info.state.last_seq;
+          still = behind && applied === lastSeen ? still + 1 : 0;
+          lastSeen = applied;
+          if (still >= 2) {
+            still = 0;
+            log.warn({ applied, last: info.state.last_seq }, "the cluster log tail stalled: recreating its consumer");
+            restarts++;
+            await startTail();
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          checking = false;
+        });
+    }, 1000);
+    watchdog.unref();
+  }
+
+  /** The request/reply subject on which a node takes forwarded writes (node ids may hold characters subjects cannot). */
+  function writeSubject(nodeId: string): string {
+    return `${o.stream}.write.${Buffer.from(nodeId).toString("base64url") || "_"}`;
+  }
+
+  function noWriter(why: string): SwitchboardError {
+    return new SwitchboardError("NO_WRITER", `no node takes writes right now (${why}); retry shortly`, {
+      details: { writer: null },
+      retryAfter: 1,
+    });
+  }
+
+  /** Resolves once the tail applied `seq` (or after `ms`; false then). */
+  async function appliedUpTo(seq: number, ms: number): Promise<boolean> {
+    const until = performance.now() + ms;
+    while (applied < seq) {
+      const left = until - performance.now();
+      if (left <= 0 || closed) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          caughtUp.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, left);
+        caughtUp.add(done);
+      });
+    }
+    return true;
+  }
+
+  /** The writer's side of forwarding: runs the write through the core, answers its result and the sequence holding it. */
+  async function serveWrite(data: Uint8Array): Promise<Uint8Array> {
+    let answer: unknown;
+    try {
+      if (!runForwarded || closed) throw notWriter();
+      const call = JSON.parse(new TextDecoder().decode(data)) as ForwardedWrite;
+      const result = await runForwarded(call);
+      // Everything this write committed is at or below `applied` now (the core applies after the commit resolved).
+      answer = { result: result === undefined ? null : result, seq: applied };
+    } catch (err) {
+      if (isSwitchboardError(err)) {
+        answer = {
+          error: {
+            code: err.code,
+            message: err.message,
+            ...(err.details === undefined ? {} : { details: err.details }),
+            ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }),
+          },
+        };
+      } else {
+        log.error({ err }, "a forwarded write failed");
+        answer = { error: { code: "INTERNAL", message: "the writer failed to run the write" } };
+      }
+    }
+    return new TextEncoder().encode(JSON.stringify(answer));
+  }
+
+  /** The follower's side: sends the write to the lease holder, then waits until this node's tail applied it. */
+  async function forward(call: ForwardedWrite): Promise<unknown> {
+    if (closed) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
+    const writer = lease?.holder ?? null;
+    if (!nc || !connected) throw noWriter("this node cannot reach NATS");
+    if (writer === null || writer === o.nodeId) throw noWriter("no node holds the write lease");
+    const payload = new TextEncoder().encode(JSON.stringify(call));
+    if (payload.length > nc.info!.max_payload) {
+      throw new SwitchboardError("BODY_TOO_LARGE", "the write is too large to forward to the writer node", {
+        details: { size: payload.length, limit: nc.info!.max_payload },
+      });
+    }
+    let reply: {
+      result?: unknown;
+      seq?: number;
+      error?: { code: string; message: string; details?: unknown; retryAfter?: number };
+    };
+    try {
+      const msg = await nc.request(writeSubject(writer), payload, { timeout: forwardTimeoutMs });
+      reply = msg.json();
+    } catch (err) {
+      // Nobody subscribes the writer's subject: that node is gone (killed, partitioned) and its lease not yet expired.
+      if ((err as { isNoResponders?: () => boolean }).isNoResponders?.() === true || err instanceof NoRespondersError) {
+        throw noWriter(`node ${writer} does not answer`);
+      }
+      // A timeout may hide a committed write: say so rather than pretend nothing happened.
+      throw new SwitchboardError(
+        "STORAGE_UNAVAILABLE",
+        `the writer node ${writer} did not answer in time; the write may or may not have been applied`,
+        {
+          cause: err,
+          retryAfter: 1,
+        },
+      );
+    }
+    if (reply.error) {
+      const e = reply.error;
+      // The node named by the lease lost it meanwhile: nobody takes writes right now.
+      if (e.code === "NOT_WRITER") throw noWriter(`node ${writer} no longer holds the lease`);
+      const code = (e.code in ERROR_CODES ? e.code : "INTERNAL") as ErrorCode;
+      throw new SwitchboardError(code, e.message, {
+        ...(e.details === undefined ? {} : { details: e.details }),
+        ...(e.retryAfter === undefined ? {} : { retryAfter: e.retryAfter }),
+      });
+    }
+    // Read-your-writes on this node: answer once the tail applied what the writer committed.
+    if (!(await appliedUpTo(reply.seq ?? 0, applyWaitMs))) {
+      log.warn({ seq: reply.seq, applied }, "a forwarded write was answered before this node applied it");
+    }
+    return reply.result;
+  }
 
   /** Assembles parts into groups; returns a complete group's mutations, or null. */
   function take(msg: JsMsg): Mutation[] | null {
@@ -214,6 +414,12 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           else if (s.type === "reconnect") connected = true;
         }
       })();
+      nc.subscribe(writeSubject(o.nodeId), {
+        callback: (err, msg) => {
+          if (err) return;
+          void serveWrite(msg.data).then((answer) => msg.respond(answer));
+        },
+      });
       jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       let info = await jsm.streams.info(o.stream).catch(() => null);
@@ -258,28 +464,9 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
     },
 
     async follow(apply) {
-      const consumer = await js!.consumers.get(o.stream, {
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: applied + 1,
-      });
-      const messages = await consumer.consume();
-      stopTail = () => messages.stop();
-      void (async () => {
-        for await (const msg of messages) {
-          while (committing) await committing.catch(() => undefined);
-          if (msg.seq <= applied) continue;
-          const group = take(msg);
-          applied = msg.seq;
-          if (group) {
-            try {
-              apply(group);
-            } catch (err) {
-              log.error({ err, seq: msg.seq }, "applying a cluster log entry failed");
-            }
-          }
-          for (const done of [...caughtUp]) done();
-        }
-      })().catch((err: unknown) => log.error({ err }, "the cluster log tail stopped"));
+      applyTail = apply;
+      await startTail();
+      startWatchdog();
       lease!.start();
     },
 
@@ -309,6 +496,12 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
 
     wantsCompaction: () => false,
 
+    forward,
+
+    serveForwarded(run) {
+      runForwarded = run;
+    },
+
     isHealthy: () => connected && !closed,
 
     isWriter,
@@ -322,6 +515,8 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       closed = true;
       writerTerm = 0;
       await lease?.stop().catch(() => undefined);
+      tailGeneration++;
+      if (watchdog) clearInterval(watchdog);
       stopTail?.();
       await nc?.drain().catch(() => undefined);
     },
@@ -334,6 +529,9 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       term: writerTerm,
       writer: lease?.holder ?? null,
       appliedSequence: applied,
+      streamSequence: Math.max(streamLast, applied),
+      lag: Math.max(0, streamLast - applied),
+      tailRestarts: restarts,
       connected,
     };
   }

@@ -1,0 +1,186 @@
+// The core's cluster seams: a follower forwards every write to the writer and answers once it applied the result
+// (errors come back unchanged), and a poll ahead of the node waits for its tail before answering resync.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { SwitchboardError } from "../../../src/core/errors.js";
+import type { ForwardedWrite } from "../../../src/core/ports.js";
+import { Switchboard } from "../../../src/core/switchboard.js";
+import type { Mutation } from "../../../src/core/types.js";
+import { FakeClock } from "../../helpers/fake-clock.js";
+import { FakePersistence } from "../../helpers/fake-persistence.js";
+import { flush } from "../../helpers/flush.js";
+
+/** The writer's store: records the handler the core registers for forwarded writes. */
+class WriterStore extends FakePersistence {
+  run: ((call: ForwardedWrite) => Promise<unknown>) | undefined;
+  isWriter(): boolean {
+    return true;
+  }
+  serveForwarded(run: (call: ForwardedWrite) => Promise<unknown>): void {
+    this.run = run;
+  }
+}
+
+/** A follower's store: forwards over a JSON round trip (as over NATS), then applies what the writer committed. */
+class FollowerStore extends FakePersistence {
+  forwarded: ForwardedWrite[] = [];
+  applied = 0;
+  constructor(
+    readonly writerStore: WriterStore,
+    readonly follower: () => Switchboard,
+  ) {
+    super();
+  }
+  isWriter(): boolean {
+    return false;
+  }
+  async forward(call: ForwardedWrite): Promise<unknown> {
+    const wire = JSON.parse(JSON.stringify(call)) as ForwardedWrite;
+    this.forwarded.push(wire);
+    let result: unknown;
+    try {
+      result = await this.writerStore.run!(wire);
+    } catch (err) {
+      const e = err as SwitchboardError;
+      throw new SwitchboardError(e.code, e.message, { details: e.details });
+    }
+    const fresh: Mutation[] = this.writerStore.committedMutations().slice(this.applied);
+    this.applied += fresh.length;
+    this.follower().applyReplicated(fresh);
+    return JSON.parse(JSON.stringify(result ?? null));
+  }
+}
+
+const open: Switchboard[] = [];
+afterEach(async () => {
+  for (const sb of open.splice(0)) await sb.close();
+});
+
+async function pair() {
+  const clock = new FakeClock();
+  const wStore = new WriterStore();
+  const writer = await Switchboard.open({ persistence: wStore, clock });
+  let follower: Switchboard | undefined;
+  const fStore = new FollowerStore(wStore, () => follower!);
+  follower = await Switchboard.open({ persistence: fStore, clock, aheadWaitMs: 1000 });
+  open.push(writer, follower);
+  return { clock, writer, follower, fStore, wStore };
+}
+
+describe("writes on a follower", () => {
+  it("run on the writer, and the follower has applied them when it answers", async () => {
+    const { writer, follower, fStore } = await pair();
+    const [set] = await follower.set([{ name: "a", value: 1, metadata: { keep: 1, drop: 2 }, ttlMs: 60_000 }]);
+    expect(set).toMatchObject({ changed: true, register: { name: "a", value: 1, modRevision: 1 } });
+    expect(follower.get("a")).toEqual(writer.get("a"));
+
+    const patched = await follower.patchMetadata("a", { drop: undefined, add: 3 });
+    expect(patched.register.metadata).toEqual({ keep: 1, add: 3 });
+    expect(follower.get("a")?.metadata).toEqual({ keep: 1, add: 3 });
+
+    const touched = await follower.touch("a", 120_000);
+    expect(touched.expiresAt).toBe(writer.get("a")?.expiresAt);
+
+    const [req] = await follower.request([{ name: "a", value: 2, requestKey: "k1" }]);
+    expect(req).toMatchObject({ id: 1, name: "a", value: 2 });
+    expect(follower.queued("a").map((r) => r.id)).toEqual([1]);
+    expect(await follower.acknowledge({ names: ["a"] }, 1)).toBe(1);
+    expect(follower.queued("a")).toEqual([]);
+
+    await follower.request([{ name: "a", value: 3 }]);
+    const outcomes = await follower.report([
+      { id: 2, status: "done", result: "ok" },
+      { id: 99, status: "done" },
+    ]);
+    expect(outcomes[0]).toMatchObject({ id: 2, status: "done", result: "ok" });
+    expect(outcomes[1]).toBeUndefined();
+    expect(follower.outcome(2)).toMatchObject({ status: "done" });
+
+    expect(await follower.delete(["a"])).toEqual(["a"]);
+    expect(follower.get("a")).toBeUndefined();
+    expect(follower.revision).toBe(writer.revision);
+    expect(fStore.forwarded.map((c) => c.op)).toEqual([
+      "set",
+      "patchMetadata",
+      "touch",
+      "request",
+      "acknowledge",
+      "request",
+      "report",
+      "delete",
+    ]);
+    // The follower committed nothing itself.
+    expect(fStore.commits).toEqual([]);
+  });
+
+  it("come back with the writer's error unchanged", async () => {
+    const { follower } = await pair();
+    await follower.set([{ name: "a", value: 1 }]);
+    const err = await follower.set([{ name: "a", value: 2, ifVersion: 7 }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwitchboardError);
+    expect(err).toMatchObject({ code: "VERSION_CONFLICT" });
+    const bad = await follower.set([{ name: "", value: 2 }]).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "INVALID_NAME" });
+    expect(follower.get("a")?.value).toBe(1);
+  });
+
+  it("acknowledging nothing the follower knows of forwards nothing", async () => {
+    const { follower, fStore } = await pair();
+    expect(await follower.acknowledge({ names: ["a"] }, 5)).toBe(0);
+    expect(fStore.forwarded).toEqual([]);
+  });
+});
+
+describe("a poll ahead of this node", () => {
+  it("waits for the tail to reach the index instead of answering resync", async () => {
+    const { follower } = await pair();
+    const poll = follower.consumerPoll({ names: ["x"] }, 1, { waitMs: 0 });
+    await flush();
+    follower.applyReplicated([
+      {
+        type: "set",
+        name: "x",
+        revision: 1,
+        register: {
+          name: "x",
+          value: 1,
+          metadata: {},
+          createRevision: 1,
+          modRevision: 1,
+          version: 1,
+          createdAt: 0,
+          updatedAt: 0,
+          expiresAt: null,
+        },
+      },
+    ]);
+    const answer = await poll;
+    expect(answer).toMatchObject({ index: 1, resync: false });
+  });
+
+  it("answers resync once the wait passed without the tail reaching it", async () => {
+    const { follower, clock } = await pair();
+    let settled = false;
+    const poll = follower.consumerPoll({ names: ["x"] }, 5, { waitMs: 0 }).finally(() => {
+      settled = true;
+    });
+    await flush();
+    clock.advance(999);
+    await flush();
+    expect(settled).toBe(false);
+    clock.advance(1);
+    expect(await poll).toMatchObject({ index: 0, resync: true });
+  });
+
+  it("a provider's `after` above the node's request ids waits for them too", async () => {
+    const { follower, writer } = await pair();
+    // Written on the writer only; the follower learns of it when the test applies it.
+    await writer.set([{ name: "p", value: 0 }]);
+    const [r] = await writer.request([{ name: "p", value: 1 }]);
+    const poll = follower.providerPoll({ names: ["p"] }, r!.id, { waitMs: 0 });
+    await flush();
+    follower.applyReplicated((writer.persistence as WriterStore).committedMutations());
+    const answer = await poll;
+    expect(answer.resync).toBe(false);
+  });
+});
