@@ -2,8 +2,9 @@
 
 import { SwitchboardError } from "./errors.js";
 import { assertName, assertPrefix } from "./names.js";
-import type { RegisterView, Switchboard } from "./switchboard.js";
+import { type Changes, internals, type RegisterView, type Switchboard } from "./switchboard.js";
 import type { ChangeRequest, Selector } from "./types.js";
+import { settle, type Waiter, type WaitOutcome } from "./waiters.js";
 import type { Where } from "./where.js";
 
 export interface PollOptions {
@@ -19,6 +20,11 @@ export interface PollOptions {
   readonly epoch?: string | undefined;
   /** Consumer polls: answer each register's pending requests, and wake when they change. */
   readonly pending?: boolean | undefined;
+  /**
+   * Consumer polls with an index: answer only the registers that changed after it (found: false
+   * for removed ones) instead of the whole selection. Ignored without an index and on resync.
+   */
+  readonly changesOnly?: boolean | undefined;
   /** Consumer polls: a held poll wakes (and an index behind answers) only for changes that match. */
   readonly where?: Where | undefined;
 }
@@ -70,23 +76,56 @@ export function jitteredWait(sb: Switchboard, waitMs: number, random: () => numb
   return waitMs + Math.floor(random() * (waitMs / 16));
 }
 
+/** A held poll, as its holder can end it. */
+export interface HeldPoll {
+  /** Ends the hold without an answer (the caller is gone). Harmless once answered. */
+  drop(): void;
+  /** Ends the hold and answers now, as when the wait ran out (a promise poll's signal). */
+  answerNow(): void;
+}
+
+const ANSWERED: HeldPoll = { drop: () => undefined, answerNow: () => undefined };
+
+function heldPoll(w: Waiter | WaitOutcome): HeldPoll {
+  if (!("detach" in w)) return ANSWERED;
+  return {
+    drop: () => {
+      w.detach();
+    },
+    answerNow: () => settle(w, { reason: "aborted" }),
+  };
+}
+
 /**
  * Without an index: the current state at once. With one: at once if anything watched changed
- * after it (or a resync is needed), else hold up to the wait and answer the state then.
+ * after it (or a resync is needed), else hold up to the wait and answer the state then. With
+ * `changesOnly` and an index, the answer holds only the registers that changed after it.
+ * Validation errors are thrown; `done` is called once, possibly before this returns.
  */
-export async function consumerPoll(
+export function holdConsumerPoll(
   sb: Switchboard,
   rawSelector: Selector,
   index: number | undefined,
   options: PollOptions,
-): Promise<ConsumerPollResult> {
+  done: (result: ConsumerPollResult) => void,
+): HeldPoll {
   const selector = checkSelector(sb, rawSelector);
   const waitMs = jitteredWait(sb, options.waitMs, options.random);
   const withRequests = options.pending === true;
+  const changesOnly = options.changesOnly === true;
   // Registers and their queues are read in one synchronous step, so they belong to the same index.
-  const answer = (resync: boolean, removed: Iterable<string> = []) => {
-    const registers = sb.read(selector, removed);
-    const base = { epoch: sb.epoch, index: sb.revision, resync, registers };
+  const answer = (resync: boolean, changes?: Changes, changedAt?: number): ConsumerPollResult => {
+    const registers =
+      changesOnly && changes !== undefined && !resync
+        ? sb.read({ names: [...new Set([...changes.touched, ...changes.removed])].sort() })
+        : sb.read(selector, changes?.removed ?? []);
+    const base = {
+      epoch: sb.epoch,
+      index: sb.revision,
+      resync,
+      registers,
+      ...(changedAt === undefined ? {} : { changedAt }),
+    };
     if (!withRequests) return base;
     const pending = new Map<string, readonly ChangeRequest[]>();
     for (const v of registers) if (v.found) pending.set(v.name, sb.queued(v.name));
@@ -95,24 +134,72 @@ export async function consumerPoll(
   // As in Consul, index 0 (or none) is a plain read — except on a server that has had no change
   // yet (revision 0), where answering at once would make a looping client spin.
   // An index from another history is like one from the future: the full state, flagged resync.
-  if (index !== undefined && sb.isForeignEpoch(options.epoch)) return answer(true);
-  if (index === undefined || (index === 0 && sb.revision > 0)) return answer(false);
+  if (index !== undefined && sb.isForeignEpoch(options.epoch)) {
+    done(answer(true));
+    return ANSWERED;
+  }
+  if (index === undefined || (index === 0 && sb.revision > 0)) {
+    done(answer(false));
+    return ANSWERED;
+  }
   const { where } = options;
-  // A client that read from a node further ahead (a cluster) gets this node's state once it caught up, not a resync.
-  if (index > sb.revision) await sb.catchUp(index);
-  const before = sb.changesSince(selector, index, withRequests, where);
-  if (before.changed) return answer(before.resync, before.removed);
-  const outcome = await sb.wait("consumer", selector, {
-    timeoutMs: waitMs,
-    signal: options.signal,
-    requests: withRequests,
-    where,
-  });
-  const after = sb.changesSince(selector, index, withRequests, where);
-  return {
-    ...answer(after.resync, after.removed),
-    ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
+  const hold = (): HeldPoll => {
+    const before = internals.changesSince(sb, selector, index, withRequests, where);
+    if (before.changed) {
+      done(answer(before.resync, before));
+      return ANSWERED;
+    }
+    const onOutcome = (outcome: WaitOutcome) => {
+      const after = internals.changesSince(sb, selector, index, withRequests, where);
+      done(answer(after.resync, after, outcome.reason === "change" ? outcome.changedAt : undefined));
+    };
+    const held = internals.hold(
+      sb,
+      "consumer",
+      selector,
+      { timeoutMs: waitMs, requests: withRequests, where },
+      onOutcome,
+    );
+    if (!("detach" in held)) onOutcome(held);
+    return heldPoll(held);
   };
+  if (index <= sb.revision) return hold();
+  // A client that read from a node further ahead (a cluster) gets this node's state once it caught up, not a resync.
+  return afterCatchUp(sb.catchUp(index), hold);
+}
+
+/** Runs `next` once `ready` settles, unless the holder dropped the poll meanwhile. */
+function afterCatchUp(ready: Promise<void>, next: () => HeldPoll): HeldPoll {
+  let current: HeldPoll | undefined;
+  let dropped = false;
+  let answerEarly = false;
+  void ready.then(() => {
+    if (dropped) return;
+    current = next();
+    if (answerEarly) current.answerNow();
+  });
+  return {
+    drop: () => {
+      dropped = true;
+      current?.drop();
+    },
+    answerNow: () => {
+      if (current) current.answerNow();
+      else answerEarly = true;
+    },
+  };
+}
+
+/** The promise form of holdConsumerPoll; the signal answers the poll at once. */
+export function consumerPoll(
+  sb: Switchboard,
+  rawSelector: Selector,
+  index: number | undefined,
+  options: PollOptions,
+): Promise<ConsumerPollResult> {
+  return asPromise(options.signal, (done) =>
+    holdConsumerPoll(sb, rawSelector, index, options, (result) => done(undefined, result)),
+  );
 }
 
 /**
@@ -121,35 +208,117 @@ export async function consumerPoll(
  * server handed out (the caller saw another history), acknowledges nothing: dropping requests
  * the provider never saw would lose them.
  */
-export async function providerPoll(
+export function holdProviderPoll(
+  sb: Switchboard,
+  rawSelector: Selector,
+  after: number | undefined,
+  options: PollOptions,
+  done: (err: unknown, result?: ProviderPollResult) => void,
+): HeldPoll {
+  const selector = checkSelector(sb, rawSelector);
+  const waitMs = jitteredWait(sb, options.waitMs, options.random);
+  // A provider that acknowledged on a node further ahead (a cluster) waits for this node to catch up.
+  if (after !== undefined && !sb.isForeignEpoch(options.epoch) && after > sb.lastRequestId) {
+    return afterCatchUp(sb.catchUp(0, after), () => holdProviderPollNow(sb, selector, after, options, waitMs, done));
+  }
+  return holdProviderPollNow(sb, selector, after, options, waitMs, done);
+}
+
+function holdProviderPollNow(
+  sb: Switchboard,
+  selector: Selector,
+  after: number | undefined,
+  options: PollOptions,
+  waitMs: number,
+  done: (err: unknown, result?: ProviderPollResult) => void,
+): HeldPoll {
+  const epoch = sb.epoch;
+  const resync = after !== undefined && (sb.isForeignEpoch(options.epoch) || after > sb.lastRequestId);
+  const cursor = resync ? 0 : (after ?? 0);
+  const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
+  let current: HeldPoll | undefined;
+  let dropped = false;
+  const poll = () => {
+    const pending = sb.pendingRequests(selector, cursor);
+    // A resync answers at once: the provider must learn of the new history before it waits in it.
+    if (pending.length > 0 || resync) {
+      sb.markDelivered(pending);
+      done(undefined, { epoch, index: sb.revision, resync, requests: pending, missing: missing() });
+      return;
+    }
+    const onOutcome = (outcome: WaitOutcome) => {
+      const requests = sb.pendingRequests(selector, cursor);
+      sb.markDelivered(requests);
+      done(undefined, {
+        epoch,
+        index: sb.revision,
+        resync,
+        requests,
+        missing: missing(),
+        ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
+      });
+    };
+    let held: Waiter | WaitOutcome;
+    try {
+      held = internals.hold(sb, "provider", selector, { timeoutMs: waitMs }, onOutcome);
+    } catch (err) {
+      done(err);
+      return;
+    }
+    if (!("detach" in held)) onOutcome(held);
+    else current = heldPoll(held);
+  };
+  if (cursor > 0) {
+    sb.acknowledge(selector, cursor).then(
+      () => {
+        if (!dropped) poll();
+      },
+      (err: unknown) => {
+        if (!dropped) done(err);
+      },
+    );
+  } else {
+    poll();
+  }
+  return {
+    drop: () => {
+      dropped = true;
+      current?.drop();
+    },
+    answerNow: () => {
+      current?.answerNow();
+    },
+  };
+}
+
+/** The promise form of holdProviderPoll. */
+export function providerPoll(
   sb: Switchboard,
   rawSelector: Selector,
   after: number | undefined,
   options: PollOptions,
 ): Promise<ProviderPollResult> {
-  const selector = checkSelector(sb, rawSelector);
-  const waitMs = jitteredWait(sb, options.waitMs, options.random);
-  if (after !== undefined && !sb.isForeignEpoch(options.epoch) && after > sb.lastRequestId) await sb.catchUp(0, after);
-  const epoch = sb.epoch;
-  const resync = after !== undefined && (sb.isForeignEpoch(options.epoch) || after > sb.lastRequestId);
-  const cursor = resync ? 0 : (after ?? 0);
-  if (cursor > 0) await sb.acknowledge(selector, cursor);
-  const pending = sb.pendingRequests(selector, cursor);
-  const missing = () => (selector.names ?? []).filter((n) => sb.get(n) === undefined);
-  // A resync answers at once: the provider must learn of the new history before it waits in it.
-  if (pending.length > 0 || resync) {
-    sb.markDelivered(pending);
-    return { epoch, index: sb.revision, resync, requests: pending, missing: missing() };
-  }
-  const outcome = await sb.wait("provider", selector, { timeoutMs: waitMs, signal: options.signal });
-  const requests = sb.pendingRequests(selector, cursor);
-  sb.markDelivered(requests);
-  return {
-    epoch,
-    index: sb.revision,
-    resync,
-    requests,
-    missing: missing(),
-    ...(outcome.reason === "change" ? { changedAt: outcome.changedAt } : {}),
-  };
+  return asPromise(options.signal, (done) => holdProviderPoll(sb, rawSelector, after, options, done));
+}
+
+function asPromise<T>(
+  signal: AbortSignal | undefined,
+  start: (done: (err: unknown, result?: T) => void) => HeldPoll,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let off: (() => void) | undefined;
+    let finished = false;
+    const held = start((err, result) => {
+      finished = true;
+      off?.();
+      if (err === undefined) resolve(result as T);
+      else reject(err);
+    });
+    if (signal && !finished) {
+      const onAbort = () => held.answerNow();
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      off = () => signal.removeEventListener("abort", onAbort);
+    }
+  });
 }

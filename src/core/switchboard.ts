@@ -13,6 +13,9 @@ import { type Outcome, type OutcomeStatus, OutcomeStore, statusOfReason } from "
 import {
   type ConsumerPollResult,
   consumerPoll,
+  type HeldPoll,
+  holdConsumerPoll,
+  holdProviderPoll,
   type PollOptions,
   type ProviderPollResult,
   providerPoll,
@@ -34,7 +37,7 @@ import type {
   SetInput,
   SwitchboardEvent,
 } from "./types.js";
-import { type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
+import { DeadlineWheel, settle, type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
 import { matcher, Watch, type WatchOptions } from "./watch.js";
 import { type Where, WhereMemo } from "./where.js";
 
@@ -77,6 +80,22 @@ export interface SetResult {
 
 export type WaitKind = "consumer" | "provider";
 
+const TIMEOUT: WaitOutcome = { reason: "timeout" };
+
+/** Waiters woken by one change and answered synchronously; the rest follow in chunks of WAKE_CHUNK, one per macrotask. */
+const SYNC_WAKES = 64;
+const WAKE_CHUNK = 512;
+
+/** What changed for a selection since an index (see Switchboard's changesSince). */
+export interface Changes {
+  readonly changed: boolean;
+  readonly resync: boolean;
+  /** Watched registers removed since the index and absent now. */
+  readonly removed: string[];
+  /** Every watched register whose state (or, with requests, queue) changed since the index, in name order. */
+  readonly touched: string[];
+}
+
 export interface WaitRequest {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
@@ -86,7 +105,37 @@ export interface WaitRequest {
   readonly where?: Where | undefined;
 }
 
+/** What a held wait needs: WaitRequest without the signal (the holder ends it). */
+export type HoldRequest = Omit<WaitRequest, "signal">;
+
+/**
+ * The engine's internals for the rest of src/core (the polls) and its unit tests: not part of the
+ * surface protocols use (core/index.ts does not export it). Set by the class's static block.
+ */
+export interface Internals {
+  wait(sb: Switchboard, kind: WaitKind, selector: Selector, req: WaitRequest): Promise<WaitOutcome>;
+  hold(
+    sb: Switchboard,
+    kind: WaitKind,
+    selector: Selector,
+    req: HoldRequest,
+    onOutcome: (o: WaitOutcome) => void,
+  ): Waiter | WaitOutcome;
+  changesSince(sb: Switchboard, selector: Selector, index: number, withRequests?: boolean, where?: Where): Changes;
+}
+
+export let internals: Internals;
+
 export class Switchboard {
+  static {
+    internals = {
+      wait: (sb, kind, selector, req) => sb.#wait(kind, selector, req),
+      hold: (sb, kind, selector, req, onOutcome) => sb.#hold(kind, selector, req, onOutcome),
+      changesSince: (sb, selector, index, withRequests, where) =>
+        sb.#changesSince(selector, index, withRequests, where),
+    };
+  }
+
   readonly clock: Clock;
   readonly limits: Limits;
   readonly persistence: Persistence;
@@ -100,6 +149,8 @@ export class Switchboard {
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
+  /** One clock timer for every held wait's deadline. */
+  readonly #deadlines: DeadlineWheel<Waiter>;
   readonly #sweepIntervalMs: number;
   readonly #requestTtlMs: number;
   readonly #requestDeadlines = new RequestDeadlines();
@@ -135,6 +186,11 @@ export class Switchboard {
     }
     this.#onError = options.onError ?? (() => undefined);
     this.#aheadWaitMs = options.aheadWaitMs ?? 0;
+    this.#deadlines = new DeadlineWheel<Waiter>(this.clock, (due) => {
+      const batch: [Waiter, WaitOutcome][] = [];
+      for (const w of due) if (w.detach()) batch.push([w, TIMEOUT]);
+      this.#deliver(batch);
+    });
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
   }
@@ -711,29 +767,25 @@ export class Switchboard {
    * caller must resync (index older than the event ring, or newer than the current revision),
    * and which watched registers were removed since.
    */
-  changesSince(
-    selector: Selector,
-    index: number,
-    withRequests = false,
-    where?: Where,
-  ): { changed: boolean; resync: boolean; removed: string[] } {
-    if (index > this.#state.revision || !this.#ring.covers(index)) return { changed: true, resync: true, removed: [] };
+  #changesSince(selector: Selector, index: number, withRequests = false, where?: Where): Changes {
+    if (index > this.#state.revision || !this.#ring.covers(index))
+      return { changed: true, resync: true, removed: [], touched: [] };
     const names = new Set(selector.names ?? []);
     const prefixes = selector.prefixes ?? [];
-    let changed = false;
+    const touched = new Set<string>();
     const removed = new Set<string>();
     for (const e of this.#ring.since(index)) {
       const queue = e.type === "request" || e.type === "ack";
       if (queue && !withRequests) continue;
       if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
       // Removals are tracked whatever the filter: a woken poll still answers them as not found.
-      if (!changed && (where === undefined || this.#where.matches(where, e))) changed = true;
+      if (where === undefined || this.#where.matches(where, e)) touched.add(e.name);
       if (queue) continue;
       if (e.type === "set") removed.delete(e.name);
       else removed.add(e.name);
     }
     for (const n of removed) if (this.#state.registers.has(n)) removed.delete(n);
-    return { changed, resync: false, removed: [...removed] };
+    return { changed: touched.size > 0, resync: false, removed: [...removed], touched: [...touched].sort() };
   }
 
   /** Events with revision > index under a prefix, or null when the ring no longer covers index. */
@@ -754,39 +806,89 @@ export class Switchboard {
 
   /**
    * Holds until a change of the selection (kind consumer: set/delete/expire; kind provider: a new
-   * change request), the timeout, the signal, or shutdown. Every path releases the timer, the
-   * abort listener and the index entries.
+   * change request), the timeout, or shutdown, then calls `onOutcome` once. Answers the outcome
+   * instead when there is nothing to hold (closing, no wait). Every path releases the deadline
+   * and the index entries; the holder ends a hold early with `settle(waiter, …)` or `detach()`.
    */
-  wait(kind: WaitKind, selector: Selector, req: WaitRequest): Promise<WaitOutcome> {
-    if (this.#closing) return Promise.resolve({ reason: "closed" });
-    if (req.signal?.aborted) return Promise.resolve({ reason: "aborted" });
-    if (req.timeoutMs <= 0) return Promise.resolve({ reason: "timeout" });
-    if (this.#held() >= this.limits.maxWaiters) return Promise.reject(tooManyWaiters());
+  #hold(
+    kind: WaitKind,
+    selector: Selector,
+    req: HoldRequest,
+    onOutcome: (o: WaitOutcome) => void,
+  ): Waiter | WaitOutcome {
+    if (this.#closing) return { reason: "closed" };
+    if (req.timeoutMs <= 0) return TIMEOUT;
+    if (this.#held() >= this.limits.maxWaiters) throw tooManyWaiters();
     const index = this.#waiters[kind];
     const queue = kind === "consumer" && req.requests === true ? this.#queueWatchers : undefined;
+    let done = false;
+    let cancelDeadline: () => void = () => undefined;
+    const waiter: Waiter = {
+      names: selector.names ?? [],
+      prefixes: selector.prefixes ?? [],
+      ...(req.where === undefined ? {} : { where: req.where }),
+      detach: () => {
+        if (done) return false;
+        done = true;
+        index.remove(waiter);
+        queue?.remove(waiter);
+        cancelDeadline();
+        return true;
+      },
+      deliver: onOutcome,
+    };
+    index.add(waiter);
+    queue?.add(waiter);
+    cancelDeadline = this.#deadlines.add(req.timeoutMs, waiter);
+    return waiter;
+  }
+
+  /** The promise form of #hold, ended early by the signal. */
+  #wait(kind: WaitKind, selector: Selector, req: WaitRequest): Promise<WaitOutcome> {
+    if (this.#closing) return Promise.resolve({ reason: "closed" });
+    if (req.signal?.aborted) return Promise.resolve({ reason: "aborted" });
     const { signal } = req;
-    return new Promise<WaitOutcome>((resolve) => {
-      let done = false;
-      const onAbort = () => waiter.settle({ reason: "aborted" });
-      const timer = this.clock.setTimeout(() => waiter.settle({ reason: "timeout" }), req.timeoutMs);
-      const waiter: Waiter = {
-        names: selector.names ?? [],
-        prefixes: selector.prefixes ?? [],
-        ...(req.where === undefined ? {} : { where: req.where }),
-        settle: (outcome) => {
-          if (done) return;
-          done = true;
-          index.remove(waiter);
-          queue?.remove(waiter);
-          this.clock.clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          resolve(outcome);
-        },
-      };
-      index.add(waiter);
-      queue?.add(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
+    return new Promise<WaitOutcome>((resolve, reject) => {
+      let off: (() => void) | undefined;
+      let held: Waiter | WaitOutcome;
+      try {
+        held = this.#hold(kind, selector, req, (o) => {
+          off?.();
+          resolve(o);
+        });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      if (!("detach" in held)) return resolve(held);
+      if (signal) {
+        const waiter = held;
+        const onAbort = () => settle(waiter, { reason: "aborted" });
+        signal.addEventListener("abort", onAbort, { once: true });
+        off = () => signal.removeEventListener("abort", onAbort);
+      }
     });
+  }
+
+  /**
+   * Delivers outcomes to waiters already detached: the first SYNC_WAKES at once, the rest in
+   * chunks, each in its own macrotask, so a wake of 10,000 never holds the event loop for long.
+   */
+  #deliver(batch: readonly (readonly [Waiter, WaitOutcome])[]): void {
+    let at = 0;
+    const run = (n: number) => {
+      const end = Math.min(batch.length, at + n);
+      for (; at < end; at++) {
+        const [w, o] = batch[at]!;
+        try {
+          w.deliver(o);
+        } catch (err) {
+          this.#onError(err, "waiter");
+        }
+      }
+      if (at < batch.length) setImmediate(() => run(WAKE_CHUNK));
+    };
+    run(SYNC_WAKES);
   }
 
   /**
@@ -833,6 +935,30 @@ export class Switchboard {
     return providerPoll(this, selector, after, options);
   }
 
+  /**
+   * The consumer long-poll with a callback instead of a promise and a signal, for protocols that
+   * hold many polls (no promise, no AbortController, no timer per poll). Throws the validation
+   * errors synchronously; `done` may be called before this returns (an answer at once).
+   */
+  holdConsumerPoll(
+    selector: Selector,
+    index: number | undefined,
+    options: PollOptions,
+    done: (result: ConsumerPollResult) => void,
+  ): HeldPoll {
+    return holdConsumerPoll(this, selector, index, options, done);
+  }
+
+  /** The provider long-poll with a callback (see holdConsumerPoll); `done` gets an error or the answer. */
+  holdProviderPoll(
+    selector: Selector,
+    after: number | undefined,
+    options: PollOptions,
+    done: (err: unknown, result?: ProviderPollResult) => void,
+  ): HeldPoll {
+    return holdProviderPoll(this, selector, after, options, done);
+  }
+
   // -------------------------------------------------------------- lifecycle
 
   /** Stops taking writes, answers every held wait, waits for pending commits and closes the store. */
@@ -840,7 +966,8 @@ export class Switchboard {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
-    for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) w.settle({ reason: "closed" });
+    for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) settle(w, { reason: "closed" });
+    this.#deadlines.clear();
     for (const end of [...this.#streams]) end();
     this.#outcomes.closeAll();
     for (const done of [...this.#appliedWaiters]) done();
@@ -990,6 +1117,7 @@ export class Switchboard {
 
   #apply(mutations: readonly Mutation[]): void {
     const at = this.clock.now();
+    const woken: [Waiter, WaitOutcome][] = [];
     for (const m of mutations) {
       if (m.type === "ack") {
         const reported = new Map((m.outcomes ?? []).map((o) => [o.id, o]));
@@ -1012,16 +1140,13 @@ export class Switchboard {
       if (m.type === "refresh") continue;
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
+      const change: WaitOutcome = { reason: "change", event: m, changedAt: at };
       if (kind)
-        for (const w of this.#waiters[kind].match(m.name)) {
-          if (w.where === undefined || this.#where.matches(w.where, m))
-            w.settle({ reason: "change", event: m, changedAt: at });
-        }
+        for (const w of this.#waiters[kind].match(m.name))
+          if ((w.where === undefined || this.#where.matches(w.where, m)) && w.detach()) woken.push([w, change]);
       if (m.type === "request" || m.type === "ack")
-        for (const w of this.#queueWatchers.match(m.name)) {
-          if (w.where === undefined || this.#where.matches(w.where, m))
-            w.settle({ reason: "change", event: m, changedAt: at });
-        }
+        for (const w of this.#queueWatchers.match(m.name))
+          if ((w.where === undefined || this.#where.matches(w.where, m)) && w.detach()) woken.push([w, change]);
       for (const l of this.#listeners) {
         try {
           l(m);
@@ -1031,6 +1156,7 @@ export class Switchboard {
       }
     }
     for (const done of [...this.#appliedWaiters]) done();
+    if (woken.length > 0) this.#deliver(woken);
     if (!this.#compacting && this.persistence.wantsCompaction?.()) {
       this.#compacting = true;
       void this.compact()

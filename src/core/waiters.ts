@@ -14,8 +14,18 @@ export interface Waiter {
   readonly prefixes: readonly string[];
   /** Settled by a change only when the change matches (conditional wakes). */
   readonly where?: Where;
-  /** Called at most once, by whoever settles the waiter first. */
-  settle(outcome: WaitOutcome): void;
+  /**
+   * Leaves the indexes and the deadline wheel. True the first time only: whoever detaches the
+   * waiter (a change, the deadline, the holder, shutdown) is the one that delivers its outcome.
+   */
+  detach(): boolean;
+  /** Tells the holder the outcome; called once, after a successful detach. */
+  deliver(outcome: WaitOutcome): void;
+}
+
+/** Detaches and delivers at once (when nothing is to be batched). */
+export function settle(w: Waiter, outcome: WaitOutcome): void {
+  if (w.detach()) w.deliver(outcome);
 }
 
 /**
@@ -96,4 +106,102 @@ function removeFrom(map: Map<string, Set<Waiter>>, key: string, w: Waiter): bool
     return true;
   }
   return false;
+}
+
+/**
+ * One timer for every held wait: deadlines are kept in buckets (a deadline of a wait of 100 ms
+ * or more is rounded up to the next BUCKET_MS; shorter ones keep their exact millisecond), and
+ * only the earliest bucket has a clock timer. 10,000 polls cost a few hundred buckets and one
+ * timer, instead of 10,000 timers.
+ */
+export class DeadlineWheel<T> {
+  static readonly BUCKET_MS = 10;
+  readonly #buckets = new Map<number, Set<T>>();
+  /** Bucket keys, ascending. */
+  readonly #keys: number[] = [];
+  #armed: { at: number; handle: unknown } | undefined;
+
+  constructor(
+    private readonly clock: {
+      now(): number;
+      setTimeout(fn: () => void, ms: number): unknown;
+      clearTimeout(h: never): void;
+    },
+    /** Called with the expired items, in one batch per firing. */
+    private readonly fire: (due: T[]) => void,
+  ) {}
+
+  /** Hands `item` to `fire` once `timeoutMs` has passed; returns the cancel. */
+  add(timeoutMs: number, item: T): () => void {
+    const deadline = this.clock.now() + timeoutMs;
+    const key = timeoutMs < 100 ? deadline : Math.ceil(deadline / DeadlineWheel.BUCKET_MS) * DeadlineWheel.BUCKET_MS;
+    let set = this.#buckets.get(key);
+    if (!set) {
+      set = new Set();
+      this.#buckets.set(key, set);
+      this.#keys.splice(lowerBound(this.#keys, key), 0, key);
+      if (!this.#armed || key < this.#armed.at) this.#arm();
+    }
+    set.add(item);
+    const bucket = set;
+    return () => {
+      if (!bucket.delete(item) || bucket.size > 0) return;
+      this.#buckets.delete(key);
+      const at = lowerBound(this.#keys, key);
+      if (this.#keys[at] === key) this.#keys.splice(at, 1);
+      if (this.#armed?.at === key) this.#arm();
+    };
+  }
+
+  /** Buckets pending (for tests). */
+  get buckets(): number {
+    return this.#keys.length;
+  }
+
+  /** Drops every deadline and the timer (on close). */
+  clear(): void {
+    this.#buckets.clear();
+    this.#keys.length = 0;
+    this.#disarm();
+  }
+
+  #disarm(): void {
+    if (this.#armed) this.clock.clearTimeout(this.#armed.handle as never);
+    this.#armed = undefined;
+  }
+
+  #arm(): void {
+    this.#disarm();
+    const at = this.#keys[0];
+    if (at === undefined) return;
+    this.#armed = { at, handle: this.clock.setTimeout(() => this.#onTimer(), Math.max(0, at - this.clock.now())) };
+  }
+
+  #onTimer(): void {
+    this.#armed = undefined;
+    const now = this.clock.now();
+    const due: T[] = [];
+    while (this.#keys.length > 0 && this.#keys[0]! <= now) {
+      const key = this.#keys.shift()!;
+      const set = this.#buckets.get(key);
+      this.#buckets.delete(key);
+      if (set) {
+        for (const f of set) due.push(f);
+        set.clear(); // a cancel after the firing is a no-op
+      }
+    }
+    this.#arm();
+    if (due.length > 0) this.fire(due);
+  }
+}
+
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { consumerPoll, providerPoll } from "../../../src/core/polls.js";
-import type { Switchboard } from "../../../src/core/switchboard.js";
+import { internals, type Switchboard } from "../../../src/core/switchboard.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
 import { FakePersistence } from "../../helpers/fake-persistence.js";
 import { flush, track } from "../../helpers/flush.js";
@@ -40,10 +40,10 @@ async function history(sb: Switchboard): Promise<void> {
 describe("close", () => {
   it("answers held waits with closed, clears every timer and closes the store", async () => {
     const { sb, clock, store } = await openBoard();
-    const consumer = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
-    const provider = track(sb.wait("provider", { prefixes: [""] }, { timeoutMs: 60_000 }));
+    const consumer = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const provider = track(internals.wait(sb, "provider", { prefixes: [""] }, { timeoutMs: 60_000 }));
     await flush();
-    expect(clock.pendingTimers).toBe(3);
+    expect(clock.pendingTimers).toBe(2); // the sweep, and one deadline timer for both waits
     await sb.close();
     expect(consumer.value).toEqual({ reason: "closed" });
     expect(provider.value).toEqual({ reason: "closed" });
@@ -51,7 +51,9 @@ describe("close", () => {
     expect(clock.pendingTimers).toBe(0);
     expect(store.closed).toBe(true);
     expect(sb.closing).toBe(true);
-    await expect(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 1000 })).resolves.toEqual({ reason: "closed" });
+    await expect(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 1000 })).resolves.toEqual({
+      reason: "closed",
+    });
     await sb.close(); // twice is harmless
   });
 

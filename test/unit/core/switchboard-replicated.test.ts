@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../../src/core/errors.js";
-import type { Switchboard } from "../../../src/core/switchboard.js";
+import { internals, type Switchboard } from "../../../src/core/switchboard.js";
 import type { Mutation, Register } from "../../../src/core/types.js";
 import { FakePersistence } from "../../helpers/fake-persistence.js";
 import { flush, track } from "../../helpers/flush.js";
@@ -79,8 +79,8 @@ describe("a follower's writes", () => {
 describe("applyReplicated", () => {
   it("updates state and wakes consumer long-polls, provider polls and listeners like a local write", async () => {
     const { sb, events } = await follower();
-    const consumer = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
-    const provider = track(sb.wait("provider", { prefixes: ["a"] }, { timeoutMs: 60_000 }));
+    const consumer = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const provider = track(internals.wait(sb, "provider", { prefixes: ["a"] }, { timeoutMs: 60_000 }));
     sb.applyReplicated([set("a", 1, 7)]);
     await flush();
     expect(consumer.settled).toBe(true);
@@ -102,7 +102,7 @@ describe("applyReplicated", () => {
   it("skips entries at or below the current revision: no second event, no wake-up", async () => {
     const { sb, events } = await follower();
     sb.applyReplicated([set("a", 1, 1), set("b", 2, 2)]);
-    const waiter = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
     sb.applyReplicated([set("a", 1, 99), set("b", 2, 99), set("c", 3, 3)]);
     await flush();
     expect(waiter.settled).toBe(false);

@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../../src/core/errors.js";
-import type { Switchboard } from "../../../src/core/switchboard.js";
+import { internals, type Switchboard } from "../../../src/core/switchboard.js";
 import { flush, track } from "../../helpers/flush.js";
 import { advance, openBoard } from "./fixture.js";
 
@@ -22,7 +22,7 @@ describe("touch", () => {
     await sb.set([{ name: "s", value: { host: "h" }, metadata: { m: 1 }, ttlMs: 5000 }]);
     await advance(clock, 3000, 1000);
     const rev = sb.revision;
-    const waiter = track(sb.wait("consumer", { names: ["s"] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["s"] }, { timeoutMs: 60_000 }));
     const touched = await sb.touch("s", 5000);
     await flush();
     expect(touched.expiresAt).toBe(clock.now() + 5000);
@@ -68,7 +68,7 @@ describe("patchMetadata", () => {
     const { sb, clock } = await board();
     await sb.set([{ name: "s", value: { host: "h" }, metadata: { owner: "a" }, ttlMs: 5000 }]);
     const deadline = sb.get("s")!.expiresAt;
-    const waiter = track(sb.wait("consumer", { names: ["s"] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["s"] }, { timeoutMs: 60_000 }));
     clock.advance(10);
     const r = await sb.patchMetadata("s", { health: { status: "passing" } });
     await flush();

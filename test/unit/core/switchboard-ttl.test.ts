@@ -1,7 +1,7 @@
 // Switchboard TTLs: refresh without a revision, removal, sweep expiry with its precision, and expiry of what passed while down.
 
 import { afterEach, describe, expect, it } from "vitest";
-import type { Switchboard } from "../../../src/core/switchboard.js";
+import { internals, type Switchboard } from "../../../src/core/switchboard.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
 import { FakePersistence } from "../../helpers/fake-persistence.js";
 import { flush, track } from "../../helpers/flush.js";
@@ -24,8 +24,8 @@ describe("TTL refresh", () => {
     expect(first!.register.expiresAt).toBe(clock.now() + 10_000);
     await advance(clock, 3000, 1000);
     const rev = sb.revision;
-    const waiter = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
-    const prefixWaiter = track(sb.wait("consumer", { prefixes: [""] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const prefixWaiter = track(internals.wait(sb, "consumer", { prefixes: [""] }, { timeoutMs: 60_000 }));
     const [refreshed] = await sb.set([{ name: "a", value: 1, ttlMs: 10_000 }]);
     await flush();
     expect(refreshed!.changed).toBe(false);
@@ -96,8 +96,8 @@ describe("TTL expiry", () => {
       { name: "b", value: 4 },
     ]);
     const rev = sb.revision;
-    const waiter = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
-    const other = track(sb.wait("consumer", { names: ["b"] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const other = track(internals.wait(sb, "consumer", { names: ["b"] }, { timeoutMs: 60_000 }));
     await advance(clock, 2000, 1000);
     expect(sb.get("a")).toBeDefined();
     expect(waiter.settled).toBe(false);

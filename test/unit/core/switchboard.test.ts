@@ -1,6 +1,7 @@
 // Switchboard writes and reads: revisions and versions, all-or-nothing batches, durability before visibility, group commit, limits.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { internals } from "../../../src/core/switchboard.js";
 import type { SetInput } from "../../../src/core/types.js";
 import { flush, track } from "../../helpers/flush.js";
 import { advance, type Board, openBoard } from "./fixture.js";
@@ -176,7 +177,7 @@ describe("durability", () => {
     const { sb, store } = b;
     await sb.set([{ name: "a", value: 1 }]);
     const rev = sb.revision;
-    const waiter = track(sb.wait("consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
+    const waiter = track(internals.wait(sb, "consumer", { names: ["a"] }, { timeoutMs: 60_000 }));
     store.hold();
     const write = track(sb.set([{ name: "a", value: 2 }]));
     await flush();
