@@ -99,6 +99,7 @@ export function createPersistence(
       reconcileIntervalMs: config.mongoReconcileInterval,
       mirrors: [registryMirror],
       logger: log.child({ storage: "mongo" }),
+      onError: onStorageError,
     });
   }
   if (config.dataDir === ":memory:") return createMemoryPersistence();

@@ -4,8 +4,10 @@ import { Collection, type CommandStartedEvent } from "mongodb";
 import { describe, expect, it, vi } from "vitest";
 import { isSwitchboardError } from "../../src/core/errors.js";
 import type { Mutation, Snapshot } from "../../src/core/types.js";
+import { registerToDoc as registerDoc } from "../../src/storage/mongo/documents.js";
 import { createMongoPersistence } from "../../src/storage/mongo/index.js";
-import { reg, rejection, set, useMongoFixture, waitFor } from "./mongo-fixture.js";
+import { PAGE_SIZE } from "../../src/storage/mongo/reconcile.js";
+import { BOUND_MS, reg, rejection, set, useMongoFixture, waitFor } from "./mongo-fixture.js";
 
 const mongo = useMongoFixture();
 const open = mongo.open;
@@ -189,6 +191,99 @@ describe("mongo persistence: compaction is a full reconcile", () => {
     await waitFor(() => p.wantsCompaction?.() === true, 2_000);
     await p.compact({ revision: 0, lastRequestId: 0, registers: [], requests: [] });
     expect(p.wantsCompaction?.()).toBe(false);
+  });
+});
+
+describe("mongo persistence: the reconcile streams and counts its failures", () => {
+  it("reads a large collection page by page, writing as it goes, and repairs every kind of drift", async () => {
+    // The wire-compatible test server is slow with thousands of documents: a generous bound here.
+    const p = mongo.track(
+      createMongoPersistence({
+        url: mongo.server.url,
+        database: "sb_reconcile_stream",
+        writeTimeoutMs: 20_000,
+        clientOptions: { monitorCommands: true },
+      }),
+    );
+    await p.load();
+    const N = 2_600;
+    const all = Array.from({ length: N }, (_, i) => reg(`r/${String(i).padStart(5, "0")}`, { i }, i + 1));
+    const coll = p.client.db(p.databaseName).collection("registers");
+    await coll.insertMany(all.map(registerDoc));
+    // Drift: values edited by hand (more than a batch of them), strays, a duplicate of a kept name, missing ones.
+    await coll.updateMany({ name: { $lt: "r/01200" } }, { $set: { value: "edited" } });
+    await coll.updateMany({ name: { $in: ["r/01500", "r/02590"] } }, { $set: { value: "edited" } });
+    await coll.insertMany([
+      { name: "stray/1", value: 1 },
+      { name: "stray/2", value: 2 },
+      { ...registerDoc(all[5]!), value: "dup" },
+    ]);
+    await coll.deleteMany({ name: { $in: ["r/00020", "r/02000"] } });
+
+    const commands: { name: string; docs: number }[] = [];
+    p.client.on("commandStarted", (e) => {
+      if (e.command[e.commandName] !== "registers") return;
+      if (e.commandName === "find") commands.push({ name: "find", docs: e.command.limit as number });
+      if (["update", "delete"].includes(e.commandName)) {
+        const docs = (e.command.updates ?? e.command.deletes) as unknown[];
+        commands.push({ name: "write", docs: docs.length });
+      }
+    });
+    const snapshot: Snapshot = { revision: N, lastRequestId: 0, registers: all, requests: [] };
+    await p.compact(snapshot);
+
+    // Every read asks for one page at most; a write went out before the last page was read.
+    const finds = commands.filter((c) => c.name === "find");
+    expect(finds.length).toBeGreaterThanOrEqual(3);
+    for (const f of finds) expect(f.docs).toBeLessThanOrEqual(PAGE_SIZE);
+    const lastFind = commands.map((c) => c.name).lastIndexOf("find");
+    expect(commands.slice(0, lastFind).some((c) => c.name === "write")).toBe(true);
+    for (const w of commands.filter((c) => c.name === "write")) expect(w.docs).toBeLessThanOrEqual(2 * PAGE_SIZE);
+
+    const loaded = await p.load();
+    expect(loaded.snapshot?.registers).toEqual(all);
+    expect(await coll.countDocuments({})).toBe(N);
+    // Nothing left to do: a second pass reads and writes nothing.
+    commands.length = 0;
+    await p.compact(snapshot);
+    expect(commands.filter((c) => c.name === "write")).toEqual([]);
+  });
+
+  it("counts every failed reconcile and logs once per change, and once when it recovers", async () => {
+    const errors: [string, string][] = [];
+    const lines: { level: string; msg: string; code?: string }[] = [];
+    const logger = {
+      warn: (o: object, msg?: string) => lines.push({ level: "warn", msg: msg ?? "", ...o }),
+      info: (o: object, msg?: string) => lines.push({ level: "info", msg: msg ?? "", ...o }),
+    };
+    const p = mongo.track(
+      createMongoPersistence({
+        url: mongo.server.url,
+        database: "sb_reconcile_errors",
+        writeTimeoutMs: BOUND_MS,
+        logger,
+        onError: (op, code) => errors.push([op, code]),
+      }),
+    );
+    await p.commit([set(reg("a", 1, 1))]);
+    const snapshot: Snapshot = { revision: 1, lastRequestId: 0, registers: [reg("a", 1, 1)], requests: [] };
+    await mongo.server.stop();
+    for (let i = 0; i < 2; i++) {
+      const err = await rejection(p.compact(snapshot));
+      expect(isSwitchboardError(err) && err.code).toBe("STORAGE_UNAVAILABLE");
+    }
+    expect(errors).toEqual([
+      ["reconcile", "STORAGE_UNAVAILABLE"],
+      ["reconcile", "STORAGE_UNAVAILABLE"],
+    ]);
+    const failed = lines.filter((l) => l.msg.startsWith("mongo reconcile failed"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ level: "warn", code: "STORAGE_UNAVAILABLE", collection: "registers" });
+
+    await mongo.server.restart();
+    await p.compact(snapshot);
+    expect(lines.filter((l) => l.msg === "mongo reconcile succeeded again")).toHaveLength(1);
+    expect(errors).toHaveLength(2);
   });
 });
 

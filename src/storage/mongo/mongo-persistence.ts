@@ -47,6 +47,11 @@ export interface MongoPersistenceOptions {
   readonly clientOptions?: MongoClientOptions;
   /** Collections kept in another system's shape beside the registers (the registry_core_data mirror). */
   readonly mirrors?: readonly MongoMirror[];
+  /**
+   * Told of every failed commit or reconcile (`op` = "commit" or "reconcile", `code` = the
+   * Switchboard error code, or the driver's code name): what switchboard_storage_errors_total counts.
+   */
+  readonly onError?: (op: string, code: string) => void;
 }
 
 export interface MongoPersistence extends Persistence {
@@ -76,18 +81,24 @@ class MongoStore implements MongoPersistence {
   readonly #reconcileIntervalMs: number | undefined;
   readonly #health: MongoHealth;
   readonly #mirrors: readonly MongoMirror[];
+  readonly #onError: ((op: string, code: string) => void) | undefined;
+  readonly #logger: MongoLogger | undefined;
   /** Settles when the previous step's own work has settled (not merely its bound): steps never overlap. */
   #tail: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> | null = null;
   /** A commit failed: Mongo may hold part of it, so the next compaction must reconcile everything. */
   #dirty = false;
   #lastReconcile = Date.now();
+  /** The code of the last reconcile failure while they keep failing (logged once per change), else null. */
+  #reconcileFailing: string | null = null;
   #closed = false;
 
   constructor(options: MongoPersistenceOptions) {
     this.#timeoutMs = options.writeTimeoutMs ?? 5_000;
     this.#reconcileIntervalMs = options.reconcileIntervalMs;
     this.#mirrors = options.mirrors ?? [];
+    this.#onError = options.onError;
+    this.#logger = options.logger;
     this.databaseName = options.database ?? databaseFromUrl(options.url) ?? DEFAULT_DATABASE;
     this.client = new MongoClient(options.url, {
       // Each driver wait is capped by the write bound; Deadline enforces the bound overall.
@@ -121,8 +132,8 @@ class MongoStore implements MongoPersistence {
     const step = this.#step;
     const epoch = await this.#epoch();
     const meta = await step("read meta", () => this.#collection(COLLECTIONS.meta).findOne({ key: META_KEY }));
-    const registers = (await readAll(this.#collection(COLLECTIONS.registers), step)).map(docToRegister);
-    const requests = (await readAll(this.#collection(COLLECTIONS.requests), step)).map(docToRequest);
+    const registers = await readAll(this.#collection(COLLECTIONS.registers), step, docToRegister);
+    const requests = await readAll(this.#collection(COLLECTIONS.requests), step, docToRequest);
     if (meta === null && registers.length === 0 && requests.length === 0) return { epoch, snapshot: null, tail: [] };
     return { epoch, snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
   }
@@ -175,6 +186,7 @@ class MongoStore implements MongoPersistence {
     } catch (err) {
       this.#dirty = true;
       this.#health.writeFailed(err);
+      this.#onError?.("commit", errorCode(err));
       throw err;
     }
   }
@@ -186,24 +198,44 @@ class MongoStore implements MongoPersistence {
    */
   async compact(snapshot: Snapshot): Promise<void> {
     const step = this.#step;
+    let collection: string = COLLECTIONS.registers;
     try {
-      const registers = new Map<string, Document>();
-      const mirrored = this.#mirrors.map(() => new Map<string, Document>());
+      // Keyed references into the snapshot: each document is built only when it is compared or written.
+      const registers = new Map<string, Register>();
+      const mirrored = this.#mirrors.map(() => new Map<string, Register>());
       for (const r of snapshot.registers) {
-        registers.set(r.name, registerToDoc(r));
+        registers.set(r.name, r);
         this.#mirrors.forEach((mirror, i) => {
           const key = mirror.keyOf(r.name);
-          if (key !== null) mirrored[i]!.set(key, mirrorDocument(mirror, key, r.value));
+          if (key !== null) mirrored[i]!.set(key, r);
         });
       }
-      const requests = new Map<number, Document>();
-      for (const q of snapshot.requests) requests.set(q.id, requestToDoc(q));
+      const requests = new Map<number, ChangeRequest>();
+      for (const q of snapshot.requests) requests.set(q.id, q);
 
-      await reconcile(this.#collection(COLLECTIONS.registers), "name", registers, step);
-      await reconcile(this.#collection(COLLECTIONS.requests), "id", requests, step);
+      const repaired: Record<string, { upserted: number; deleted: number }> = {};
+      const run = async <T>(
+        name: string,
+        key: string,
+        desired: ReadonlyMap<string | number, T>,
+        toDoc: (t: T, k: string | number) => Document,
+      ) => {
+        collection = name;
+        const c = await reconcile(this.#collection(name as CollectionName), key, desired, toDoc, step);
+        if (c.upserted + c.deleted > 0) repaired[name] = { upserted: c.upserted, deleted: c.deleted };
+      };
+      await run(COLLECTIONS.registers, "name", registers, registerToDoc);
+      await run(COLLECTIONS.requests, "id", requests, requestToDoc);
       for (const [i, mirror] of this.#mirrors.entries()) {
-        await reconcile(this.#collection(mirror.collection), mirror.key, mirrored[i]!, step);
+        await run(mirror.collection, mirror.key, mirrored[i]!, (r: Register, k) =>
+          mirrorDocument(mirror, String(k), r.value),
+        );
       }
+      // After a clean run there is nothing to repair; anything else means a failed commit or a hand edit.
+      if (Object.keys(repaired).length > 0) {
+        this.#logger?.info({ storage: "mongo", repaired }, "mongo reconcile rewrote documents that differed");
+      }
+      collection = COLLECTIONS.meta;
       const counters = { revision: snapshot.revision, lastRequestId: snapshot.lastRequestId };
       await step("write meta", () =>
         this.#collection(COLLECTIONS.meta).updateOne({ key: META_KEY }, { $set: counters }, { upsert: true }),
@@ -211,8 +243,20 @@ class MongoStore implements MongoPersistence {
       this.#dirty = false;
       this.#lastReconcile = Date.now();
       this.#health.writeSucceeded();
+      if (this.#reconcileFailing !== null) this.#logger?.info({ storage: "mongo" }, "mongo reconcile succeeded again");
+      this.#reconcileFailing = null;
     } catch (err) {
       this.#health.writeFailed(err);
+      const code = errorCode(err);
+      this.#onError?.("reconcile", code);
+      // Counted every time, logged once per change: a reconcile retried after every commit adds no line per commit.
+      if (code !== this.#reconcileFailing) {
+        this.#logger?.warn(
+          { storage: "mongo", collection, code, err: err instanceof Error ? err.message : String(err) },
+          "mongo reconcile failed; the next compaction retries it",
+        );
+      }
+      this.#reconcileFailing = code;
       throw err;
     }
   }
@@ -270,6 +314,17 @@ class MongoStore implements MongoPersistence {
     });
     return this.#ready;
   }
+}
+
+/** The code a failure is counted under: the Switchboard code, else the driver's code name or number. */
+function errorCode(err: unknown): string {
+  const cause = err instanceof SwitchboardError ? (err.cause as { codeName?: unknown } | undefined) : undefined;
+  if (typeof cause?.codeName === "string") return cause.codeName;
+  if (err instanceof SwitchboardError) return err.code;
+  const e = err as { codeName?: unknown; code?: unknown } | null;
+  if (typeof e?.codeName === "string") return e.codeName;
+  if (e?.code !== undefined) return String(e.code);
+  return "UNKNOWN";
 }
 
 function toStorageError(err: unknown, what: string): SwitchboardError {

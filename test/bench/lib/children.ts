@@ -31,8 +31,9 @@ export async function startNodeServer(label: string, script: string, args: strin
   const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", script, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    // Every load generator polls from 127.0.0.1: the per-client cap would otherwise stop at 1,000.
-    env: { ...process.env, SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000" },
+    // Every load generator polls from 127.0.0.1: the per-client caps would otherwise stop at 1,000 polls
+    // and 2,000 connections.
+    env: { ...process.env, SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000", SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "1000000" },
   });
   return attach(label, child, async () => {
     const lines = createInterface({ input: child.stdout! });
