@@ -312,7 +312,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           log: log.child({ protocol: m.name }),
           metrics,
           http,
-          host: auth && m.credentials === "none" ? "127.0.0.1" : config.host,
+          host: auth && m.credentials === "none" && !hasAllowList(m, options) ? "127.0.0.1" : config.host,
           listeners: () => listeners,
           isReady: () => ready,
           settings: {
@@ -391,4 +391,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       return closing;
     },
   };
+}
+
+/** Whether a credential-less module was given allowed networks (it then binds --host and gates peers itself). */
+function hasAllowList(m: { allowOption?: string }, options: unknown): boolean {
+  if (m.allowOption === undefined) return false;
+  const list = (options as Record<string, unknown>)[m.allowOption];
+  return Array.isArray(list) && list.length > 0;
 }
