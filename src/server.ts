@@ -222,6 +222,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     await core.close();
     throw new SwitchboardError("INVALID_CONFIG", 'cors-origin "*" needs auth on: any web page could drive this server');
   }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = tlsFiles(config);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
   let uploads: Awaited<ReturnType<typeof uploadDeps>>;
   try {
     uploads = await uploadDeps(config, deps.clock ?? systemClock);
@@ -287,6 +294,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxConnections,
       requestBodyTimeoutMs: config.requestBodyTimeout,
       headersTimeoutMs: config.headersTimeout,
+      ...(tls ? { tls } : {}),
     },
     log.child({ protocol: "http" }),
     metrics,
@@ -347,7 +355,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ready = true;
   const httpListener = listeners.find((l) => l.transport === "http" && l.protocol === "http");
   const urlHost = httpListener?.host.includes(":") ? `[${httpListener.host}]` : httpListener?.host;
-  const url = httpListener ? `http://${urlHost}:${httpListener.port}` : "";
+  const url = httpListener ? `${tls ? "https" : "http"}://${urlHost}:${httpListener.port}` : "";
   log.info(
     {
       url,
@@ -398,4 +406,20 @@ function hasAllowList(m: { allowOption?: string }, options: unknown): boolean {
   if (m.allowOption === undefined) return false;
   const list = (options as Record<string, unknown>)[m.allowOption];
   return Array.isArray(list) && list.length > 0;
+}
+
+/** --tls-cert and --tls-key, read at start (both or neither). */
+function tlsFiles(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (config.tlsCert === undefined && config.tlsKey === undefined) return undefined;
+  if (config.tlsCert === undefined || config.tlsKey === undefined) {
+    throw new SwitchboardError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
+  }
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new SwitchboardError("INVALID_CONFIG", `--${flag} ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read(config.tlsCert, "tls-cert"), key: read(config.tlsKey, "tls-key") };
 }
