@@ -182,6 +182,12 @@ export const configSchema = z.object({
   rateLimit: int(0)
     .default(0)
     .describe("writes and change requests per second per token and per client address (0 = unlimited)"),
+  tlsCert: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM certificate (chain) file: with --tls-key, the HTTP port serves HTTPS directly"),
+  tlsKey: z.string().min(1).optional().describe("PEM private key file of --tls-cert"),
 });
 
 export type BaseConfig = z.output<typeof configSchema>;

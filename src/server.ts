@@ -225,6 +225,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     await core.close();
     throw new SwitchboardError("INVALID_CONFIG", 'cors-origin "*" needs auth on: any web page could drive this server');
   }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = tlsFiles(config);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
   let uploads: Awaited<ReturnType<typeof uploadDeps>>;
   try {
     uploads = await uploadDeps(config, deps.clock ?? systemClock);
@@ -291,6 +298,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       requestBodyTimeoutMs: config.requestBodyTimeout,
       headersTimeoutMs: config.headersTimeout,
+      ...(tls ? { tls } : {}),
     },
     log.child({ protocol: "http" }),
     metrics,
@@ -316,7 +324,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           log: log.child({ protocol: m.name }),
           metrics,
           http,
-          host: auth && m.credentials === "none" ? "127.0.0.1" : config.host,
+          host: auth && m.credentials === "none" && !hasAllowList(m, options) ? "127.0.0.1" : config.host,
           listeners: () => listeners,
           isReady: () => ready,
           settings: {
@@ -351,7 +359,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ready = true;
   const httpListener = listeners.find((l) => l.transport === "http" && l.protocol === "http");
   const urlHost = httpListener?.host.includes(":") ? `[${httpListener.host}]` : httpListener?.host;
-  const url = httpListener ? `http://${urlHost}:${httpListener.port}` : "";
+  const url = httpListener ? `${tls ? "https" : "http"}://${urlHost}:${httpListener.port}` : "";
   log.info(
     {
       url,
@@ -395,4 +403,27 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       return closing;
     },
   };
+}
+
+/** Whether a credential-less module was given allowed networks (it then binds --host and gates peers itself). */
+function hasAllowList(m: { allowOption?: string }, options: unknown): boolean {
+  if (m.allowOption === undefined) return false;
+  const list = (options as Record<string, unknown>)[m.allowOption];
+  return Array.isArray(list) && list.length > 0;
+}
+
+/** --tls-cert and --tls-key, read at start (both or neither). */
+function tlsFiles(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (config.tlsCert === undefined && config.tlsKey === undefined) return undefined;
+  if (config.tlsCert === undefined || config.tlsKey === undefined) {
+    throw new SwitchboardError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
+  }
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new SwitchboardError("INVALID_CONFIG", `--${flag} ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read(config.tlsCert, "tls-cert"), key: read(config.tlsKey, "tls-key") };
 }

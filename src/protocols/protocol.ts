@@ -87,6 +87,11 @@ export interface ProtocolModule<S extends z.ZodRawShape = z.ZodRawShape> {
    * the network unless auth is off.
    */
   readonly credentials?: "none";
+  /**
+   * The option key of such a module's allowed networks (see network.ts): when that list is set,
+   * the module is handed `--host` instead of loopback, and refuses peers outside the list itself.
+   */
+  readonly allowOption?: string;
   readonly options: z.ZodObject<S>;
   create(ctx: ProtocolContext, options: z.output<z.ZodObject<S>>): ProtocolInstance;
 }

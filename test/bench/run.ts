@@ -2,7 +2,8 @@
 //
 // Flags: --quick (a short smoke run with smaller sizes; still rewrites the doc, marked as quick),
 //        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md),
-//        --only=proxy (only the TCP proxy section; use with --out).
+//        --only=proxy (only the TCP proxy section; use with --out),
+//        --only=auth (only the auth on/off cost; use with --out).
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
+import { type AuthSettings, DEFAULT_AUTH_SETTINGS, runAuthBench } from "./auth.bench.js";
 import { etcdSection } from "./etcd.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
@@ -25,7 +27,8 @@ import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-l
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyProxy = args.includes("--only=proxy");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy;
+const onlyAuth = args.includes("--only=auth");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -37,6 +40,10 @@ const proxySettings: ProxySettings = quick
 const putSettings: PutSettings = quick
   ? { ...DEFAULT_PUT_SETTINGS, warmSeconds: 1, slices: 1, sliceSeconds: 2 }
   : DEFAULT_PUT_SETTINGS;
+
+const authSettings: AuthSettings = quick
+  ? { connections: 32, slices: 3, sliceSeconds: 2, consumers: 200, rounds: 5 }
+  : DEFAULT_AUTH_SETTINGS;
 
 const log = (s: string) => console.log(s);
 const sh = (cmd: string) => spawnSync("sh", ["-c", cmd], { encoding: "utf8" }).stdout.trimEnd();
@@ -67,6 +74,9 @@ try {
   if (onlyProxy) {
     log("5. TCP proxy");
     sections = [await runProxyBench(proxySettings, log)];
+  } else if (onlyAuth) {
+    log("7. auth cost");
+    sections = [await runAuthBench(authSettings, log)];
   } else {
     log("3. provider PUT throughput");
     const put = await runPutBench(putSettings, etcd, log);
@@ -76,12 +86,15 @@ try {
     const proxy = await runProxyBench(proxySettings, log);
     log("6. registry queries");
     const registry = await runRegistryBench(quick ? { records: 10_000, rounds: 200 } : DEFAULT_REGISTRY_SETTINGS, log);
+    log("7. auth cost");
+    const authCost = await runAuthBench(authSettings, log);
     sections = [
       ...wake.sections,
       put.section,
       etcdSection(etcd, etcdFailure, put.results, wake.results),
       proxy,
       registry,
+      authCost,
     ];
   }
 } finally {

@@ -8,6 +8,7 @@ import {
   type ServerOptions,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
@@ -55,6 +56,8 @@ export interface HttpHostOptions {
   readonly requestBodyTimeoutMs: number;
   /** Longest a client may take to send its request line and headers, ms. */
   readonly headersTimeoutMs: number;
+  /** PEM certificate and key (--tls-cert, --tls-key): the port then serves HTTPS (node:https). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** What a client refused for lack of connections is told to wait, seconds. */
@@ -114,15 +117,20 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
         fetch: app.fetch,
         hostname: options.host,
         // Every request passes the guard (request target, body timeout) before hono sees it.
-        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
-          createNodeServer(serverOptions, (req, res) => {
+        createServer: ((serverOptions: ServerOptions, listener: RequestListener) => {
+          const guarded: RequestListener = (req, res) => {
             if (badTarget(req, res)) {
               metrics.httpRequests.labels(req.method ?? "-", "other", "400").inc();
               return;
             }
             bodyTimeout(req, res, options.requestBodyTimeoutMs, metrics);
             listener(req, res);
-          })) as typeof createNodeServer,
+          };
+          // With a certificate the same server speaks TLS (the gate's accepted sockets are handshaken by it).
+          return options.tls
+            ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, guarded)
+            : createNodeServer(serverOptions, guarded);
+        }) as typeof createNodeServer,
         serverOptions: {
           requestTimeout: options.headersTimeoutMs + options.requestBodyTimeoutMs + 1000,
           headersTimeout: options.headersTimeoutMs,

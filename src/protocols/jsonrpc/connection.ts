@@ -50,6 +50,8 @@ export interface ConnectionDeps {
   readonly metrics: Metrics;
   readonly limits: ConnectionLimits;
   readonly version: string;
+  /** Refuses a call its caller may not make (throws FORBIDDEN or UNAUTHENTICATED); absent: everything allowed. */
+  readonly authorize?: (method: string, params: unknown) => void;
 }
 
 const PROTOCOL = "jsonrpc";
@@ -163,6 +165,7 @@ export class RpcConnection {
   async #run(req: RpcRequest): Promise<Outcome> {
     const id = req.id ?? null;
     try {
+      this.#d.authorize?.(req.method, req.params);
       if (req.method === "_info") {
         this.#op("_info");
         return { response: rpcResult(id, info(this.#d.version)) };

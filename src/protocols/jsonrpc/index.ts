@@ -6,7 +6,9 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
 import { SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
+import { allowOption, NetworkGate, policyOption } from "../network.js";
 import { defineProtocol, type Listener, portOption } from "../protocol.js";
+import { checkCall, tokenOf } from "./access.js";
 import { BackendStore } from "./backends.js";
 import { BackendsFile, expandHome } from "./backends-file.js";
 import { type ConnectionLimits, RpcConnection } from "./connection.js";
@@ -26,6 +28,7 @@ export const jsonrpcProtocol = defineProtocol({
   name: "jsonrpc",
   // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
   credentials: "none",
+  allowOption: "jsonrpcAllow",
   options: z.object({
     jsonrpcPort: portOption(4445, "Plexus JSON-RPC WebSocket port (0 = any free port, off = none)"),
     jsonrpcPath: z
@@ -46,6 +49,8 @@ export const jsonrpcProtocol = defineProtocol({
     jsonrpcPingInterval: duration
       .default(30_000)
       .describe("WebSocket ping period; a client that misses a pong for one period is dropped"),
+    jsonrpcAllow: allowOption("jsonrpc-allow"),
+    jsonrpcPolicy: policyOption("jsonrpc-policy"),
   }),
   create(ctx, options) {
     const store = new BackendStore(ctx.core);
@@ -67,8 +72,18 @@ export const jsonrpcProtocol = defineProtocol({
     let nextConn = 1;
     let stopping = false;
 
-    wss.on("connection", (ws: WebSocket) => {
+    const { auth } = ctx.services;
+    const gate = new NetworkGate(
+      { allow: options.jsonrpcAllow, policy: options.jsonrpcPolicy, auth, flag: "jsonrpc" },
+      (address) => {
+        ctx.metrics.errors.labels("jsonrpc", "NETWORK_REFUSED").inc();
+        ctx.log.warn({ address }, "jsonrpc connection refused: not in --jsonrpc-allow");
+      },
+    );
+
+    wss.on("connection", (ws: WebSocket, req: import("node:http").IncomingMessage) => {
       const log = ctx.log.child({ conn: nextConn++ });
+      const address = req.socket.remoteAddress ?? "";
       const conn = new RpcConnection(ws, {
         core: ctx.core,
         methods: { store, file },
@@ -76,6 +91,9 @@ export const jsonrpcProtocol = defineProtocol({
         metrics: ctx.metrics,
         limits,
         version: ctx.settings.version,
+        // A call's own params.token wins; else the listener's policy (--jsonrpc-policy), else everything (loopback).
+        authorize: (method, params) =>
+          checkCall(auth, gate.principal(tokenOf(params) ?? tokenOf(hubInner(params)), address), method, params),
       });
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
@@ -94,6 +112,10 @@ export const jsonrpcProtocol = defineProtocol({
         return;
       }
       socket.on("error", () => socket.destroy());
+      if (!gate.admits(req.socket.remoteAddress)) {
+        socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
     };
     const closeClients = (code: number, reason: string) => {
@@ -180,4 +202,11 @@ function waitClientsGone(wss: WebSocketServer): Promise<void> {
       });
     }
   });
+}
+
+/** The inner params of a hub call (`{method, params}`), where a hub client puts its token. */
+function hubInner(params: unknown): unknown {
+  return typeof params === "object" && params !== null && !Array.isArray(params)
+    ? (params as { params?: unknown }).params
+    : undefined;
 }

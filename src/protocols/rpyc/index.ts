@@ -4,6 +4,7 @@ import { lookup } from "node:dns/promises";
 import { z } from "zod";
 import { DEFAULT_LIMITS, SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
+import { allowOption, NetworkGate, policyOption } from "../network.js";
 import { defineProtocol, type Listener, portOption, switchOption } from "../protocol.js";
 import { createRegistryHandler, PROTOCOL } from "./registry.js";
 import { listenTcp, type TcpRegistry } from "./tcp.js";
@@ -28,14 +29,24 @@ export const rpycProtocol = defineProtocol({
   name: PROTOCOL,
   // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
   credentials: "none",
+  allowOption: "rpycAllow",
   options: z.object({
     rpycPort: portOption(18811, "RPyC registry port, UDP and TCP (0 = any free port, off = no RPyC registry)"),
     rpycPrune: lease.default(240_000).describe("an RPyC registration not renewed within this is dropped (its lease)"),
     rpycAllowList: switchOption(true, "answer RPyC LIST requests (off: LIST answers None)"),
+    rpycAllow: allowOption("rpyc-allow"),
+    rpycPolicy: policyOption("rpyc-policy"),
   }),
   create({ core, services, metrics, log, host }, options) {
+    const gate = new NetworkGate(
+      { allow: options.rpycAllow, policy: options.rpycPolicy, auth: services.auth, flag: "rpyc" },
+      (address) => {
+        metrics.errors.labels(PROTOCOL, "NETWORK_REFUSED").inc();
+        log.warn({ address }, "rpyc request refused: not in --rpyc-allow");
+      },
+    );
     const handle = createRegistryHandler(
-      { core, services, metrics, log },
+      { core, services, metrics, log, gate },
       { pruneMs: options.rpycPrune, allowListing: options.rpycAllowList },
     );
     let udp: UdpRegistry | undefined;

@@ -4,9 +4,9 @@ import type { Logger } from "pino";
 import { isSwitchboardError, type Switchboard } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
 import type { ServiceRecord, Services } from "../../services/index.js";
+import { checkServiceAccess, type NetworkGate } from "../network.js";
 import { type Brine, decode, encode } from "./brine.js";
 import { type Command, parseCommand } from "./commands.js";
-
 export const PROTOCOL = "rpyc";
 
 /** A handler's "send nothing" (None is a reply: LIST answers it when listing is off). */
@@ -23,6 +23,8 @@ export interface RegistrySettings {
 }
 
 export interface RegistryDeps {
+  /** The allowed networks and policy of the listener (--rpyc-allow, --rpyc-policy). */
+  readonly gate?: NetworkGate;
   readonly core: Switchboard;
   readonly services: Services;
   readonly metrics: Metrics;
@@ -138,11 +140,21 @@ export function createRegistryHandler(deps: RegistryDeps, settings: RegistrySett
   };
 
   return async (data, from) => {
+    // A peer outside --rpyc-allow gets no answer (the gate logs and counts it).
+    if (deps.gate && !deps.gate.admits(from.address)) return null;
     const decoded = decode(data);
     if (!decoded.ok) return drop("MALFORMED", from, decoded.detail);
     const parsed = parseCommand(decoded.value);
     if (!parsed.ok) return drop("MALFORMED", from, parsed.detail);
     try {
+      if (deps.gate) {
+        const op = parsed.command.op;
+        checkServiceAccess(
+          services.auth,
+          deps.gate.principal(),
+          op === "register" || op === "unregister" ? "write" : "read",
+        );
+      }
       const reply = await execute(parsed.command, from);
       if (reply === NO_REPLY) return null;
       metrics.operations.labels(PROTOCOL, parsed.command.op).inc();

@@ -1,6 +1,7 @@
 // The CGSE service-registry dialect over ZeroMQ: a ROUTER for requests, a ROUTER for heartbeats, a PUB for events.
 
 import { z } from "zod";
+import { allowOption, NetworkGate, policyOption } from "../network.js";
 import { defineProtocol, type Listener, portOption, switchOption } from "../protocol.js";
 import { Actions } from "./actions.js";
 import { EventFeed } from "./events.js";
@@ -10,6 +11,7 @@ export const zmqProtocol = defineProtocol({
   name: "zmq",
   // Its wire carries no token: with auth on it listens on loopback only (see ProtocolModule.credentials).
   credentials: "none",
+  allowOption: "zmqAllow",
   options: z.object({
     zmqReqPort: portOption(6100, "ZeroMQ ROUTER port for CGSE registry requests (0 = any free port, off = none)"),
     zmqPubPort: portOption(6101, "ZeroMQ PUB port for CGSE registry events (register, deregister, expire)"),
@@ -22,6 +24,8 @@ export const zmqProtocol = defineProtocol({
       true,
       "CGSE unique service types: a second service of a type is refused unless it sets allow_duplicate_service_type",
     ),
+    zmqAllow: allowOption("zmq-allow"),
+    zmqPolicy: policyOption("zmq-policy"),
   }),
   create(ctx, options) {
     let bound: Listener[] = [];
@@ -39,11 +43,19 @@ export const zmqProtocol = defineProtocol({
       },
       willDeregister: (name, record) => feed?.expect(name, record) ?? (() => undefined),
     });
-    const sockets = new ZmqSockets(ctx, actions, {
-      req: options.zmqReqPort,
-      pub: options.zmqPubPort,
-      hb: options.zmqHbPort,
-    });
+    const gate = new NetworkGate(
+      { allow: options.zmqAllow, policy: options.zmqPolicy, auth: ctx.services.auth, flag: "zmq" },
+      (address) => {
+        ctx.metrics.errors.labels("zmq", "NETWORK_REFUSED").inc();
+        ctx.log.warn({ address }, "zmq connection refused: not in --zmq-allow");
+      },
+    );
+    const sockets = new ZmqSockets(
+      ctx,
+      actions,
+      { req: options.zmqReqPort, pub: options.zmqPubPort, hb: options.zmqHbPort },
+      gate,
+    );
     return {
       async start() {
         bound = await sockets.start();

@@ -2,9 +2,13 @@
 
 import type * as Zmq from "zeromq";
 import type { JsonObject } from "../../core/index.js";
+import { isSwitchboardError } from "../../core/index.js";
+import type { NetworkGate } from "../network.js";
 import type { Listener, ProtocolContext } from "../protocol.js";
+import { checkAction } from "./access.js";
 import type { ActionResult, Actions } from "./actions.js";
 import { bindSocket, receiveLoop, SerialSender } from "./sockets.js";
+import { gateSocket } from "./zap.js";
 
 const REQ = "REQ";
 const REQ_NO_REPLY = "REQ_NO_REPLY";
@@ -30,6 +34,9 @@ function parseBody(frame: Buffer): JsonObject | null {
   return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as JsonObject) : null;
 }
 
+/** Auth refusals are answered in the CGSE shape with their code. */
+const REFUSALS = new Set(["FORBIDDEN", "UNAUTHENTICATED", "RATE_LIMITED"]);
+
 const INVALID_JSON: ActionResult = { body: { success: false, error: "Invalid JSON format" }, code: "INVALID_JSON" };
 
 export class ZmqSockets {
@@ -42,10 +49,14 @@ export class ZmqSockets {
   /** The last request in progress per peer identity; gone when the peer has nothing in flight. */
   readonly #tails = new Map<string, Promise<void>>();
 
-  constructor(ctx: ProtocolContext, actions: Actions, ports: Ports) {
+  readonly #gate: NetworkGate;
+  readonly #releases: (() => void)[] = [];
+
+  constructor(ctx: ProtocolContext, actions: Actions, ports: Ports, gate: NetworkGate) {
     this.#ctx = ctx;
     this.#actions = actions;
     this.#ports = ports;
+    this.#gate = gate;
   }
 
   /** The PUB socket's sender, once started (undefined when the events port is off). */
@@ -65,6 +76,7 @@ export class ZmqSockets {
     try {
       if (req !== null) {
         const sock = this.#track(new zmq.Router({ linger: 0, maxMessageSize }));
+        await this.#gated(zmq, sock);
         const port = await bindSocket(sock, host, req, "zmq-req-port");
         listeners.push({ protocol: "zmq-req", transport: "zmq", host, port });
         const out = new SerialSender(sock, this.#ctx.log);
@@ -72,12 +84,14 @@ export class ZmqSockets {
       }
       if (pub !== null) {
         const sock = this.#track(new zmq.Publisher({ linger: 0 }));
+        await this.#gated(zmq, sock);
         const port = await bindSocket(sock, host, pub, "zmq-pub-port");
         listeners.push({ protocol: "zmq-pub", transport: "zmq", host, port });
         this.#publisher = new SerialSender(sock, this.#ctx.log);
       }
       if (hb !== null) {
         const sock = this.#track(new zmq.Router({ linger: 0, maxMessageSize }));
+        await this.#gated(zmq, sock);
         const port = await bindSocket(sock, host, hb, "zmq-hb-port");
         listeners.push({ protocol: "zmq-hb", transport: "zmq", host, port });
         const out = new SerialSender(sock, this.#ctx.log);
@@ -92,6 +106,7 @@ export class ZmqSockets {
 
   async stop(): Promise<void> {
     for (const s of this.#open.splice(0)) s.close();
+    for (const release of this.#releases.splice(0)) release();
     await Promise.all(this.#loops.splice(0));
     this.#publisher = undefined;
   }
@@ -142,6 +157,12 @@ export class ZmqSockets {
     out.send([identity, JSON.stringify(result.body)]);
   }
 
+  /** With --zmq-allow, peers outside the networks are refused at the ZeroMQ handshake (ZAP). */
+  async #gated(zmq: typeof Zmq, sock: Zmq.Socket): Promise<void> {
+    if (!this.#gate.restricted) return;
+    this.#releases.push(await gateSocket(zmq, sock, (address) => this.#gate.admits(address)));
+  }
+
   async #answer(body: Buffer, run: (request: JsonObject) => Promise<ActionResult>): Promise<ActionResult> {
     const request = parseBody(body);
     let result: ActionResult;
@@ -149,10 +170,16 @@ export class ZmqSockets {
       result = INVALID_JSON;
     } else {
       try {
+        // The body's `token` wins; else the listener's policy (--zmq-policy); else everything (loopback).
+        checkAction(this.#ctx.services.auth, this.#gate.principal(request.token), request.action);
         result = await run(request);
       } catch (err) {
-        this.#ctx.log.error({ err, action: request.action }, "zmq request failed");
-        result = { body: { success: false, error: "Internal error", code: "INTERNAL" }, code: "INTERNAL" };
+        if (isSwitchboardError(err) && REFUSALS.has(err.code)) {
+          result = { body: { success: false, error: err.message, code: err.code }, code: err.code };
+        } else {
+          this.#ctx.log.error({ err, action: request.action }, "zmq request failed");
+          result = { body: { success: false, error: "Internal error", code: "INTERNAL" }, code: "INTERNAL" };
+        }
       }
       // Only the known actions become label values: a client must not be able to grow the metric without bound.
       const action = typeof request.action === "string" && ACTIONS.has(request.action) ? request.action : "unknown";

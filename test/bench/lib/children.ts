@@ -27,13 +27,23 @@ export interface ServerChild {
 }
 
 /** Starts `node --import tsx <script> ...args` and waits for the `{"url": …}` line it prints when listening. */
-export async function startNodeServer(label: string, script: string, args: string[]): Promise<ServerChild> {
+export async function startNodeServer(
+  label: string,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ServerChild> {
   const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", script, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     // Every load generator polls from 127.0.0.1: the per-client caps would otherwise stop at 1,000 polls
     // and 2,000 connections.
-    env: { ...process.env, SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000", SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "1000000" },
+    env: {
+      ...process.env,
+      SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000",
+      SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "1000000",
+      ...env,
+    },
   });
   return attach(label, child, async () => {
     const lines = createInterface({ input: child.stdout! });

@@ -10,6 +10,8 @@ export interface LoadOptions {
   readonly body: (conn: number, n: number) => string;
   readonly connections: number;
   readonly seconds: number;
+  /** Extra request headers (an Authorization token). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -36,7 +38,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
         {
           method: options.method,
           path: options.path,
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...options.headers },
           setupRequest(req) {
             req.body = options.body(conn, n++);
             return req;
