@@ -1,6 +1,12 @@
 // The CLI's side of the API: one @switchboard/client per command, its errors turned into one printed line.
 
-import { ClientError, ConnectionError, SwitchboardClient, VersionConflictError } from "@switchboard/client";
+import {
+  ClientError,
+  type ClientOptions,
+  ConnectionError,
+  SwitchboardClient,
+  VersionConflictError,
+} from "@switchboard/client";
 import { UsageError } from "./command.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
@@ -33,8 +39,8 @@ export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): st
   return url.href.replace(/\/+$/, "");
 }
 
-export function createClient(url: string, token?: string): Client {
-  const api = new SwitchboardClient({ url, ...(token === undefined ? {} : { token }) });
+export function createClient(url: string, token?: string, options: Omit<ClientOptions, "url" | "token"> = {}): Client {
+  const api = new SwitchboardClient({ ...options, url, ...(token === undefined ? {} : { token }) });
   return {
     url,
     api,
@@ -48,6 +54,11 @@ export function createClient(url: string, token?: string): Client {
       });
     },
   };
+}
+
+/** A failure as one line: `cannot reach URL: reason` when no answer came, else as describeError. */
+export function describeFailure(err: unknown, url: string): string {
+  return err instanceof ConnectionError ? `cannot reach ${url}: ${reachFailure(err)}` : describeError(err);
 }
 
 /** fetch reports "fetch failed" and hides the reason in `cause` (an AggregateError for dual-stack connects). */

@@ -27,9 +27,13 @@ export function optionsHelp(own: ReadonlyArray<readonly [string, string]> = []):
 }
 
 /** The client of a command: `--url`/`$SWITCHBOARD_URL` and `--token`/`$SWITCHBOARD_TOKEN`. */
-export function clientFor(values: { url?: string | undefined; token?: string | undefined }, io: Io): Client {
+export function clientFor(
+  values: { url?: string | undefined; token?: string | undefined },
+  io: Io,
+  options: Parameters<typeof createClient>[2] = {},
+): Client {
   const token = values.token ?? (io.env.SWITCHBOARD_TOKEN || undefined);
-  return createClient(resolveUrl(values.url, io.env), token);
+  return createClient(resolveUrl(values.url, io.env), token, options);
 }
 
 /** A JSON argument (value, metadata); text that is not JSON is taken as a string. */

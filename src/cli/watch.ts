@@ -1,20 +1,14 @@
-// `switchboard watch`: long-polls GET /consumer with the last index and shows every change until Ctrl-C.
+// `switchboard watch`: shows registers and every change to them until Ctrl-C, through @switchboard/client's consume().
 
-import { ConnectionError } from "@switchboard/client";
+import type { ConsumeItem, SwitchboardClient } from "@switchboard/client";
 import { parseDuration } from "../duration.js";
-import { type Client, describeError, isRetryable, type Query } from "./client.js";
+import { type Client, describeFailure } from "./client.js";
 import { type Command, EXIT_OK, type Io, parse, UsageError } from "./command.js";
 import { CLIENT_OPTIONS, clientFor, optionsHelp } from "./commands.js";
 import { REGISTER_HEADER, type RegisterJson, registerRows, table } from "./output.js";
 
-interface PollBody {
-  index: number;
-  resync?: boolean;
-  registers: RegisterJson[];
-}
-
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
+/** The client's reconnect backoff for a watch: a first retry soon, then no more than every 15 s. */
+const RETRY = { initialMs: 500, maxMs: 15_000 };
 
 export const watchCommand: Command = {
   name: "watch",
@@ -57,75 +51,89 @@ Examples:
       }
       wait = values.wait;
     }
-    const client = clientFor(values, io);
-    const selection: Query = [
-      ...names.map((n) => ["name", n] as const),
-      ...prefixes.map((p) => ["prefix", p] as const),
-    ];
+    const client = clientFor(values, io, { consumerWait: wait, retry: RETRY });
     const label = [...names, ...prefixes.map((p) => `${p}*`)].join(" ");
     const view = io.stdoutIsTTY && !values.json ? screenView(io, client.url, label) : lineView(io);
-    return watchLoop(client, selection, wait, view, io);
+    return watchLoop(client, names, prefixes, view, io);
   },
 };
 
 interface View {
-  /** Shows the state after a poll; `changed` lists the entries that differ from the previous state. */
+  /** Shows the state after a change; `changed` lists the entries that differ from the previous state. */
   show(index: number, state: ReadonlyMap<string, RegisterJson>, changed: readonly RegisterJson[]): void;
+  /** Called once the first state of every register and prefix is in (even when none exists). */
+  ready?(state: ReadonlyMap<string, RegisterJson>): void;
 }
 
-async function watchLoop(client: Client, selection: Query, wait: string, view: View, io: Io): Promise<number> {
+async function watchLoop(
+  client: Client,
+  names: readonly string[],
+  prefixes: readonly string[],
+  view: View,
+  io: Io,
+): Promise<number> {
+  const api: SwitchboardClient = client.api;
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  let state = new Map<string, RegisterJson>();
-  let index: number | undefined;
-  let failures = 0;
+  // One line per retry the client schedules while the server cannot be reached (or answers 5xx).
+  const offState = api.onStateChange((s, previous) => {
+    if (s.nextAttemptAt === undefined || s.nextAttemptAt === previous.nextAttemptAt || s.lastError === undefined)
+      return;
+    const delay = Math.max(0, s.nextAttemptAt - Date.now());
+    io.err(`watch: ${describeFailure(s.lastError, client.url)}; retrying in ${(delay / 1000).toFixed(1)}s`);
+  });
+  const state = new Map<string, RegisterJson>();
+  const named = new Set(names);
+  const show = (item: ConsumeItem) => {
+    const r = registerJson(item);
+    // A named register stays on screen as not found; one under a prefix leaves it.
+    if (r.found || named.has(r.name)) state.set(r.name, r);
+    else state.delete(r.name);
+    view.show(item.index, state, [r]);
+  };
   try {
-    while (!abort.signal.aborted) {
-      let body: PollBody;
-      try {
-        const query: Query = index === undefined ? selection : [...selection, ["index", String(index)], ["wait", wait]];
-        body = await client.json<PollBody>("GET", "/consumer", { query, signal: abort.signal });
-      } catch (err) {
-        if (abort.signal.aborted) break;
-        if (!isRetryable(err)) throw err;
-        const delay = backoff(failures++);
-        io.err(
-          `watch: ${err instanceof ConnectionError ? err.message : describeError(err)}; retrying in ${(delay / 1000).toFixed(1)}s`,
-        );
-        await sleep(delay, abort.signal);
-        // After an outage, start over from the full current state (the server may have restarted).
-        index = undefined;
-        continue;
-      }
-      failures = 0;
-      const next = new Map<string, RegisterJson>();
-      for (const r of body.registers) next.set(r.name, r);
-      const changed = diff(state, next);
-      if (index === undefined || changed.length > 0) view.show(body.index, next, changed);
-      state = next;
-      index = body.index;
-    }
+    // Every subscription shares the client's one long-poll; a missing named register comes first as found: false.
+    const subs = [
+      ...names.map((n) => api.consume(n, { signal: abort.signal })),
+      ...prefixes.map((prefix) => api.consume({ prefix }, { signal: abort.signal })),
+    ];
+    const read = subs.map(async (sub) => {
+      for await (const item of sub) show(item);
+    });
+    // The first state of every subscription is in: a screen shows it even when nothing is there.
+    void Promise.all(subs.map((s) => s.ready)).then(
+      () => view.ready?.(state),
+      () => {},
+    );
+    await Promise.all(read);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
   } finally {
+    offState();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    await api.close();
   }
   return EXIT_OK;
 }
 
-/**
- * Entries that appeared, changed or vanished (vanished ones as `found: false`). Whole entries are
- * compared, not just modRevision: a server restarted on an empty store reuses revisions.
- */
-function diff(before: ReadonlyMap<string, RegisterJson>, after: ReadonlyMap<string, RegisterJson>): RegisterJson[] {
-  const out: RegisterJson[] = [];
-  for (const [name, r] of after) {
-    const old = before.get(name);
-    if (!old || JSON.stringify(old) !== JSON.stringify(r)) out.push(r);
-  }
-  for (const [name, old] of before) if (!after.has(name) && old.found) out.push({ name, found: false });
-  return out;
+/** An item as GET /consumer shows the register (a missing one as `{name, found: false}`). */
+function registerJson(item: ConsumeItem): RegisterJson {
+  if (!item.found) return { name: item.name, found: false };
+  return {
+    name: item.name,
+    found: true,
+    value: item.value,
+    metadata: item.metadata,
+    version: item.version,
+    createRevision: item.createRevision,
+    modRevision: item.modRevision,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    expiresAt: item.expiresAt,
+  };
 }
 
 function lineView(io: Io): View {
@@ -137,34 +145,31 @@ function lineView(io: Io): View {
 }
 
 function screenView(io: Io, url: string, label: string): View {
+  let index = 0;
+  let drawn = false;
+  let pending = false;
+  const draw = (state: ReadonlyMap<string, RegisterJson>) => {
+    pending = false;
+    drawn = true;
+    const registers = [...state.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const time = new Date().toTimeString().slice(0, 8);
+    // Clear the screen and move home, then draw.
+    io.write("\x1b[2J\x1b[H");
+    io.out(`watching ${label} at ${url} (index ${index}, ${time}; Ctrl-C to stop)`);
+    io.out("");
+    if (registers.length === 0) io.out("(no registers)");
+    else for (const line of table(REGISTER_HEADER, registerRows(registers), io.columns)) io.out(line);
+  };
   return {
-    show(index, state) {
-      const registers = [...state.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const time = new Date().toTimeString().slice(0, 8);
-      // Clear the screen and move home, then draw.
-      io.write("\x1b[2J\x1b[H");
-      io.out(`watching ${label} at ${url} (index ${index}, ${time}; Ctrl-C to stop)`);
-      io.out("");
-      if (registers.length === 0) io.out("(no registers)");
-      else for (const line of table(REGISTER_HEADER, registerRows(registers), io.columns)) io.out(line);
+    show(at, state) {
+      index = Math.max(index, at);
+      // Items of one answer arrive together: draw once for them.
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => draw(state));
+    },
+    ready(state) {
+      if (!drawn && !pending) draw(state);
     },
   };
-}
-
-function backoff(failures: number): number {
-  const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** failures);
-  return Math.round(cap / 2 + (Math.random() * cap) / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,75 +1,45 @@
-// An async readers–writer lock (writers preferred, FIFO among writers, no starvation) and a keyed mutex built on it.
+// The per-register write guard: an async FIFO mutex, abortable while waiting, and a keyed set of them.
+//
+// There is no reader side: every read of the core is synchronous against the applied state, so no read spans an
+// await that a writer could interleave with; compaction's snapshot runs as a task of the committer's queue, which
+// already excludes commits; a paged listing reads one page synchronously and resumes after the last name.
 
 export type Release = () => void;
 
 interface Pending {
-  readonly write: boolean;
   readonly grant: (release: Release) => void;
   readonly reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
-/**
- * Readers share the lock; a writer holds it alone. A waiting writer blocks new readers (writer
- * preference), and waiters are served in arrival order, so a stream of readers cannot starve a
- * writer and a stream of writers cannot starve the readers queued between them.
- */
-export class RWLock {
-  #readers = 0;
-  #writer = false;
+/** Exclusive access, granted in arrival order. */
+export class Mutex {
+  #held = false;
   readonly #queue: Pending[] = [];
 
-  get readers(): number {
-    return this.#readers;
-  }
-  get writing(): boolean {
-    return this.#writer;
+  get locked(): boolean {
+    return this.#held;
   }
   get waiting(): number {
     return this.#queue.length;
   }
   get idle(): boolean {
-    return !this.#writer && this.#readers === 0 && this.#queue.length === 0;
+    return !this.#held && this.#queue.length === 0;
   }
 
-  /** Shared access. Resolves with a release function that must be called exactly once. */
-  read(signal?: AbortSignal): Promise<Release> {
-    if (!this.#writer && this.#queue.length === 0) {
-      this.#readers++;
-      return Promise.resolve(this.#releaser(false));
-    }
-    return this.#enqueue(false, signal);
-  }
-
-  /** Exclusive access. */
-  write(signal?: AbortSignal): Promise<Release> {
-    if (!this.#writer && this.#readers === 0 && this.#queue.length === 0) {
-      this.#writer = true;
-      return Promise.resolve(this.#releaser(true));
-    }
-    return this.#enqueue(true, signal);
-  }
-
-  /** Synchronous exclusive access when free right now, else null. */
-  tryWrite(): Release | null {
-    if (!this.#writer && this.#readers === 0 && this.#queue.length === 0) {
-      this.#writer = true;
-      return this.#releaser(true);
-    }
-    return null;
-  }
-
-  #enqueue(write: boolean, signal: AbortSignal | undefined): Promise<Release> {
+  /** Resolves with a release function that must be called exactly once (later calls do nothing). */
+  lock(signal?: AbortSignal): Promise<Release> {
+    const now = this.tryLock();
+    if (now) return Promise.resolve(now);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Release>((resolve, reject) => {
-      const pending: Pending = { write, grant: resolve, reject, signal, onAbort: undefined };
+      const pending: Pending = { grant: resolve, reject, signal, onAbort: undefined };
       if (signal) {
         pending.onAbort = () => {
           const i = this.#queue.indexOf(pending);
           if (i >= 0) this.#queue.splice(i, 1);
           reject(signal.reason);
-          this.#drain();
         };
         signal.addEventListener("abort", pending.onAbort, { once: true });
       }
@@ -77,42 +47,33 @@ export class RWLock {
     });
   }
 
-  #releaser(write: boolean): Release {
+  /** Synchronous access when free right now (nobody holds or waits), else null. */
+  tryLock(): Release | null {
+    if (this.#held || this.#queue.length > 0) return null;
+    this.#held = true;
+    return this.#releaser();
+  }
+
+  #releaser(): Release {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (write) this.#writer = false;
-      else this.#readers--;
-      this.#drain();
-    };
-  }
-
-  #drain(): void {
-    while (this.#queue.length > 0 && !this.#writer) {
-      const next = this.#queue[0]!;
-      if (next.write) {
-        if (this.#readers > 0) return;
-        this.#queue.shift();
-        this.#writer = true;
-        this.#settle(next, true);
+      const next = this.#queue.shift();
+      if (next === undefined) {
+        this.#held = false;
         return;
       }
-      this.#queue.shift();
-      this.#readers++;
-      this.#settle(next, false);
-    }
-  }
-
-  #settle(p: Pending, write: boolean): void {
-    if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
-    p.grant(this.#releaser(write));
+      // Handed over without becoming free in between, so a tryLock() cannot jump the queue.
+      if (next.signal && next.onAbort) next.signal.removeEventListener("abort", next.onAbort);
+      next.grant(this.#releaser());
+    };
   }
 }
 
-/** One exclusive lock per key, created on demand and dropped when idle (no growth with the key space). */
+/** One mutex per key, created on demand and dropped when idle (no growth with the key space). */
 export class KeyedMutex {
-  readonly #locks = new Map<string, RWLock>();
+  readonly #locks = new Map<string, Mutex>();
 
   get size(): number {
     return this.#locks.size;
@@ -126,8 +87,8 @@ export class KeyedMutex {
       for (const key of sorted) {
         const lock = this.#get(key);
         // Fast path: take a free lock without a microtask per key.
-        const sync = lock.tryWrite();
-        releases.push(sync ?? (await lock.write()));
+        const sync = lock.tryLock();
+        releases.push(sync ?? (await lock.lock()));
       }
     } catch (err) {
       this.#releaseAll(sorted, releases);
@@ -136,10 +97,10 @@ export class KeyedMutex {
     return () => this.#releaseAll(sorted, releases);
   }
 
-  #get(key: string): RWLock {
+  #get(key: string): Mutex {
     let lock = this.#locks.get(key);
     if (!lock) {
-      lock = new RWLock();
+      lock = new Mutex();
       this.#locks.set(key, lock);
     }
     return lock;

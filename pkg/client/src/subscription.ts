@@ -73,6 +73,8 @@ export function toItem(r: WireRegister, index: number): FoundItem {
     version: r.version,
     createRevision: r.createRevision,
     modRevision: r.modRevision,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
     expiresAt: r.expiresAt,
     index,
   };

@@ -38,6 +38,9 @@ export interface FoundItem<T = Json> {
   readonly version: number;
   readonly createRevision: number;
   readonly modRevision: number;
+  /** ISO 8601 times of the register's creation and last change. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
   readonly expiresAt: string | null;
   /** The global revision of the answer this state came from. */
   readonly index: number;

@@ -8,9 +8,9 @@ import type { ServiceFilter } from "../../services/index.js";
 import { matchesFilter, serviceName, servicePrefixes, toService } from "../../services/index.js";
 import { registryName } from "../../services/registry/record.js";
 import { principalOf, whileAuthorized } from "../http/auth.js";
+import { intParam, readBody, waitParam } from "../http/parse.js";
+import { indexed, now } from "../http/respond.js";
 import type { ProtocolContext } from "../protocol.js";
-import { intParam, readBody, waitParam } from "../rest/parse.js";
-import { indexed, now } from "../rest/respond.js";
 import { formatHealth, formatService } from "./format.js";
 import { heartbeatBody, registerBody } from "./schemas.js";
 

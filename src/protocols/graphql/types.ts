@@ -17,7 +17,7 @@ import {
 } from "graphql";
 import type { ChangeRequest, JsonObject, Register } from "../../core/index.js";
 import type { ServiceRecord } from "../../services/index.js";
-import { formatRegister, formatRequest } from "../rest/format.js";
+import { formatRegister, formatRequest } from "../http/format.js";
 
 export const nonNull = <T extends GraphQLNullableType>(t: T) => new GraphQLNonNull(t);
 export const list = <T extends GraphQLType>(t: T) => new GraphQLList(t);

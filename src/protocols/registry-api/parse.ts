@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 
-export { readBody } from "../rest/parse.js";
+export { readBody } from "../http/parse.js";
 
 /** One query parameter, not repeated; INVALID_QUERY when required and missing. */
 export function oneQuery(c: Context, key: string, required: true): string;

@@ -4,8 +4,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { SwitchboardError } from "../../core/index.js";
 import { principalOf } from "../http/auth.js";
+import { readBody } from "../http/parse.js";
 import type { RestContext } from "./context.js";
-import { readBody } from "./parse.js";
 
 export const tokenBody = z
   .object({

@@ -3,11 +3,11 @@
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
+import { formatOutcome, formatPending, formatView } from "../http/format.js";
+import { flagParam, intParam, readBody, selectorFromQuery, singleQuery, waitParam } from "../http/parse.js";
+import { indexed, now, observeWake, pollOptions } from "../http/respond.js";
 import type { RestContext } from "./context.js";
-import { formatOutcome, formatPending, formatView } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
-import { flagParam, intParam, readBody, selectorFromQuery, singleQuery, waitParam } from "./parse.js";
-import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { consumerPutBody } from "./schemas.js";
 
 export function consumerRoutes(ctx: RestContext): Hono {

@@ -4,11 +4,11 @@ import type { WriteResult } from "@switchboard/wire";
 import { Hono } from "hono";
 import { SwitchboardError } from "../../core/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
+import { formatOutcome, formatRequest } from "../http/format.js";
+import { deleteConditions, intParam, readBody, selectorFromQuery } from "../http/parse.js";
+import { indexed, now, observeWake, pollOptions } from "../http/respond.js";
 import type { RestContext } from "./context.js";
-import { formatOutcome, formatRequest } from "./format.js";
 import { cappedList, pollSlots } from "./limits.js";
-import { deleteConditions, intParam, readBody, selectorFromQuery } from "./parse.js";
-import { indexed, now, observeWake, pollOptions } from "./respond.js";
 import { acksBody, providerPutBody } from "./schemas.js";
 
 export function providerRoutes(ctx: RestContext): Hono {

@@ -4,11 +4,11 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { assertPrefix, isValidName, outcomesOf, SwitchboardError, type SwitchboardEvent } from "../../core/index.js";
 import { principalOf } from "../http/auth.js";
+import { formatRegister, formatRequest } from "../http/format.js";
+import { intParam, singleQuery } from "../http/parse.js";
+import { epochParam, indexed, now } from "../http/respond.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
-import { formatRegister, formatRequest } from "./format.js";
 import { fitting, pollSlots } from "./limits.js";
-import { intParam, singleQuery } from "./parse.js";
-import { epochParam, indexed, now } from "./respond.js";
 
 const HEARTBEAT_MS = 15_000;
 const SSE_BATCH_BYTES = 64 * 1024;

@@ -2,22 +2,9 @@
 // the documented error code in its issue (params.code), so the answer names the exact field and code.
 
 import { z } from "zod";
-import type { ErrorCode, Json, JsonObject } from "../../core/index.js";
+import type { Json, JsonObject } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
-
-/** The params of a custom zod issue that names its error code. */
-const coded = (code: ErrorCode) => ({ params: { code } });
-
-/** Codes of type errors by the field they concern (zod keeps params only on custom issues). */
-const FIELD_CODES: Readonly<Record<string, ErrorCode>> = { ttl: "INVALID_DURATION", name: "INVALID_NAME" };
-
-/** The documented code of one zod issue: its own (custom issues), else its field's, else INVALID_BODY. */
-export function issueCode(issue: z.core.$ZodIssue): ErrorCode {
-  const own = (issue as { params?: { code?: ErrorCode } }).params?.code;
-  if (own !== undefined) return own;
-  const field = issue.path.at(-1);
-  return (typeof field === "string" ? FIELD_CODES[field] : undefined) ?? "INVALID_BODY";
-}
+import { type BodySchema, coded } from "../http/body-schema.js";
 
 // Values arrive from JSON.parse, so they are JSON already: checking presence is enough and keeps the hot path fast.
 const anyJson = z.custom<Json>((v) => v !== undefined, { message: "value is required" });
@@ -72,9 +59,6 @@ export const registerInput = z.object({
   ifVersion: condition,
   ifModRevision: condition,
 });
-
-/** A body is either a batch (`{registers: [...]}`) or one entry: chosen by shape, so errors speak of the right one. */
-export type BodySchema<T> = (raw: unknown) => z.ZodType<T>;
 
 export const requestInput = z.object({
   name,

@@ -1,217 +1,114 @@
-// RWLock and KeyedMutex: sharing, exclusion, writer preference, FIFO, aborts, idempotent release, keyed cleanup.
+// Mutex and KeyedMutex: exclusion, FIFO hand-over, aborts, idempotent release, keyed cleanup.
 
 import { describe, expect, it } from "vitest";
-import { KeyedMutex, type Release, RWLock } from "../../../src/core/rwlock.js";
+import { KeyedMutex, Mutex } from "../../../src/core/rwlock.js";
 import { flush, track } from "../../helpers/flush.js";
 
-describe("RWLock", () => {
-  it("lets readers share the lock", async () => {
-    const lock = new RWLock();
-    const a = await lock.read();
-    const b = await lock.read();
-    expect(lock.readers).toBe(2);
-    expect(lock.writing).toBe(false);
-    a();
-    b();
-    expect(lock.idle).toBe(true);
-  });
-
-  it("gives a writer the lock alone", async () => {
-    const lock = new RWLock();
-    const w = await lock.write();
-    const r = track(lock.read());
-    const w2 = track(lock.write());
+describe("Mutex", () => {
+  it("holds one at a time and grants waiters in arrival order", async () => {
+    const lock = new Mutex();
+    const first = await lock.lock();
+    const order: number[] = [];
+    const waiters = [1, 2, 3].map((n) =>
+      track(
+        lock.lock().then((release) => {
+          order.push(n);
+          return release;
+        }),
+      ),
+    );
     await flush();
-    expect(r.settled).toBe(false);
-    expect(w2.settled).toBe(false);
-    expect(lock.waiting).toBe(2);
-    w();
-    await flush();
-    // FIFO: the reader queued first gets it, the writer after it waits for the reader.
-    expect(r.settled).toBe(true);
-    expect(w2.settled).toBe(false);
-    r.value!();
-    await flush();
-    expect(w2.settled).toBe(true);
-    expect(lock.writing).toBe(true);
-    w2.value!();
-    expect(lock.idle).toBe(true);
-  });
-
-  it("waits for every reader before granting a writer", async () => {
-    const lock = new RWLock();
-    const r1 = await lock.read();
-    const r2 = await lock.read();
-    const w = track(lock.write());
-    r1();
-    await flush();
-    expect(w.settled).toBe(false);
-    r2();
-    await flush();
-    expect(w.settled).toBe(true);
-    w.value!();
-  });
-
-  it("prefers a waiting writer over new readers", async () => {
-    const lock = new RWLock();
-    const r1 = await lock.read();
-    const w = track(lock.write());
-    const r2 = track(lock.read());
-    await flush();
-    expect(lock.readers).toBe(1);
-    expect(r2.settled).toBe(false);
-    r1();
-    await flush();
-    expect(w.settled).toBe(true);
-    expect(r2.settled).toBe(false);
-    w.value!();
-    await flush();
-    expect(r2.settled).toBe(true);
-    r2.value!();
-    expect(lock.idle).toBe(true);
-  });
-
-  it("grants in arrival order and batches consecutive readers", async () => {
-    const lock = new RWLock();
-    const order: string[] = [];
-    const first = await lock.write();
-    const plan = ["r1", "r2", "w1", "r3", "w2", "r4", "r5"];
-    const grants = new Map<string, Release>();
-    for (const id of plan) {
-      const p = id.startsWith("w") ? lock.write() : lock.read();
-      void p.then((release) => {
-        order.push(id);
-        grants.set(id, release);
-      });
-    }
+    expect(lock.locked).toBe(true);
+    expect(lock.waiting).toBe(3);
+    expect(waiters.some((w) => w.settled)).toBe(false);
     first();
-    // Release whatever is granted, round after round, until everyone had a turn.
-    const rounds: string[][] = [];
-    for (let round = 0; round < 20 && (grants.size > 0 || order.length < plan.length); round++) {
+    for (const w of waiters) {
       await flush();
-      rounds.push([...grants.keys()]);
-      for (const [id, release] of grants) {
-        grants.delete(id);
-        release();
-      }
+      expect(w.settled).toBe(true);
+      // The next one waits until this one releases.
+      expect(waiters.filter((x) => x.settled)).toHaveLength(order.length);
+      w.value!();
     }
-    expect(order).toEqual(plan);
-    expect(rounds.filter((r) => r.length > 0)).toEqual([["r1", "r2"], ["w1"], ["r3"], ["w2"], ["r4", "r5"]]);
+    expect(order).toEqual([1, 2, 3]);
     expect(lock.idle).toBe(true);
   });
 
-  it("starves neither readers nor writers under a steady stream", async () => {
-    const lock = new RWLock();
-    const order: string[] = [];
-    let held = await lock.read();
-    const writer = lock.write().then((release) => {
-      order.push("w");
-      release();
-    });
-    // A stream of overlapping readers: without writer preference they would share the lock forever.
-    for (let i = 0; i < 3; i++) {
-      const next = lock.read().then((release) => {
-        order.push(`r${i}`);
-        return release;
-      });
-      held();
-      held = await next;
-    }
+  it("hands the lock over on release, so tryLock cannot jump the queue", async () => {
+    const lock = new Mutex();
+    const held = await lock.lock();
+    const waiter = track(lock.lock());
     held();
-    await writer;
-    expect(order).toEqual(["w", "r0", "r1", "r2"]);
-
-    // And a stream of writers does not starve a reader queued between them.
-    let w = await lock.write();
-    const reader = track(lock.read());
-    const laterWriters = [track(lock.write()), track(lock.write())];
-    w();
+    // Before the waiter's continuation runs, the lock is already its own.
+    expect(lock.tryLock()).toBeNull();
     await flush();
-    expect(reader.settled).toBe(true);
-    expect(laterWriters.some((t) => t.settled)).toBe(false);
-    reader.value!();
-    for (const t of laterWriters) {
-      await flush();
-      expect(t.settled).toBe(true);
-      w = t.value!;
-      w();
-    }
+    expect(waiter.settled).toBe(true);
+    waiter.value!();
     expect(lock.idle).toBe(true);
   });
 
   it("removes and rejects a waiter whose signal aborts while queued", async () => {
-    const lock = new RWLock();
-    const r1 = await lock.read();
+    const lock = new Mutex();
+    const held = await lock.lock();
     const ac = new AbortController();
-    const w = track(lock.write(ac.signal));
-    const r2 = track(lock.read());
+    const aborted = track(lock.lock(ac.signal));
+    const next = track(lock.lock());
     await flush();
     expect(lock.waiting).toBe(2);
-    expect(r2.settled).toBe(false);
     const reason = new Error("client went away");
     ac.abort(reason);
     await flush();
-    expect(w.error).toBe(reason);
-    expect(lock.waiting).toBe(0);
-    // With the writer gone, the reader behind it shares the lock at once.
-    expect(r2.settled).toBe(true);
-    expect(lock.readers).toBe(2);
-    r1();
-    r2.value!();
+    expect(aborted.error).toBe(reason);
+    expect(lock.waiting).toBe(1);
+    held();
+    await flush();
+    expect(next.settled).toBe(true);
+    next.value!();
     expect(lock.idle).toBe(true);
   });
 
   it("rejects at once with an already aborted signal and ignores aborts after the grant", async () => {
-    const lock = new RWLock();
-    const held = await lock.write();
+    const lock = new Mutex();
+    const held = await lock.lock();
     const ac = new AbortController();
     ac.abort(new Error("already"));
-    await expect(lock.read(ac.signal)).rejects.toThrow("already");
+    await expect(lock.lock(ac.signal)).rejects.toThrow("already");
     expect(lock.waiting).toBe(0);
 
     const late = new AbortController();
-    const r = track(lock.read(late.signal));
+    const w = track(lock.lock(late.signal));
     held();
     await flush();
-    expect(r.settled).toBe(true);
+    expect(w.settled).toBe(true);
     late.abort();
     await flush();
-    expect(r.error).toBeUndefined();
-    expect(lock.readers).toBe(1);
-    r.value!();
+    expect(w.error).toBeUndefined();
+    expect(lock.locked).toBe(true);
+    w.value!();
     expect(lock.idle).toBe(true);
   });
 
   it("treats a second release as a no-op", async () => {
-    const lock = new RWLock();
-    const r1 = await lock.read();
-    const r2 = await lock.read();
-    r1();
-    r1();
-    expect(lock.readers).toBe(1);
-    const w = track(lock.write());
-    r2();
+    const lock = new Mutex();
+    const a = await lock.lock();
+    const b = track(lock.lock());
+    a();
     await flush();
-    expect(w.settled).toBe(true);
-    r2();
-    r1();
-    expect(lock.writing).toBe(true);
-    w.value!();
-    w.value!();
+    expect(b.settled).toBe(true);
+    // A second release of a must not free the lock b now holds.
+    a();
+    expect(lock.locked).toBe(true);
+    expect(lock.tryLock()).toBeNull();
+    b.value!();
+    b.value!();
     expect(lock.idle).toBe(true);
-    expect(lock.readers).toBe(0);
   });
 
-  it("tryWrite succeeds only when the lock is free", async () => {
-    const lock = new RWLock();
-    const r = await lock.read();
-    expect(lock.tryWrite()).toBeNull();
-    r();
-    const w = lock.tryWrite();
-    expect(w).not.toBeNull();
-    expect(lock.writing).toBe(true);
-    expect(lock.tryWrite()).toBeNull();
-    w!();
+  it("tryLock succeeds only when the lock is free and nobody waits", async () => {
+    const lock = new Mutex();
+    const held = lock.tryLock();
+    expect(held).not.toBeNull();
+    expect(lock.tryLock()).toBeNull();
+    held!();
     expect(lock.idle).toBe(true);
   });
 });

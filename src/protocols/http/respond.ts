@@ -1,9 +1,10 @@
-// What every REST answer shares: the global revision in X-Switchboard-Index and the body, poll options, wake metrics.
+// What every answer about the register space shares (REST, discovery): the global revision in X-Switchboard-Index and the body, poll options, wake metrics.
 
+import { INDEX_HEADER } from "@switchboard/wire";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type PollOptions, type Switchboard, SwitchboardError, type WaitKind } from "../../core/index.js";
-import { INDEX_HEADER, type RestContext } from "./context.js";
+import type { Metrics } from "../../metrics.js";
 import { waitParam } from "./parse.js";
 
 /**
@@ -35,7 +36,16 @@ export function epochParam(c: Context): string | undefined {
 }
 
 /** The wait (the core decides whether it applies), the client's disconnect signal and the jitter source. */
-export function pollOptions(c: Context, { options }: RestContext, signal: AbortSignal = c.req.raw.signal): PollOptions {
+/** What a protocol's long-polls are configured with (REST's context is one). */
+export interface PollSettings {
+  readonly options: { readonly defaultWaitMs: number; readonly random?: () => number };
+}
+
+export function pollOptions(
+  c: Context,
+  { options }: PollSettings,
+  signal: AbortSignal = c.req.raw.signal,
+): PollOptions {
   const epoch = epochParam(c);
   return {
     ...(epoch === undefined ? {} : { epoch }),
@@ -46,7 +56,11 @@ export function pollOptions(c: Context, { options }: RestContext, signal: AbortS
 }
 
 /** Records how long after the change that woke it a long-poll is being answered. */
-export function observeWake({ core, metrics }: RestContext, kind: WaitKind, changedAt: number | undefined): void {
+export function observeWake(
+  { core, metrics }: { readonly core: Switchboard; readonly metrics: Metrics },
+  kind: WaitKind,
+  changedAt: number | undefined,
+): void {
   if (changedAt === undefined) return;
   metrics.wakeLatency.observe({ kind }, Math.max(0, core.clock.now() - changedAt) / 1000);
 }

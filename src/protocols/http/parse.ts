@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { type DeleteInput, type Selector, SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
-import { type BodySchema, issueCode } from "./schemas.js";
+import { type BodySchema, issueCode } from "./body-schema.js";
 
 /** `registers[3].ttl`: the path of a zod issue as a reader writes it. */
 export function issuePath(path: readonly PropertyKey[]): string {
