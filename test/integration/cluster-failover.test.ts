@@ -103,7 +103,7 @@ describe("cluster failover", () => {
       const survivors = [b, c];
       const next = await findWriter(survivors, ttlMs * 6);
       // The request is still queued after the failover (nothing acknowledged it).
-      const again = (await (await fetch(`${c.url}/provider?name=dev`)).json()) as { requests: { id: number }[] };
+      const again = (await (await fetch(`${c.url}/provider?name=dev&wait=0`)).json()) as { requests: { id: number }[] };
       expect(again.requests.map((r) => r.id)).toEqual(ids);
       await putAnywhere([next], { name: "dev", value: 1 });
     } finally {
@@ -113,7 +113,7 @@ describe("cluster failover", () => {
     const late = await put(a, { name: "late", value: 1 });
     expect([200, 503]).toContain(late.status);
     // Acknowledged on C (a provider poll with after = the id).
-    const acked = await fetch(`${c.url}/provider?name=dev&after=${ids.at(-1)}`);
+    const acked = await fetch(`${c.url}/provider?name=dev&after=${ids.at(-1)}&wait=0`);
     expect(acked.status).toBe(200);
     expect(((await acked.json()) as { requests: unknown[] }).requests).toEqual([]);
 
@@ -122,7 +122,7 @@ describe("cluster failover", () => {
     for (const s of states) expect(s.registers).toEqual(states[0]!.registers);
     const revisions = states[0]!.registers.map((r) => r.modRevision!);
     expect(new Set(revisions).size).toBe(revisions.length);
-    for (const n of all) expect((await (await fetch(`${n.url}/provider?name=dev`)).json()).requests).toEqual([]);
+    for (const n of all) expect((await (await fetch(`${n.url}/provider?name=dev&wait=0`)).json()).requests).toEqual([]);
   });
 
   it("after snapshots purge the log, a new node and a paused follower (a gap) converge", async () => {
