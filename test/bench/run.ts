@@ -2,7 +2,8 @@
 //
 // Flags: --quick (a short smoke run with smaller sizes; still rewrites the doc, marked as quick),
 //        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md),
-//        --only=proxy (only the TCP proxy section; use with --out).
+//        --only=proxy (only the TCP proxy section; use with --out),
+//        --only=cluster (only the cluster section: three nodes on the local JetStream; use with --out).
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_CLUSTER_SETTINGS, runClusterBench } from "./cluster.bench.js";
 import { etcdSection } from "./etcd.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
@@ -25,7 +27,8 @@ import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-l
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyProxy = args.includes("--only=proxy");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy;
+const onlyCluster = args.includes("--only=cluster");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyCluster;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -64,7 +67,15 @@ if (withEtcd) {
 
 let sections: Section[];
 try {
-  if (onlyProxy) {
+  if (onlyCluster) {
+    log("7. cluster");
+    sections = [
+      await runClusterBench(
+        quick ? { wakeRounds: 200, putSeconds: 2, putClients: 8, failovers: 2 } : DEFAULT_CLUSTER_SETTINGS,
+        log,
+      ),
+    ];
+  } else if (onlyProxy) {
     log("5. TCP proxy");
     sections = [await runProxyBench(proxySettings, log)];
   } else {
