@@ -5,6 +5,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { envName } from "../../src/config.js";
 import {
   type ClusterNode,
   cleanUp,
@@ -14,6 +15,7 @@ import {
   startNode,
   uniqueStream,
 } from "../helpers/cluster-nodes.js";
+import { TEST_PROTOCOL_DEFAULTS } from "../helpers/server.js";
 import type { Section, TargetResult } from "./lib/report.js";
 import { int, ms, percentile, table } from "./lib/stats.js";
 
@@ -62,6 +64,8 @@ async function putLoad(urls: readonly string[], clients: number, seconds: number
 async function plainNode(): Promise<{ url: string; child: ChildProcess }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SWITCHBOARD_")) env[k] = v;
+  // Ephemeral ports for every dialect, as the cluster nodes get them.
+  for (const [key, value] of Object.entries(TEST_PROTOCOL_DEFAULTS)) env[envName(key)] = String(value);
   const child = spawn(
     process.execPath,
     ["dist/cli.js", "serve", "--port", "0", "--data-dir", ":memory:", "--log-level", "info"],

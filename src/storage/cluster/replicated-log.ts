@@ -488,8 +488,9 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           void serveWrite(msg.data).then((answer) => msg.respond(answer));
         },
       });
-      jsm = await jetstreamManager(nc);
-      js = jetstream(nc);
+      // Replicated streams answer their API calls after a Raft round: slower than the client's 5 s default under load.
+      jsm = await jetstreamManager(nc, { timeout: 15_000 });
+      js = jetstream(nc, { timeout: 15_000 });
       let info = await jsm.streams.info(o.stream).catch(() => null);
       if (!info) {
         info = await jsm.streams
@@ -498,7 +499,7 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       }
       // The stream's creation time makes the epoch: a recreated stream is a new history, whoever recreated it.
       epoch = createHash("sha256").update(`${info.config.name}\n${info.created}`).digest("base64url").slice(0, 16);
-      const kv = await new Kvm(nc).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+      const kv = await new Kvm(js).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
       lease = new WriterLease({
         kv,
         key: "writer",
@@ -522,7 +523,7 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           },
         },
       });
-      store = await new Objm(nc).create(`${o.stream}-snap`, { replicas: o.replicas });
+      store = await new Objm(js).create(`${o.stream}-snap`, { replicas: o.replicas });
       // The snapshot, then the log after it. A purge between reading the one and the other (a newer snapshot) leaves a
       // gap: read both again.
       for (let attempt = 1; ; attempt++) {
