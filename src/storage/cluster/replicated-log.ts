@@ -488,9 +488,12 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           void serveWrite(msg.data).then((answer) => msg.respond(answer));
         },
       });
-      // Replicated streams answer their API calls after a Raft round: slower than the client's 5 s default under load.
+      // Creating replicated streams and buckets takes a Raft round per call: slower than the client's 5 s default
+      // under load. Only setup uses the long bound; the lease, publishes and the tail keep the default (a renewal
+      // that hangs longer than the lease is worthless).
       jsm = await jetstreamManager(nc, { timeout: 15_000 });
-      js = jetstream(nc, { timeout: 15_000 });
+      const setup = jetstream(nc, { timeout: 15_000 });
+      js = jetstream(nc);
       let info = await jsm.streams.info(o.stream).catch(() => null);
       if (!info) {
         info = await jsm.streams
@@ -499,7 +502,8 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       }
       // The stream's creation time makes the epoch: a recreated stream is a new history, whoever recreated it.
       epoch = createHash("sha256").update(`${info.config.name}\n${info.created}`).digest("base64url").slice(0, 16);
-      const kv = await new Kvm(js).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+      await new Kvm(setup).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+      const kv = await new Kvm(nc).open(`${o.stream}-lease`);
       lease = new WriterLease({
         kv,
         key: "writer",
@@ -523,7 +527,7 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           },
         },
       });
-      store = await new Objm(js).create(`${o.stream}-snap`, { replicas: o.replicas });
+      store = await new Objm(setup).create(`${o.stream}-snap`, { replicas: o.replicas });
       // The snapshot, then the log after it. A purge between reading the one and the other (a newer snapshot) leaves a
       // gap: read both again.
       for (let attempt = 1; ; attempt++) {
@@ -546,7 +550,10 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
             if (group) for (const m of group) tail.push(m);
           });
         }
-        if (!gap) return { epoch, snapshot: stored?.snapshot ?? null, tail };
+        if (!gap) {
+          jsm = await jetstreamManager(nc); // the default bound from here on (catch-up, watchdog, purge)
+          return { epoch, snapshot: stored?.snapshot ?? null, tail };
+        }
         if (attempt >= 3) {
           throw new SwitchboardError(
             "STORAGE_CORRUPT",
