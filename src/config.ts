@@ -63,6 +63,12 @@ export const configSchema = z.object({
     .describe("JetStream stream of the cluster's log (its lease bucket is <stream>-lease)"),
   clusterReplicas: int(1).default(1).describe("replicas of the stream and lease bucket when this node creates them"),
   clusterLeaseTtl: duration.default(2000).describe("writer lease TTL: a dead writer is replaced after about this long"),
+  clusterSnapshotEvery: int(1)
+    .default(10_000)
+    .describe("the cluster writer stores a snapshot after this many log entries, then purges the log below it"),
+  clusterSnapshotMargin: int(0)
+    .default(1_000)
+    .describe("log entries kept below the latest snapshot when purging (lagging nodes catch up without a reload)"),
   nodeId: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "letters, digits, _ . : or -")

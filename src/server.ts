@@ -87,6 +87,8 @@ export function createPersistence(
       replicas: config.clusterReplicas,
       nodeId,
       leaseTtlMs: config.clusterLeaseTtl,
+      snapshotEvery: config.clusterSnapshotEvery,
+      snapshotMargin: config.clusterSnapshotMargin,
       logger: log.child({ storage: "cluster", node: nodeId }),
     });
   }
@@ -211,7 +213,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // A cluster member applies what the writer commits, through the same path as its own writes.
   if (isReplicatedLog(persistence)) {
     try {
-      await persistence.follow((mutations) => core.applyReplicated(mutations));
+      await persistence.follow(
+        (mutations) => core.applyReplicated(mutations),
+        (snapshot) => core.replaceReplicated(snapshot),
+      );
     } catch (err) {
       await core.close();
       throw err;

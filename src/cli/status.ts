@@ -1,4 +1,5 @@
-// `switchboard status`: what GET /status reports — readiness, revision, registers, held long-polls, listeners.
+// `switchboard status`: what GET /status reports — readiness, revision, registers, held long-polls, listeners, and a
+// cluster member's role, writer and log position.
 
 import { type Command, EXIT_ERROR, EXIT_OK, parse, positionals } from "./command.js";
 import { CLIENT_OPTIONS, clientFor, optionsHelp } from "./commands.js";
@@ -14,6 +15,18 @@ interface StatusBody {
   waiters: { consumer: number; provider: number; stream: number };
   storage: { name: string; healthy: boolean };
   listeners: { protocol: string; transport: string; host: string; port: number }[];
+  /** Only on a cluster member. */
+  cluster?: {
+    nodeId: string;
+    role: string;
+    term: number;
+    writer: string | null;
+    appliedSequence: number;
+    streamSequence?: number;
+    lag?: number;
+    snapshotSequence?: number;
+    connected: boolean;
+  };
 }
 
 export const statusCommand: Command = {
@@ -42,6 +55,7 @@ Example:
       waiters: s.waiters,
       queuedRequests: s.queuedRequests,
       listeners: s.listeners,
+      ...(s.cluster ? { cluster: s.cluster } : {}),
     };
     const code = s.status === "ready" ? EXIT_OK : EXIT_ERROR;
     if (values.json) {
@@ -61,6 +75,18 @@ Example:
         `${w.consumer + w.provider + w.stream} (consumer ${w.consumer}, provider ${w.provider}, stream ${w.stream})`,
       ],
       ["queued", `${summary.queuedRequests} change requests`],
+      ...(s.cluster
+        ? [
+            [
+              "cluster",
+              `node ${s.cluster.nodeId}, ${s.cluster.role} (term ${s.cluster.term}), writer ${s.cluster.writer ?? "none"}${s.cluster.connected ? "" : ", NATS unreachable"}`,
+            ],
+            [
+              "log",
+              `applied ${s.cluster.appliedSequence}${s.cluster.lag === undefined ? "" : `, lag ${s.cluster.lag}`}${s.cluster.snapshotSequence ? `, snapshot at ${s.cluster.snapshotSequence}` : ""}`,
+            ],
+          ]
+        : []),
       ...s.listeners.map((l) => ["listener", `${l.protocol} ${l.transport}://${l.host}:${l.port}`]),
     ];
     for (const line of table(["", ""], rows).slice(1)) io.out(line);

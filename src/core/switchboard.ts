@@ -35,6 +35,7 @@ import type {
   RequestInput,
   Selector,
   SetInput,
+  Snapshot,
   SwitchboardEvent,
 } from "./types.js";
 import { DeadlineWheel, settle, type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
@@ -139,8 +140,8 @@ export class Switchboard {
   readonly clock: Clock;
   readonly limits: Limits;
   readonly persistence: Persistence;
-  readonly #state: RegisterState;
-  readonly #ring: EventRing;
+  #state: RegisterState;
+  #ring: EventRing;
   readonly #committer: GroupCommitter;
   readonly #locks = new KeyedMutex();
   readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
@@ -153,7 +154,7 @@ export class Switchboard {
   readonly #deadlines: DeadlineWheel<Waiter>;
   readonly #sweepIntervalMs: number;
   readonly #requestTtlMs: number;
-  readonly #requestDeadlines = new RequestDeadlines();
+  #requestDeadlines = new RequestDeadlines();
   readonly #outcomes: OutcomeStore;
   readonly #where = new WhereMemo();
   readonly #onError: (err: unknown, context: string) => void;
@@ -587,6 +588,36 @@ export class Switchboard {
     if (fresh.length > 0) this.#apply(fresh);
     this.#nextRevision = this.#state.revision;
     this.#nextRequestId = this.#state.lastRequestId;
+  }
+
+  /**
+   * Replaces the state by a snapshot another node wrote (a cluster member whose tail found a gap:
+   * the entries it missed were purged from the log). Every held long-poll wakes and every event
+   * stream ends, so their clients come back and resync: the events between the old and the new
+   * revision are not known here. Change requests and their outcomes are rebuilt from the snapshot.
+   */
+  replaceReplicated(snapshot: Snapshot): void {
+    if (snapshot.revision < this.#state.revision) return;
+    const state = RegisterState.fromSnapshot(snapshot);
+    state.epoch = this.#state.epoch;
+    this.#state = state;
+    this.#ring = new EventRing(this.#ring.capacity);
+    this.#ring.forgetUpTo(state.revision);
+    this.#requestDeadlines = new RequestDeadlines();
+    for (const q of state.queues.values()) {
+      for (const r of q) {
+        this.#requestDeadlines.add(r);
+        this.#outcomes.queued(r);
+      }
+    }
+    this.#nextRevision = state.revision;
+    this.#nextRequestId = state.lastRequestId;
+    // Woken as by a timeout: each answers from the new state (consumers see resync: the ring no longer covers them).
+    for (const idx of [this.#waiters.consumer, this.#waiters.provider, this.#queueWatchers]) {
+      for (const w of idx.all()) w.settle({ reason: "timeout" });
+    }
+    for (const end of [...this.#streams]) end();
+    for (const done of [...this.#appliedWaiters]) done();
   }
 
   /**

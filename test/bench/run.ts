@@ -3,7 +3,8 @@
 // Flags: --quick (a short smoke run with smaller sizes; still rewrites the doc, marked as quick),
 //        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md),
 //        --only=proxy (only the TCP proxy section; use with --out),
-//        --only=auth (only the auth on/off cost; use with --out).
+//        --only=auth (only the auth on/off cost; use with --out),
+//        --only=cluster (only the cluster section: three nodes on the local JetStream; use with --out).
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS, runAuthBench } from "./auth.bench.js";
+import { DEFAULT_CLUSTER_SETTINGS, runClusterBench } from "./cluster.bench.js";
 import { etcdSection } from "./etcd.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
@@ -28,7 +30,8 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyProxy = args.includes("--only=proxy");
 const onlyAuth = args.includes("--only=auth");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth;
+const onlyCluster = args.includes("--only=cluster");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -69,9 +72,16 @@ if (withEtcd) {
   }
 }
 
+const clusterSettings = quick
+  ? { wakeRounds: 200, putSeconds: 2, putClients: 8, failovers: 2 }
+  : DEFAULT_CLUSTER_SETTINGS;
+
 let sections: Section[];
 try {
-  if (onlyProxy) {
+  if (onlyCluster) {
+    log("7. cluster");
+    sections = [await runClusterBench(clusterSettings, log)];
+  } else if (onlyProxy) {
     log("5. TCP proxy");
     sections = [await runProxyBench(proxySettings, log)];
   } else if (onlyAuth) {
@@ -88,6 +98,8 @@ try {
     const registry = await runRegistryBench(quick ? { records: 10_000, rounds: 200 } : DEFAULT_REGISTRY_SETTINGS, log);
     log("7. auth cost");
     const authCost = await runAuthBench(authSettings, log);
+    log("8. cluster");
+    const cluster = await runClusterBench(clusterSettings, log);
     sections = [
       ...wake.sections,
       put.section,
@@ -95,6 +107,7 @@ try {
       proxy,
       registry,
       authCost,
+      cluster,
     ];
   }
 } finally {

@@ -15,6 +15,8 @@ export interface ClusterNode {
   readonly url: string;
   /** SIGKILL: no lease hand-over, no flush; resolves once the process is gone. */
   kill(): Promise<void>;
+  /** Sends a signal (SIGSTOP / SIGCONT to pause and resume the process). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 const live = new Set<ChildProcess>();
@@ -60,6 +62,7 @@ export async function startNode(
   return {
     nodeId,
     url,
+    signal: (sig) => child.kill(sig),
     kill: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -77,6 +80,7 @@ export async function killNodes(): Promise<void> {
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once("exit", () => resolve());
+          c.kill("SIGCONT");
           c.kill("SIGKILL");
         }),
     ),
@@ -91,6 +95,7 @@ export async function cleanUp(stream: string): Promise<void> {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(stream).catch(() => false);
     await jsm.streams.delete(`KV_${stream}-lease`).catch(() => false);
+    await jsm.streams.delete(`OBJ_${stream}-snap`).catch(() => false);
   } finally {
     await nc.close();
   }

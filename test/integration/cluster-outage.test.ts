@@ -79,7 +79,7 @@ it("NATS down: not ready, reads served, writes refused; NATS back: ready and wri
   expect(((await read.json()) as { registers: { value: unknown }[] }).registers[0]!.value).toBe(1);
   const refused = await put(node, { name: "a", value: 2 });
   expect(refused.status).toBe(503);
-  expect(["NOT_WRITER", "STORAGE_UNAVAILABLE"]).toContain(refused.body.error?.code);
+  expect(["NO_WRITER", "NOT_WRITER", "STORAGE_UNAVAILABLE"]).toContain(refused.body.error?.code);
 
   nats = await startNats(port, dir.path);
   await until("/readyz turned 200", 8000, async () => (await ready()) === 200);

@@ -65,17 +65,35 @@ export type TokenSource = string | (() => string | undefined | Promise<string | 
 
 export const EPOCH_HEADER = "x-switchboard-epoch";
 
+/** Answers after which another node of a cluster may do better: this one takes no writes, or is going away. */
+const FAIL_OVER_CODES = new Set(["NO_WRITER", "NOT_WRITER", "SHUTTING_DOWN", "NOT_READY", "STORAGE_UNAVAILABLE"]);
+
 export class Transport {
-  private readonly base: string;
+  private readonly bases: readonly string[];
+  /** The node exchanges go to; moves to the next URL after a connection failure or a failover answer. */
+  private current = 0;
 
   constructor(
-    url: string,
+    url: string | readonly string[],
     private readonly token: TokenSource | undefined,
     private readonly fetchFn: typeof fetch,
     private readonly rt: Runtime,
     private readonly connection: Connection,
   ) {
-    this.base = url.replace(/\/+$/, "");
+    const urls = typeof url === "string" ? [url] : [...url];
+    if (urls.length === 0) throw new TypeError("url: name at least one server URL");
+    this.bases = urls.map((u) => u.replace(/\/+$/, ""));
+  }
+
+  /** The base URL exchanges go to now (one of the configured URLs). */
+  get base(): string {
+    return this.bases[this.current]!;
+  }
+
+  /** Moves to the next node (when several URLs were given); the caller's retry then goes there. */
+  private failOver(from: number): void {
+    // Several exchanges may fail at once: only the first moves on from the node they used.
+    if (this.bases.length > 1 && this.current === from) this.current = (from + 1) % this.bases.length;
   }
 
   async call<T>(method: string, path: string, options: CallOptions): Promise<T> {
@@ -96,12 +114,14 @@ export class Transport {
       init.body = JSON.stringify(options.body);
     }
     const exchange = this.connection.begin();
+    const node = this.current;
     try {
       const token = typeof this.token === "function" ? await this.token() : this.token;
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      const res = await this.fetchFn(`${this.base}${path}${buildQuery(options.query)}`, init);
+      const res = await this.fetchFn(`${this.bases[node]}${path}${buildQuery(options.query)}`, init);
       if (res.status >= 500) {
         const err = await errorFrom(res, this.rt.now());
+        if (FAIL_OVER_CODES.has(err.code) || err.status === 502 || err.status === 504) this.failOver(node);
         this.connection.failed(err, exchange);
         throw err;
       }
@@ -119,6 +139,7 @@ export class Transport {
       const failure = timedOut
         ? new ConnectionError(`${method} ${path}: no answer within ${options.timeoutMs} ms`)
         : new ConnectionError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.failOver(node);
       this.connection.failed(failure, exchange);
       throw failure;
     } finally {

@@ -82,8 +82,13 @@ export interface RetryOptions {
 }
 
 export interface ClientOptions {
-  /** Base URL of the Switchboard server, e.g. "http://127.0.0.1:8080". */
-  readonly url: string;
+  /**
+   * Base URL of the Switchboard server, e.g. "http://127.0.0.1:8080", or the URLs of several nodes of
+   * a cluster: the client uses one at a time and moves to the next after a connection failure or a
+   * 503 that another node may not give (NO_WRITER, NOT_WRITER, SHUTTING_DOWN, NOT_READY,
+   * STORAGE_UNAVAILABLE); the retry then goes there.
+   */
+  readonly url: string | readonly string[];
   /**
    * Sent as `Authorization: Bearer <token>`. A function is called for every request, so a token that
    * expires can be refreshed (it may return a promise).

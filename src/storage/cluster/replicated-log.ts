@@ -15,7 +15,9 @@
 //   last part arrived, and drop a group that never completed (its writer failed mid-way and answered an error).
 // - Writes on a follower are forwarded to the writer over NATS request/reply (subject `<stream>.write.<node>`); the
 //   follower answers once its own tail applied the writer's sequence, so a client reads its write on the node it asked.
-// Not here (yet): snapshots in an object store and purging, a watchdog for a stalled tail.
+// - The writer stores a snapshot (with the log sequence it covers) in the object store `<stream>-snap` every
+//   snapshotEvery entries, then purges the log below it minus a margin. A node loads the snapshot and the log after it;
+//   a tail that finds a gap (purged before it read it) reloads the snapshot. A watchdog recreates a stalled tail.
 
 import { createHash } from "node:crypto";
 import {
@@ -28,11 +30,12 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { type ObjectStore, Objm } from "@nats-io/obj";
 import { connect, type NatsConnection, NoRespondersError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { ERROR_CODES, type ErrorCode, isSwitchboardError, SwitchboardError } from "../../core/errors.js";
 import type { ForwardedWrite, LoadResult, Persistence } from "../../core/ports.js";
-import type { Mutation } from "../../core/types.js";
+import type { Mutation, Snapshot } from "../../core/types.js";
 import { WriterLease } from "./lease.js";
 
 /** Under JetStream's default 1 MiB max payload, with room for the envelope. */
@@ -51,6 +54,10 @@ export interface ReplicatedLogOptions {
   readonly forwardTimeoutMs?: number;
   /** How long a follower waits for its tail to apply a forwarded write before answering anyway (default 5 s). */
   readonly applyWaitMs?: number;
+  /** The writer stores a snapshot after this many log entries (default 10,000). */
+  readonly snapshotEvery?: number;
+  /** Entries kept below the snapshot when the log is purged (default 1,000). */
+  readonly snapshotMargin?: number;
   readonly logger: Logger;
 }
 
@@ -66,12 +73,14 @@ export type ClusterStatus = {
   readonly lag: number;
   /** How often the watchdog recreated a stalled tail consumer. */
   readonly tailRestarts: number;
+  /** The log sequence of the latest snapshot this node stored or loaded (0: none). */
+  readonly snapshotSequence: number;
   readonly connected: boolean;
 };
 
 export interface ReplicatedLog extends Persistence {
   /** Starts tailing after what load() returned and competing for the lease; `apply` gets each entry another node wrote. */
-  follow(apply: (mutations: readonly Mutation[]) => void): Promise<void>;
+  follow(apply: (mutations: readonly Mutation[]) => void, reset: (snapshot: Snapshot) => void): Promise<void>;
   /** Role, term, writer and applied sequence, for /status. */
   cluster(): ClusterStatus;
 }
@@ -109,6 +118,58 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
   let watchdog: ReturnType<typeof setInterval> | undefined;
   const caughtUp = new Set<() => void>();
   let restarts = 0;
+  let store: ObjectStore | undefined;
+  let snapshotSeq = 0;
+  let snapshotting = false;
+  let resetTail: ((snapshot: Snapshot) => void) | undefined;
+  const snapshotEvery = o.snapshotEvery ?? 10_000;
+  const snapshotMargin = o.snapshotMargin ?? 1_000;
+
+  type StoredSnapshot = { epoch: string; sequence: number; snapshot: Snapshot };
+
+  /** The latest snapshot of this history in the object store (null: none, or one of an older stream). */
+  async function readSnapshot(): Promise<StoredSnapshot | null> {
+    const blob = await store!.getBlob("snapshot");
+    if (!blob) return null;
+    const stored = JSON.parse(new TextDecoder().decode(blob)) as StoredSnapshot;
+    return stored.epoch === epoch ? stored : null;
+  }
+
+  /** Stores the snapshot (taken at `sequence`), then purges the log below it minus the margin. In the background. */
+  async function writeSnapshot(snapshot: Snapshot, sequence: number): Promise<void> {
+    const data = new TextEncoder().encode(JSON.stringify({ epoch, sequence, snapshot }));
+    await store!.putBlob(
+      {
+        name: "snapshot",
+        metadata: { sequence: String(sequence), revision: String(snapshot.revision), epoch },
+      },
+      data,
+    );
+    snapshotSeq = sequence;
+    const keepFrom = sequence - snapshotMargin + 1;
+    if (keepFrom > 1) await jsm!.streams.purge(o.stream, { seq: keepFrom });
+    log.info({ sequence, revision: snapshot.revision, bytes: data.length, keepFrom }, "cluster snapshot stored");
+  }
+
+  /** The tail found a gap (entries purged before this node read them): load the snapshot, then tail after it. */
+  async function reloadAfterGap(seen: number): Promise<void> {
+    try {
+      const stored = await readSnapshot();
+      if (!stored || stored.sequence < applied) {
+        log.error({ applied, seen }, "the cluster log has a gap no snapshot covers; tailing on");
+      } else {
+        log.warn({ applied, seen, snapshot: stored.sequence }, "gap in the cluster log: reloading the snapshot");
+        pending = null;
+        resetTail?.(stored.snapshot);
+        applied = stored.sequence;
+        snapshotSeq = Math.max(snapshotSeq, stored.sequence);
+      }
+    } catch (err) {
+      log.error({ err }, "reloading the cluster snapshot failed");
+    }
+    await startTail();
+  }
+
   let streamLast = 0;
   let runForwarded: ((call: ForwardedWrite) => Promise<unknown>) | undefined;
   const forwardTimeoutMs = o.forwardTimeoutMs ?? 5000;
@@ -136,6 +197,13 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
         while (committing) await committing.catch(() => undefined);
         if (generation !== tailGeneration) break;
         if (msg.seq <= applied) continue;
+        if (msg.seq > applied + 1) {
+          // Purged below the snapshot before this node read it: the entries in between are gone from the log.
+          tailGeneration++;
+          messages.stop();
+          void reloadAfterGap(msg.seq);
+          break;
+        }
         const group = take(msg);
         applied = msg.seq;
         streamLast = Math.max(streamLast, msg.seq + msg.info.pending);
@@ -420,7 +488,11 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           void serveWrite(msg.data).then((answer) => msg.respond(answer));
         },
       });
-      jsm = await jetstreamManager(nc);
+      // Creating replicated streams and buckets takes a Raft round per call: slower than the client's 5 s default
+      // under load. Only setup uses the long bound; the lease, publishes and the tail keep the default (a renewal
+      // that hangs longer than the lease is worthless).
+      jsm = await jetstreamManager(nc, { timeout: 15_000 });
+      const setup = jetstream(nc, { timeout: 15_000 });
       js = jetstream(nc);
       let info = await jsm.streams.info(o.stream).catch(() => null);
       if (!info) {
@@ -430,7 +502,8 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       }
       // The stream's creation time makes the epoch: a recreated stream is a new history, whoever recreated it.
       epoch = createHash("sha256").update(`${info.config.name}\n${info.created}`).digest("base64url").slice(0, 16);
-      const kv = await new Kvm(nc).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+      await new Kvm(setup).create(`${o.stream}-lease`, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+      const kv = await new Kvm(nc).open(`${o.stream}-lease`);
       lease = new WriterLease({
         kv,
         key: "writer",
@@ -454,17 +527,45 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
           },
         },
       });
-      const tail: Mutation[] = [];
-      await readUpTo(info.state.first_seq, info.state.last_seq, (msg) => {
-        const group = take(msg);
-        applied = msg.seq;
-        if (group) for (const m of group) tail.push(m);
-      });
-      return { epoch, snapshot: null, tail };
+      store = await new Objm(setup).create(`${o.stream}-snap`, { replicas: o.replicas });
+      // The snapshot, then the log after it. A purge between reading the one and the other (a newer snapshot) leaves a
+      // gap: read both again.
+      for (let attempt = 1; ; attempt++) {
+        const stored = await readSnapshot();
+        info = await jsm.streams.info(o.stream);
+        applied = stored?.sequence ?? 0;
+        snapshotSeq = applied;
+        pending = null;
+        const tail: Mutation[] = [];
+        let gap = info.state.messages > 0 && info.state.first_seq > applied + 1;
+        if (!gap) {
+          await readUpTo(applied + 1, info.state.last_seq, (msg) => {
+            if (gap || msg.seq <= applied) return;
+            if (msg.seq > applied + 1) {
+              gap = true;
+              return;
+            }
+            const group = take(msg);
+            applied = msg.seq;
+            if (group) for (const m of group) tail.push(m);
+          });
+        }
+        if (!gap) {
+          jsm = await jetstreamManager(nc); // the default bound from here on (catch-up, watchdog, purge)
+          return { epoch, snapshot: stored?.snapshot ?? null, tail };
+        }
+        if (attempt >= 3) {
+          throw new SwitchboardError(
+            "STORAGE_CORRUPT",
+            `the cluster log starts at ${info.state.first_seq} but the snapshot covers only up to ${stored?.sequence ?? 0}`,
+          );
+        }
+      }
     },
 
-    async follow(apply) {
+    async follow(apply, reset) {
       applyTail = apply;
+      resetTail = reset;
       await startTail();
       startWatchdog();
       lease!.start();
@@ -490,11 +591,20 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       }
     },
 
-    async compact() {
-      // The stream is the log; snapshots into an object store (and purging below them) are not built yet.
+    async compact(snapshot) {
+      // Called between commits: the state handed here is the state at `applied`. Stored in the background.
+      const sequence = applied;
+      if (snapshotting || !isWriter() || sequence <= snapshotSeq) return;
+      snapshotting = true;
+      void writeSnapshot(snapshot, sequence)
+        .catch((err: unknown) => log.warn({ err }, "storing the cluster snapshot failed"))
+        .finally(() => {
+          snapshotting = false;
+        });
     },
 
-    wantsCompaction: () => false,
+    // Only the writer snapshots (every node holds the same state; one copy is enough), one at a time.
+    wantsCompaction: () => !snapshotting && isWriter() && applied - snapshotSeq >= snapshotEvery,
 
     forward,
 
@@ -532,6 +642,7 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
       streamSequence: Math.max(streamLast, applied),
       lag: Math.max(0, streamLast - applied),
       tailRestarts: restarts,
+      snapshotSequence: snapshotSeq,
       connected,
     };
   }

@@ -184,3 +184,36 @@ describe("a poll ahead of this node", () => {
     expect(answer.resync).toBe(false);
   });
 });
+
+describe("a snapshot reload after a gap", () => {
+  it("replaces the state, wakes held polls with resync and keeps the counters of the snapshot", async () => {
+    const { follower } = await pair();
+    const held = follower.consumerPoll({ names: ["x"] }, 0, { waitMs: 60_000 });
+    await flush();
+    const x = {
+      name: "x",
+      value: "from snapshot",
+      metadata: {},
+      createRevision: 7,
+      modRevision: 9,
+      version: 2,
+      createdAt: 0,
+      updatedAt: 0,
+      expiresAt: null,
+    };
+    follower.replaceReplicated({
+      revision: 12,
+      lastRequestId: 3,
+      registers: [x],
+      requests: [{ id: 3, name: "x", value: 1, requestedAt: 0 }],
+    });
+    expect(await held).toMatchObject({ index: 12, resync: true, registers: [{ name: "x", found: true, register: x }] });
+    expect(follower.revision).toBe(12);
+    expect(follower.lastRequestId).toBe(3);
+    expect(follower.queued("x").map((r) => r.id)).toEqual([3]);
+    expect(follower.outcome(3)).toMatchObject({ status: "pending" });
+    // An older snapshot never goes back.
+    follower.replaceReplicated({ revision: 5, lastRequestId: 0, registers: [], requests: [] });
+    expect(follower.get("x")?.value).toBe("from snapshot");
+  });
+});
