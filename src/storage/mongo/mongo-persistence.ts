@@ -10,10 +10,12 @@ import {
   COLLECTIONS,
   docToEpoch,
   docToMeta,
+  docToOutcome,
   docToRegister,
   docToRequest,
   EPOCH_KEY,
   META_KEY,
+  outcomeToDoc,
   registerToDoc,
   requestToDoc,
 } from "./documents.js";
@@ -123,8 +125,10 @@ class MongoStore implements MongoPersistence {
     const meta = await step("read meta", () => this.#collection(COLLECTIONS.meta).findOne({ key: META_KEY }));
     const registers = (await readAll(this.#collection(COLLECTIONS.registers), step)).map(docToRegister);
     const requests = (await readAll(this.#collection(COLLECTIONS.requests), step)).map(docToRequest);
+    const outcomes = (await readAll(this.#collection(COLLECTIONS.outcomes), step)).map(docToOutcome);
     if (meta === null && registers.length === 0 && requests.length === 0) return { epoch, snapshot: null, tail: [] };
-    return { epoch, snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
+    const snapshot = buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests);
+    return { epoch, snapshot: { ...snapshot, outcomes }, tail: [] };
   }
 
   /**
@@ -201,6 +205,9 @@ class MongoStore implements MongoPersistence {
 
       await reconcile(this.#collection(COLLECTIONS.registers), "name", registers, step);
       await reconcile(this.#collection(COLLECTIONS.requests), "id", requests, step);
+      const outcomes = new Map<number, Document>();
+      for (const o of snapshot.outcomes ?? []) outcomes.set(o.id, outcomeToDoc(o));
+      await reconcile(this.#collection(COLLECTIONS.outcomes), "id", outcomes, step);
       for (const [i, mirror] of this.#mirrors.entries()) {
         await reconcile(this.#collection(mirror.collection), mirror.key, mirrored[i]!, step);
       }
@@ -260,6 +267,7 @@ class MongoStore implements MongoPersistence {
           this.#collection(COLLECTIONS.registers).createIndex({ name: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ id: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ name: 1, id: 1 }),
+          this.#collection(COLLECTIONS.outcomes).createIndex({ id: 1 }, { unique: true }),
           ...this.#mirrors.map((m) => this.#collection(m.collection).createIndex({ [m.key]: 1 }, { unique: true })),
           this.#collection(COLLECTIONS.meta).createIndex({ key: 1 }, { unique: true }),
         ]),
