@@ -21,5 +21,6 @@ export {
   type WaitKind,
 } from "./switchboard.js";
 export type * from "./types.js";
+export { isEvent } from "./types.js";
 export type { Watch, WatchItem, WatchOptions } from "./watch.js";
 export { type Where, type WhereDoc, whereDoc } from "./where.js";

@@ -1,7 +1,7 @@
 // What became of each change request (pending → delivered → done | rejected | failed | expired | dropped), kept for a while.
 
 import type { Clock, TimerHandle } from "./ports.js";
-import type { AckReason, ChangeRequest, Json, SwitchboardEvent } from "./types.js";
+import type { AckReason, ChangeRequest, FinishedOutcome, Json, SwitchboardEvent } from "./types.js";
 
 export type OutcomeStatus = "pending" | "delivered" | "done" | "rejected" | "failed" | "expired" | "dropped";
 /** What a provider may report. */
@@ -13,6 +13,7 @@ export interface Outcome {
   readonly status: OutcomeStatus;
   readonly requestedAt: number;
   readonly requester?: string;
+  readonly requestKey?: string;
   /** When it reached a final status (epoch ms). */
   readonly finishedAt?: number;
   readonly result?: Json;
@@ -38,9 +39,11 @@ export function isFinal(s: OutcomeStatus): boolean {
 }
 
 /**
- * In memory: outcomes are for apps waiting on their own requests, not a log. A request's outcome
- * is kept while it is queued and for `historyMs` after it became final; a restart forgets
- * finished outcomes (queued requests are known again from the state).
+ * Outcomes are for apps waiting on their own requests, not a log. A request's outcome is kept
+ * while it is queued and for `historyMs` after it became final. The store itself is in memory;
+ * what makes it survive a restart is the state: each ack persists the final outcomes it produced
+ * (and compaction snapshots the history), and a delivery is a persisted `deliver` mutation, so
+ * `open()` restores both before anyone asks.
  */
 export class OutcomeStore {
   readonly #byId = new Map<number, Outcome>();
@@ -68,7 +71,7 @@ export class OutcomeStore {
     return id === undefined ? undefined : this.#byId.get(id);
   }
 
-  queued(r: ChangeRequest): void {
+  queued(r: ChangeRequest, delivered = false): void {
     if (r.requestKey !== undefined) {
       const k = `${r.name}\0${r.requestKey}`;
       this.#byKey.set(k, r.id);
@@ -77,10 +80,37 @@ export class OutcomeStore {
     this.#byId.set(r.id, {
       id: r.id,
       name: r.name,
-      status: "pending",
+      status: delivered ? "delivered" : "pending",
       requestedAt: r.requestedAt,
       ...(r.requester === undefined ? {} : { requester: r.requester }),
+      ...(r.requestKey === undefined ? {} : { requestKey: r.requestKey }),
     });
+  }
+
+  /** Final outcomes loaded from storage (any order); those older than the history are dropped at once. */
+  restore(list: Iterable<FinishedOutcome>): void {
+    for (const o of [...list].sort((a, b) => a.finishedAt - b.finishedAt)) {
+      if (this.#byId.has(o.id)) continue;
+      if (o.requestKey !== undefined) {
+        const k = `${o.name}\0${o.requestKey}`;
+        this.#byKey.set(k, o.id);
+        this.#keyOf.set(o.id, k);
+      }
+      this.#byId.set(o.id, o);
+      this.#finished.push(o.id);
+    }
+    this.#prune();
+  }
+
+  /** The final outcomes still kept, oldest first (for snapshots). */
+  finishedList(): FinishedOutcome[] {
+    this.#prune();
+    const out: FinishedOutcome[] = [];
+    for (const id of this.#finished) {
+      const o = this.#byId.get(id);
+      if (o?.finishedAt !== undefined && isFinal(o.status)) out.push(o as FinishedOutcome);
+    }
+    return out;
   }
 
   delivered(ids: readonly number[]): void {
@@ -90,10 +120,15 @@ export class OutcomeStore {
     }
   }
 
-  finish(id: number, status: OutcomeStatus, extra: { result?: Json; message?: string } = {}): Outcome | undefined {
+  finish(
+    id: number,
+    status: OutcomeStatus,
+    extra: { result?: Json; message?: string } = {},
+    at = this.clock.now(),
+  ): Outcome | undefined {
     const o = this.#byId.get(id);
     if (!o || isFinal(o.status)) return undefined;
-    const done: Outcome = { ...o, status, finishedAt: this.clock.now(), ...extra };
+    const done: Outcome = { ...o, status, finishedAt: at, ...extra };
     this.#byId.set(id, done);
     this.#finished.push(id);
     const ws = this.#waiters.get(id);

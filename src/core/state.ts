@@ -1,7 +1,7 @@
 // The register state machine: applies mutations synchronously, for live writes and for replay alike.
 
 import { DeadlineHeap } from "./ttl-heap.js";
-import type { ChangeRequest, Mutation, Register, Snapshot } from "./types.js";
+import { type ChangeRequest, isEvent, type Mutation, type Register, type Snapshot } from "./types.js";
 
 export class RegisterState {
   readonly registers = new Map<string, Register>();
@@ -14,6 +14,8 @@ export class RegisterState {
   /** The data set's history id, as the store loaded it (see LoadResult.epoch). */
   epoch = "";
   queuedRequests = 0;
+  /** Queued request id → when a provider poll first handed it out (persisted by `deliver` mutations). */
+  readonly delivered = new Map<number, number>();
   #sorted: string[] | null = [];
 
   static fromSnapshot(s: Snapshot): RegisterState {
@@ -26,13 +28,23 @@ export class RegisterState {
     }
     st.#sorted = null;
     const reqs = [...s.requests].sort((a, b) => a.id - b.id);
-    for (const q of reqs) st.#enqueue(q);
+    for (const q of reqs) {
+      // The delivery time lives beside the queue (as live), not in the request.
+      const { deliveredAt, ...request } = q;
+      st.#enqueue(deliveredAt === undefined ? q : request);
+      if (deliveredAt !== undefined) st.delivered.set(q.id, deliveredAt);
+    }
     return st;
   }
 
   snapshot(): Snapshot {
     const requests: ChangeRequest[] = [];
-    for (const q of this.queues.values()) requests.push(...q);
+    for (const q of this.queues.values()) {
+      for (const r of q) {
+        const at = this.delivered.get(r.id);
+        requests.push(at === undefined ? r : { ...r, deliveredAt: at });
+      }
+    }
     return {
       epoch: this.epoch,
       revision: this.revision,
@@ -44,7 +56,7 @@ export class RegisterState {
 
   /** Applies one mutation. Events at or below the current revision were already applied (replay overlap) and are skipped. */
   apply(m: Mutation): void {
-    if (m.type !== "refresh") {
+    if (isEvent(m)) {
       if (m.revision <= this.revision) return;
       this.revision = m.revision;
     }
@@ -71,6 +83,7 @@ export class RegisterState {
         if (!q) return;
         if (m.ids !== undefined) {
           const gone = new Set(m.ids);
+          for (const id of gone) this.delivered.delete(id);
           const kept = q.filter((r) => !gone.has(r.id));
           this.queuedRequests -= q.length - kept.length;
           if (kept.length === 0) this.queues.delete(m.name);
@@ -78,13 +91,22 @@ export class RegisterState {
           return;
         }
         let n = 0;
-        while (n < q.length && q[n]!.id <= m.upTo) n++;
+        while (n < q.length && q[n]!.id <= m.upTo) this.delivered.delete(q[n++]!.id);
         if (n === 0) return;
         q.splice(0, n);
         this.queuedRequests -= n;
         if (q.length === 0) this.queues.delete(m.name);
         return;
       }
+      case "deliver": {
+        const ids = new Set(m.ids);
+        for (const r of this.queues.get(m.name) ?? []) {
+          if (ids.has(r.id) && !this.delivered.has(r.id)) this.delivered.set(r.id, m.at);
+        }
+        return;
+      }
+      case "finish":
+        return;
       case "refresh": {
         const r = this.registers.get(m.name);
         if (!r) return;

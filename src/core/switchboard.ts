@@ -24,19 +24,22 @@ import type { Clock, ForwardedWrite, Persistence, TimerHandle } from "./ports.js
 import { RequestDeadlines } from "./request-expiry.js";
 import { KeyedMutex } from "./rwlock.js";
 import { RegisterState } from "./state.js";
-import type {
-  ChangeRequest,
-  DeleteInput,
-  Json,
-  JsonObject,
-  Mutation,
-  Register,
-  ReportedOutcome,
-  RequestInput,
-  Selector,
-  SetInput,
-  Snapshot,
-  SwitchboardEvent,
+import {
+  type AckReason,
+  type ChangeRequest,
+  type DeleteInput,
+  type FinishedOutcome,
+  isEvent,
+  type Json,
+  type JsonObject,
+  type Mutation,
+  type Register,
+  type ReportedOutcome,
+  type RequestInput,
+  type Selector,
+  type SetInput,
+  type Snapshot,
+  type SwitchboardEvent,
 } from "./types.js";
 import { DeadlineWheel, settle, type Waiter, WaiterIndex, type WaitOutcome } from "./waiters.js";
 import { matcher, Watch, type WatchOptions } from "./watch.js";
@@ -168,7 +171,7 @@ export class Switchboard {
   #closing = false;
   #compacting = false;
 
-  private constructor(options: SwitchboardOptions, state: RegisterState) {
+  private constructor(options: SwitchboardOptions, state: RegisterState, finished: Iterable<FinishedOutcome> = []) {
     this.clock = options.clock ?? systemClock;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.persistence = options.persistence;
@@ -179,10 +182,13 @@ export class Switchboard {
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#requestTtlMs = options.requestTtlMs ?? 300_000;
     this.#outcomes = new OutcomeStore(this.clock, options.requestHistoryMs ?? 600_000);
+    this.#outcomes.restore(finished);
     for (const q of state.queues.values()) {
       for (const r of q) {
         this.#requestDeadlines.add(r);
-        this.#outcomes.queued(r);
+        const delivered = state.delivered.has(r.id);
+        if (delivered) this.#requestDeadlines.delivered([r]);
+        this.#outcomes.queued(r, delivered);
       }
     }
     this.#onError = options.onError ?? (() => undefined);
@@ -206,9 +212,14 @@ export class Switchboard {
       throw new SwitchboardError("STORAGE_CORRUPT", `the ${options.persistence.name} store loaded no epoch`);
     }
     const state = loaded.snapshot ? RegisterState.fromSnapshot(loaded.snapshot) : new RegisterState();
-    for (const m of loaded.tail) state.apply(m);
+    // The request history: the snapshot's, then every outcome an ack of the tail made final.
+    const finished = new Map((loaded.snapshot?.outcomes ?? []).map((o) => [o.id, o]));
+    for (const m of loaded.tail) {
+      if (m.type === "finish") for (const o of m.outcomes) finished.set(o.id, o);
+      state.apply(m);
+    }
     state.epoch = loaded.epoch;
-    const sb = new Switchboard(options, state);
+    const sb = new Switchboard(options, state, finished.values());
     options.persistence.serveForwarded?.((call) => sb.#runForwarded(call));
     await sb.#grantGrace(options.ttlGraceMs);
     await sb.sweep();
@@ -536,7 +547,10 @@ export class Switchboard {
         // The ids make each request's outcome visible to event readers (an outcome per id).
         const ids = q.filter((r) => r.id <= after).map((r) => r.id);
         dropped += ids.length;
-        mutations.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: after, ids, reason: "acknowledged" });
+        const revision = ++this.#nextRevision;
+        const outcomes = this.#finishing(name, ids, "acknowledged");
+        mutations.push({ type: "ack", name, revision, upTo: after, ids, reason: "acknowledged" });
+        mutations.push({ type: "finish", name, outcomes });
       }
       return { mutations, result: dropped };
     });
@@ -584,7 +598,7 @@ export class Switchboard {
    * follower that becomes the writer continues the revisions without a gap.
    */
   applyReplicated(mutations: readonly Mutation[]): void {
-    const fresh = mutations.filter((m) => m.type === "refresh" || m.revision > this.#state.revision);
+    const fresh = mutations.filter((m) => !isEvent(m) || m.revision > this.#state.revision);
     if (fresh.length > 0) this.#apply(fresh);
     this.#nextRevision = this.#state.revision;
     this.#nextRequestId = this.#state.lastRequestId;
@@ -614,7 +628,7 @@ export class Switchboard {
     this.#nextRequestId = state.lastRequestId;
     // Woken as by a timeout: each answers from the new state (consumers see resync: the ring no longer covers them).
     for (const idx of [this.#waiters.consumer, this.#waiters.provider, this.#queueWatchers]) {
-      for (const w of idx.all()) w.settle({ reason: "timeout" });
+      for (const w of idx.all()) settle(w, TIMEOUT);
     }
     for (const end of [...this.#streams]) end();
     for (const done of [...this.#appliedWaiters]) done();
@@ -660,7 +674,9 @@ export class Switchboard {
         });
         if (ids.length === 0) continue;
         const revision = ++this.#nextRevision;
+        const outcomes = this.#finishing(name, ids, "request_expired");
         mutations.push({ type: "ack", name, revision, upTo: ids[ids.length - 1]!, ids, reason: "request_expired" });
+        mutations.push({ type: "finish", name, outcomes });
       }
       return { mutations, result: undefined };
     });
@@ -668,8 +684,23 @@ export class Switchboard {
 
   /** Marks requests a provider poll handed out: delivered requests no longer expire. */
   markDelivered(requests: readonly ChangeRequest[]): void {
+    const first = requests.filter((r) => this.#outcomes.get(r.id)?.status === "pending");
     this.#requestDeadlines.delivered(requests);
     this.#outcomes.delivered(requests.map((r) => r.id));
+    // Persisted without holding the poll's answer: delivery is at least once, and a mark lost to a
+    // crash only means the request counts as undelivered again (as it did before marks were kept).
+    if (first.length === 0 || this.#closing || !this.#isWriter()) return;
+    const at = this.clock.now();
+    const byName = new Map<string, number[]>();
+    for (const r of first) {
+      const list = byName.get(r.name);
+      if (list) list.push(r.id);
+      else byName.set(r.name, [r.id]);
+    }
+    const mutations: Mutation[] = [...byName].map(([name, ids]) => ({ type: "deliver", name, ids, at }));
+    this.#committer
+      .submit(mutations, () => this.#apply(mutations))
+      .catch((err: unknown) => this.#onError(err, "delivery mark"));
   }
 
   /** Outcome long-polls held now (they count against maxWaiters). */
@@ -729,7 +760,9 @@ export class Switchboard {
           if (outcomes.length === 0) continue;
           const ids = [...new Set(outcomes.map((o) => o.id))].sort((a, b) => a - b);
           const revision = ++this.#nextRevision;
+          const finished = this.#finishing(name, ids, "acknowledged", outcomes);
           mutations.push({ type: "ack", name, revision, upTo: ids.at(-1)!, ids, reason: "acknowledged", outcomes });
+          mutations.push({ type: "finish", name, outcomes: finished });
         }
         return { mutations, result: undefined };
       });
@@ -740,7 +773,8 @@ export class Switchboard {
   /** Writes a snapshot of the committed state and lets the store drop its log. */
   compact(): Promise<void> {
     return this.#committer.exclusive(async () => {
-      await this.persistence.compact(this.#state.snapshot());
+      const outcomes = this.#outcomes.finishedList();
+      await this.persistence.compact({ ...this.#state.snapshot(), ...(outcomes.length > 0 ? { outcomes } : {}) });
     });
   }
 
@@ -1125,8 +1159,34 @@ export class Switchboard {
 
   #dropRequests(name: string, reason: "expired" | "deleted", into: Mutation[]): void {
     for (const r of this.#state.queues.get(name) ?? []) {
+      const outcomes = this.#finishing(name, [r.id], reason);
       into.push({ type: "ack", name, revision: ++this.#nextRevision, upTo: r.id, ids: [r.id], reason });
+      into.push({ type: "finish", name, outcomes });
     }
+  }
+
+  /** The final outcomes an ack will make of these queued requests (persisted with it, so a restart keeps them). */
+  #finishing(name: string, ids: readonly number[], reason: AckReason, reported: readonly ReportedOutcome[] = []) {
+    const byId = new Map(reported.map((o) => [o.id, o]));
+    const wanted = new Set(ids);
+    const at = this.clock.now();
+    const out: FinishedOutcome[] = [];
+    for (const r of this.#state.queues.get(name) ?? []) {
+      if (!wanted.has(r.id)) continue;
+      const o = byId.get(r.id);
+      out.push({
+        id: r.id,
+        name,
+        status: o?.status ?? (statusOfReason(reason) as FinishedOutcome["status"]),
+        requestedAt: r.requestedAt,
+        ...(r.requester === undefined ? {} : { requester: r.requester }),
+        ...(r.requestKey === undefined ? {} : { requestKey: r.requestKey }),
+        finishedAt: at,
+        ...(o?.result === undefined ? {} : { result: o.result }),
+        ...(o?.message === undefined ? {} : { message: o.message }),
+      });
+    }
+    return out;
   }
 
   /**
@@ -1149,6 +1209,10 @@ export class Switchboard {
   #apply(mutations: readonly Mutation[]): void {
     const at = this.clock.now();
     const woken: [Waiter, WaitOutcome][] = [];
+    // The finish mutation written beside each ack holds the time the outcome became final: use it, so
+    // the outcome read now and the one restored after a restart are the same.
+    const finished = new Map<number, FinishedOutcome>();
+    for (const m of mutations) if (m.type === "finish") for (const o of m.outcomes) finished.set(o.id, o);
     for (const m of mutations) {
       if (m.type === "ack") {
         const reported = new Map((m.outcomes ?? []).map((o) => [o.id, o]));
@@ -1157,18 +1221,30 @@ export class Switchboard {
           if (!(m.ids ? m.ids.includes(r.id) : r.id <= m.upTo)) continue;
           this.#requestDeadlines.remove(r.id);
           const o = reported.get(r.id);
-          this.#outcomes.finish(r.id, o?.status ?? status, {
-            ...(o?.result === undefined ? {} : { result: o.result }),
-            ...(o?.message === undefined ? {} : { message: o.message }),
-          });
+          const f = finished.get(r.id);
+          this.#outcomes.finish(
+            r.id,
+            o?.status ?? status,
+            {
+              ...(o?.result === undefined ? {} : { result: o.result }),
+              ...(o?.message === undefined ? {} : { message: o.message }),
+            },
+            f?.finishedAt ?? at,
+          );
         }
+      }
+      if (m.type === "deliver") {
+        const ids = new Set(m.ids);
+        const queued = (this.#state.queues.get(m.name) ?? []).filter((r) => ids.has(r.id));
+        this.#requestDeadlines.delivered(queued);
+        this.#outcomes.delivered(queued.map((r) => r.id));
       }
       this.#state.apply(m);
       if (m.type === "request") {
         this.#requestDeadlines.add(m.request);
         this.#outcomes.queued(m.request);
       }
-      if (m.type === "refresh") continue;
+      if (!isEvent(m)) continue;
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       const change: WaitOutcome = { reason: "change", event: m, changedAt: at };

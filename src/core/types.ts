@@ -34,6 +34,22 @@ export interface ChangeRequest {
   readonly expiresAt?: number;
   /** The requester's idempotency key: a retry with the same key and register gets this request back. */
   readonly requestKey?: string;
+  /** In snapshots only: epoch ms at which a provider poll first handed it out (it then no longer expires). */
+  readonly deliveredAt?: number;
+}
+
+/** A request's final outcome, kept for the request history; persisted with the ack that produced it. */
+export interface FinishedOutcome {
+  readonly id: number;
+  readonly name: string;
+  readonly status: "done" | "rejected" | "failed" | "expired" | "dropped";
+  readonly requestedAt: number;
+  readonly requester?: string;
+  readonly requestKey?: string;
+  /** Epoch ms at which it became final. */
+  readonly finishedAt: number;
+  readonly result?: Json;
+  readonly message?: string;
 }
 
 /** Why change requests left a queue: acknowledged by the provider, or dropped with the register. */
@@ -79,7 +95,25 @@ export type Mutation =
       readonly expiresAt: number | null;
       /** The TTL behind the new deadline; absent when the deadline came from a grace period or was removed. */
       readonly ttlMs?: number;
+    }
+  | {
+      /** The final outcomes an ack produced, written right after it: the request history survives a restart. */
+      readonly type: "finish";
+      readonly name: string;
+      readonly outcomes: readonly FinishedOutcome[];
+    }
+  | {
+      /** A provider poll handed these queued requests out (at epoch ms `at`): no revision, no event. */
+      readonly type: "deliver";
+      readonly name: string;
+      readonly ids: readonly number[];
+      readonly at: number;
     };
+
+/** Mutations that carry a revision (and are events). */
+export function isEvent(m: Mutation): m is SwitchboardEvent {
+  return m.type !== "refresh" && m.type !== "deliver" && m.type !== "finish";
+}
 
 /** A point-in-time copy of the whole state, as persisted by compaction. */
 export interface Snapshot {
@@ -91,6 +125,8 @@ export interface Snapshot {
   readonly lastRequestId: number;
   readonly registers: readonly Register[];
   readonly requests: readonly ChangeRequest[];
+  /** Final outcomes still within the request history (absent in snapshots written before they were kept). */
+  readonly outcomes?: readonly FinishedOutcome[];
 }
 
 /** One register write as the core receives it (already validated at the edge). */

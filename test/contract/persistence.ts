@@ -4,7 +4,16 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../src/core/errors.js";
 import type { LoadResult, Persistence } from "../../src/core/ports.js";
 import { RegisterState } from "../../src/core/state.js";
-import type { AckReason, ChangeRequest, Json, JsonObject, Mutation, Register, Snapshot } from "../../src/core/types.js";
+import type {
+  AckReason,
+  ChangeRequest,
+  FinishedOutcome,
+  Json,
+  JsonObject,
+  Mutation,
+  Register,
+  Snapshot,
+} from "../../src/core/types.js";
 
 export interface PersistenceHarness {
   /** A fresh instance over the SAME underlying storage as previous open() calls in this test (simulates a restart). */
@@ -29,7 +38,17 @@ export function replay(result: Pick<LoadResult, "snapshot" | "tail">): ReplayedS
     revision: state.revision,
     lastRequestId: state.lastRequestId,
     registers: sortedRecord(state.registers),
-    requests: sortedRecord(new Map([...state.queues].map(([name, queue]) => [name, [...queue]]))),
+    requests: sortedRecord(
+      new Map(
+        [...state.queues].map(([name, queue]) => [
+          name,
+          queue.map((r) => {
+            const at = state.delivered.get(r.id);
+            return at === undefined ? r : { ...r, deliveredAt: at };
+          }),
+        ]),
+      ),
+    ),
   };
 }
 
@@ -161,6 +180,13 @@ export const TRICKY_VALUES: readonly Json[] = [
   { deep: { deeper: [1, [2, [3, { deepest: "yes" }]]] }, "key with spaces": "ok", ключ: "значение" },
 ];
 
+/** The final outcomes a load stands for: the snapshot's, then those each ack of the tail carries (by id). */
+export function historyOf(loaded: LoadResult): FinishedOutcome[] {
+  const out = new Map((loaded.snapshot?.outcomes ?? []).map((o) => [o.id, o]));
+  for (const m of loaded.tail) if (m.type === "finish") for (const o of m.outcomes) out.set(o.id, o);
+  return [...out.values()].sort((a, b) => a.id - b.id);
+}
+
 /** The loaded state equals `snapshot` + `after`; a store that returns no snapshot must return exactly `after`. */
 function expectLoaded(loaded: LoadResult, expected: { snapshot: Snapshot | null; after: readonly Mutation[] }): void {
   expect(replay(loaded)).toStrictEqual(replay({ snapshot: expected.snapshot, tail: expected.after }));
@@ -252,6 +278,51 @@ export function describePersistenceContract(
       await restarted.store.compact(kept);
       const after = await restart(restarted.store);
       expect(replay(after.loaded).registers.dev).toStrictEqual({ ...state.registers.dev, ttlMs: 20_000 });
+    });
+
+    it("delivery marks and final outcomes (the request history) survive restarts and compaction", async () => {
+      const { store } = await start();
+      const s = new Script();
+      const set = s.set("dev/lamp", "off");
+      const r1 = s.request("dev/lamp", "on", "app");
+      const r2 = s.request("dev/lamp", "dim");
+      const id1 = r1.type === "request" ? r1.request.id : 0;
+      const id2 = r2.type === "request" ? r2.request.id : 0;
+      const done: FinishedOutcome = {
+        id: id1,
+        name: "dev/lamp",
+        status: "rejected",
+        requestedAt: s.now - 3,
+        requester: "app",
+        requestKey: "k-1",
+        finishedAt: s.now + 5,
+        result: { $odd: "key", "a.b": [1, null, "x"] },
+        message: "not while the door is open",
+      };
+      const ack: Mutation = {
+        type: "ack",
+        name: "dev/lamp",
+        revision: ++s.revision,
+        upTo: id1,
+        ids: [id1],
+        reason: "acknowledged",
+        outcomes: [{ id: id1, status: "rejected", message: "not while the door is open" }],
+      };
+      await store.commit([set, r1, r2]);
+      await store.commit([{ type: "deliver", name: "dev/lamp", ids: [id1, id2], at: s.now + 1 }]);
+      await store.commit([ack, { type: "finish", name: "dev/lamp", outcomes: [done] }]);
+      const restarted = await restart(store);
+      const state = replay(restarted.loaded);
+      expect(state.requests["dev/lamp"]).toEqual([expect.objectContaining({ id: id2, deliveredAt: s.now + 1 })]);
+      expect(historyOf(restarted.loaded)).toStrictEqual([done]);
+      await restarted.store.compact({ ...snapshotOf(state), outcomes: [done] });
+      const compacted = await restart(restarted.store);
+      expect(replay(compacted.loaded)).toStrictEqual(state);
+      expect(historyOf(compacted.loaded)).toStrictEqual([done]);
+      // A compaction whose history no longer holds an outcome (pruned) drops it.
+      await compacted.store.compact(snapshotOf(state));
+      const pruned = await restart(compacted.store);
+      expect(historyOf(pruned.loaded)).toStrictEqual([]);
     });
 
     it("an empty commit is accepted and stores nothing", async () => {

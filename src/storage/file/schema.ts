@@ -32,6 +32,19 @@ const changeRequest = z.looseObject({
   requester: z.string().exactOptional(),
   expiresAt: epochMs.exactOptional(),
   requestKey: z.string().exactOptional(),
+  deliveredAt: epochMs.exactOptional(),
+});
+
+const finishedOutcome = z.looseObject({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  status: z.enum(["done", "rejected", "failed", "expired", "dropped"]),
+  requestedAt: epochMs,
+  requester: z.string().exactOptional(),
+  requestKey: z.string().exactOptional(),
+  finishedAt: epochMs,
+  result: json.exactOptional(),
+  message: z.string().exactOptional(),
 });
 
 export const mutationSchema = z.discriminatedUnion("type", [
@@ -56,6 +69,13 @@ export const mutationSchema = z.discriminatedUnion("type", [
       )
       .exactOptional(),
     reason: z.enum(["acknowledged", "expired", "deleted", "request_expired"]),
+  }),
+  z.looseObject({ type: z.literal("finish"), name: z.string(), outcomes: z.array(finishedOutcome) }),
+  z.looseObject({
+    type: z.literal("deliver"),
+    name: z.string(),
+    ids: z.array(z.number().int().nonnegative()),
+    at: epochMs,
   }),
   z.looseObject({
     type: z.literal("refresh"),
@@ -93,7 +113,14 @@ export const snapshotHeadSchema = z.looseObject({
 export const snapshotChunkSchema = z.union([
   z.strictObject({ registers: z.array(register) }),
   z.strictObject({ requests: z.array(changeRequest) }),
-  z.strictObject({ end: z.strictObject({ registers: z.number().int(), requests: z.number().int() }) }),
+  z.strictObject({ outcomes: z.array(finishedOutcome) }),
+  z.strictObject({
+    end: z.strictObject({
+      registers: z.number().int(),
+      requests: z.number().int(),
+      outcomes: z.number().int().exactOptional(),
+    }),
+  }),
 ]);
 
 export interface SnapshotFile {

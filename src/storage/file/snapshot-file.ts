@@ -1,11 +1,12 @@
 // The snapshot, written and read as a stream of checksummed lines (snapshot.jsonl), plus the legacy snapshot.json reader.
 //
 // snapshot.jsonl is a head line {format, segment, revision, lastRequestId}, then lines of at most CHUNK_RECORDS
-// registers ({"registers": [...]}) or requests ({"requests": [...]}) and at most about CHUNK_BYTES each, then an end
-// line {"end": {registers, requests}} with the counts. Every line carries its own CRC32 (lines.ts), so a damaged
+// registers ({"registers": [...]}), requests ({"requests": [...]}) or final outcomes of the request history
+// ({"outcomes": [...]}, absent in older files) and at most about CHUNK_BYTES each, then an end line
+// {"end": {registers, requests, outcomes?}} with the counts. Every line carries its own CRC32 (lines.ts), so a damaged
 // snapshot is found at the exact chunk, and no step ever holds more than one chunk as a string.
 
-import type { ChangeRequest, Register, Snapshot } from "../../core/types.js";
+import type { ChangeRequest, FinishedOutcome, Register, Snapshot } from "../../core/types.js";
 import { errnoCode, type FileHandleLike, type FileSystem, writeAll } from "./fs.js";
 import { checkedPayload, encodeLine, readLines } from "./lines.js";
 import { corrupt } from "./log-format.js";
@@ -36,7 +37,11 @@ export async function writeSnapshotFile(fs: FileSystem, path: string, snapshot: 
     await writeAll(handle, encodeLine(JSON.stringify(head)));
     await writeChunks(handle, "registers", snapshot.registers);
     await writeChunks(handle, "requests", snapshot.requests);
-    const end = { end: { registers: snapshot.registers.length, requests: snapshot.requests.length } };
+    const outcomes = snapshot.outcomes ?? [];
+    await writeChunks(handle, "outcomes", outcomes);
+    const end = {
+      end: { registers: snapshot.registers.length, requests: snapshot.requests.length, outcomes: outcomes.length },
+    };
     await writeAll(handle, encodeLine(JSON.stringify(end)));
     await handle.sync();
   } finally {
@@ -67,6 +72,7 @@ async function writeChunks(handle: FileHandleLike, key: string, items: readonly 
 export async function readSnapshotFile(fs: FileSystem, path: string): Promise<SnapshotFile | null> {
   const registers: Register[] = [];
   const requests: ChangeRequest[] = [];
+  const outcomes: FinishedOutcome[] = [];
   let head: ReturnType<typeof snapshotHeadSchema.parse> | null = null;
   let ended = false;
   let lineNo = 0;
@@ -90,8 +96,14 @@ export async function readSnapshotFile(fs: FileSystem, path: string): Promise<Sn
       const chunk = parsed.data;
       if ("registers" in chunk) for (const r of chunk.registers) registers.push(r);
       else if ("requests" in chunk) for (const r of chunk.requests) requests.push(r);
+      else if ("outcomes" in chunk) for (const o of chunk.outcomes) outcomes.push(o);
       else {
-        if (chunk.end.registers !== registers.length || chunk.end.requests !== requests.length) {
+        const counts = chunk.end;
+        if (
+          counts.registers !== registers.length ||
+          counts.requests !== requests.length ||
+          (counts.outcomes ?? 0) !== outcomes.length
+        ) {
           throw corrupt(`${path}: the snapshot's counts do not match its records`, path, undefined, at);
         }
         ended = true;
@@ -103,7 +115,10 @@ export async function readSnapshotFile(fs: FileSystem, path: string): Promise<Sn
   }
   if (head === null || !ended) throw corrupt(`${path} is incomplete (no end line)`, path);
   const { segment, revision, lastRequestId } = head;
-  return { segment, snapshot: { revision, lastRequestId, registers, requests } };
+  return {
+    segment,
+    snapshot: { revision, lastRequestId, registers, requests, ...(outcomes.length > 0 ? { outcomes } : {}) },
+  };
 }
 
 function parseLine(payload: Buffer, path: string, lineNo: number): unknown {

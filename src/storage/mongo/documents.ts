@@ -2,11 +2,13 @@
 
 import { z } from "zod";
 import { SwitchboardError } from "../../core/errors.js";
-import type { ChangeRequest, Json, JsonObject, Register } from "../../core/types.js";
+import type { ChangeRequest, FinishedOutcome, Json, JsonObject, Register } from "../../core/types.js";
 
 export const COLLECTIONS = {
   registers: "registers",
   requests: "change_requests",
+  /** Final outcomes of the request history (pruned by the core's --request-history on load and compaction). */
+  outcomes: "request_outcomes",
   meta: "meta",
 } as const;
 
@@ -58,6 +60,18 @@ export function requestToDoc(q: ChangeRequest): Record<string, unknown> {
   if (q.requester !== undefined) doc.requester = q.requester;
   if (q.expiresAt !== undefined) doc.expiresAt = q.expiresAt;
   if (q.requestKey !== undefined) doc.requestKey = q.requestKey;
+  if (q.deliveredAt !== undefined) doc.deliveredAt = q.deliveredAt;
+  return doc;
+}
+
+/** A final outcome as stored; a result that BSON cannot hold as it is goes as JSON text (like values). */
+export function outcomeToDoc(o: FinishedOutcome): Record<string, unknown> {
+  const { result, ...rest } = o;
+  const doc: Record<string, unknown> = { ...rest };
+  if (result !== undefined) {
+    if (isStorableJson(result)) doc.result = result;
+    else doc.resultJson = JSON.stringify(result);
+  }
   return doc;
 }
 
@@ -99,6 +113,20 @@ const requestDocSchema = z.object({
   requester: z.string().optional(),
   expiresAt: epochMs.optional(),
   requestKey: z.string().optional(),
+  deliveredAt: epochMs.optional(),
+});
+
+const outcomeDocSchema = z.object({
+  id: z.number().int().positive(),
+  name: z.string().min(1).max(256),
+  status: z.enum(["done", "rejected", "failed", "expired", "dropped"]),
+  requestedAt: epochMs,
+  requester: z.string().optional(),
+  requestKey: z.string().optional(),
+  finishedAt: epochMs,
+  result: z.json().optional(),
+  resultJson: jsonText.optional(),
+  message: z.string().optional(),
 });
 
 const metaDocSchema = z.object({ key: z.literal(META_KEY), revision: count, lastRequestId: count });
@@ -152,6 +180,23 @@ export function docToRequest(doc: Record<string, unknown>): ChangeRequest {
     ...(d.requester === undefined ? {} : { requester: d.requester }),
     ...(d.expiresAt === undefined ? {} : { expiresAt: d.expiresAt }),
     ...(d.requestKey === undefined ? {} : { requestKey: d.requestKey }),
+    ...(d.deliveredAt === undefined ? {} : { deliveredAt: d.deliveredAt }),
+  };
+}
+
+export function docToOutcome(doc: Record<string, unknown>): FinishedOutcome {
+  const d = parse(outcomeDocSchema, COLLECTIONS.outcomes, doc);
+  const result = d.resultJson === undefined ? (d.result as Json | undefined) : (JSON.parse(d.resultJson) as Json);
+  return {
+    id: d.id,
+    name: d.name,
+    status: d.status,
+    requestedAt: d.requestedAt,
+    ...(d.requester === undefined ? {} : { requester: d.requester }),
+    ...(d.requestKey === undefined ? {} : { requestKey: d.requestKey }),
+    finishedAt: d.finishedAt,
+    ...(result === undefined ? {} : { result }),
+    ...(d.message === undefined ? {} : { message: d.message }),
   };
 }
 

@@ -3,17 +3,19 @@
 import { type Collection, type Document, MongoClient, type MongoClientOptions } from "mongodb";
 import { SwitchboardError } from "../../core/errors.js";
 import type { LoadResult, Persistence } from "../../core/ports.js";
-import type { ChangeRequest, Mutation, Register, Snapshot } from "../../core/types.js";
+import type { ChangeRequest, FinishedOutcome, Mutation, Register, Snapshot } from "../../core/types.js";
 import { newEpoch } from "../epoch.js";
 import { Deadline } from "./deadline.js";
 import {
   COLLECTIONS,
   docToEpoch,
   docToMeta,
+  docToOutcome,
   docToRegister,
   docToRequest,
   EPOCH_KEY,
   META_KEY,
+  outcomeToDoc,
   registerToDoc,
   requestToDoc,
 } from "./documents.js";
@@ -134,8 +136,10 @@ class MongoStore implements MongoPersistence {
     const meta = await step("read meta", () => this.#collection(COLLECTIONS.meta).findOne({ key: META_KEY }));
     const registers = await readAll(this.#collection(COLLECTIONS.registers), step, docToRegister);
     const requests = await readAll(this.#collection(COLLECTIONS.requests), step, docToRequest);
+    const outcomes = await readAll(this.#collection(COLLECTIONS.outcomes), step, docToOutcome);
     if (meta === null && registers.length === 0 && requests.length === 0) return { epoch, snapshot: null, tail: [] };
-    return { epoch, snapshot: buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests), tail: [] };
+    const snapshot = buildSnapshot(meta === null ? null : docToMeta(meta), registers, requests);
+    return { epoch, snapshot: { ...snapshot, outcomes }, tail: [] };
   }
 
   /**
@@ -226,6 +230,9 @@ class MongoStore implements MongoPersistence {
       };
       await run(COLLECTIONS.registers, "name", registers, registerToDoc);
       await run(COLLECTIONS.requests, "id", requests, requestToDoc);
+      const outcomes = new Map<number, FinishedOutcome>();
+      for (const o of snapshot.outcomes ?? []) outcomes.set(o.id, o);
+      await run(COLLECTIONS.outcomes, "id", outcomes, (o: FinishedOutcome) => outcomeToDoc(o));
       for (const [i, mirror] of this.#mirrors.entries()) {
         await run(mirror.collection, mirror.key, mirrored[i]!, (r: Register, k) =>
           mirrorDocument(mirror, String(k), r.value),
@@ -304,6 +311,7 @@ class MongoStore implements MongoPersistence {
           this.#collection(COLLECTIONS.registers).createIndex({ name: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ id: 1 }, { unique: true }),
           this.#collection(COLLECTIONS.requests).createIndex({ name: 1, id: 1 }),
+          this.#collection(COLLECTIONS.outcomes).createIndex({ id: 1 }, { unique: true }),
           ...this.#mirrors.map((m) => this.#collection(m.collection).createIndex({ [m.key]: 1 }, { unique: true })),
           this.#collection(COLLECTIONS.meta).createIndex({ key: 1 }, { unique: true }),
         ]),

@@ -1,8 +1,8 @@
 // Translates one group of mutations into one ordered list of idempotent bulkWrite operations per collection.
 
 import type { AnyBulkWriteOperation, Document } from "mongodb";
-import type { Mutation } from "../../core/types.js";
-import { COLLECTIONS, registerToDoc, requestToDoc } from "./documents.js";
+import { isEvent, type Mutation } from "../../core/types.js";
+import { COLLECTIONS, outcomeToDoc, registerToDoc, requestToDoc } from "./documents.js";
 import { type MongoMirror, mirrorDocument } from "./mirror.js";
 
 /** One of COLLECTIONS, or a mirror's collection. */
@@ -34,7 +34,7 @@ export function planCommit(mutations: readonly Mutation[], mirrors: readonly Mon
   let events = 0;
 
   for (const m of mutations) {
-    if (m.type !== "refresh") {
+    if (isEvent(m)) {
       events++;
       if (m.revision > revision) revision = m.revision;
     }
@@ -76,6 +76,18 @@ export function planCommit(mutations: readonly Mutation[], mirrors: readonly Mon
       case "ack":
         push(COLLECTIONS.requests, {
           deleteMany: { filter: { name: m.name, id: m.ids ? { $in: [...m.ids] } : { $lte: m.upTo } } },
+        });
+        break;
+      case "finish":
+        for (const o of m.outcomes) {
+          push(COLLECTIONS.outcomes, {
+            replaceOne: { filter: { id: o.id }, replacement: outcomeToDoc(o), upsert: true },
+          });
+        }
+        break;
+      case "deliver":
+        push(COLLECTIONS.requests, {
+          updateMany: { filter: { name: m.name, id: { $in: [...m.ids] } }, update: { $set: { deliveredAt: m.at } } },
         });
         break;
       case "refresh":
