@@ -27,6 +27,13 @@ interface Scenario {
 
 const kept: { tokenId?: string } = {};
 
+const REG = {
+  registry_id: "oa-reg",
+  registry_url: "https://oa.example.com",
+  registry_acl_config_info: { visibility: "public" },
+  registry_search_data: { registry_type: "tool", registry_search_tags: ["oa"] },
+};
+
 // Statuses a client can meet on each route: successes, bad input, unknown registers, too-large bodies.
 const SCENARIOS: Scenario[] = [
   { method: "PUT", path: "/provider", body: { name: "oa/a", value: 1, ttl: "1h" }, status: 200 },
@@ -112,6 +119,27 @@ const SCENARIOS: Scenario[] = [
   { method: "POST", path: "/registry/health/{id}", url: "/registry/health/none", status: 404 },
   { method: "DELETE", path: "/services/{type}/{id}", url: "/services/oa-web/w1", status: 200 },
   { method: "DELETE", path: "/services/{type}/{id}", url: "/services/oa-web/w1", status: 404 },
+  // The registry of registries: records registries/<registry_id>.
+  { method: "POST", path: "/registry/create", body: REG, status: 201 },
+  { method: "POST", path: "/registry/create", body: REG, status: 409 },
+  { method: "POST", path: "/registry/create", body: { registry_id: "bad id!" }, status: 400 },
+  { method: "PUT", path: "/registry/update", body: { ...REG, registry_url: "https://oa2.example.com" }, status: 200 },
+  { method: "PUT", path: "/registry/update", body: { ...REG, registry_id: "oa-none" }, status: 404 },
+  { method: "GET", path: "/registry/query/by-id/{id}", url: "/registry/query/by-id/oa-reg", status: 200 },
+  { method: "GET", path: "/registry/query/by-id/{id}", url: "/registry/query/by-id/oa-none", status: 404 },
+  { method: "GET", path: "/registry/query/by-type/{type}", url: "/registry/query/by-type/tool", status: 200 },
+  { method: "POST", path: "/registry/query/by-tags", body: { tags: ["oa"] }, status: 200 },
+  { method: "POST", path: "/registry/query/by-tags", body: { tags: [] }, status: 400 },
+  { method: "GET", path: "/registry/query/by-url", query: "fragment=oa2", status: 200 },
+  { method: "GET", path: "/registry/query/by-url", status: 400 },
+  { method: "POST", path: "/registry/query/partial", body: { field: "registry_url", fragment: "oa" }, status: 200 },
+  { method: "POST", path: "/registry/query/partial", body: { field: "" }, status: 400 },
+  { method: "POST", path: "/registry/query", body: { filter: { registry_id: "oa-reg" } }, status: 200 },
+  { method: "POST", path: "/registry/query", body: { filter: { $where: "1" } }, status: 400 },
+  { method: "GET", path: "/registry/search", query: "q=oa", status: 200 },
+  { method: "GET", path: "/registry/search", status: 400 },
+  { method: "DELETE", path: "/registry/delete/{id}", url: "/registry/delete/oa-reg", status: 200 },
+  { method: "DELETE", path: "/registry/delete/{id}", url: "/registry/delete/oa-reg", status: 404 },
 ];
 
 describe("/openapi.json", () => {

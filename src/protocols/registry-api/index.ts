@@ -8,6 +8,7 @@ import { defineProtocol } from "../protocol.js";
 import { recordAccess } from "./access.js";
 import type { RegistryApiContext } from "./context.js";
 import { lifecycleRoutes } from "./lifecycle.js";
+import { registryOpenApi } from "./openapi.js";
 import { queryRoutes } from "./queries.js";
 import { uploadRoutes } from "./upload.js";
 
@@ -41,6 +42,7 @@ export const registryApiProtocol = defineProtocol({
     http.app.route("/registry", lifecycleRoutes(ctx));
     http.app.route("/registry", queryRoutes(ctx));
     http.app.route("/registry", uploadRoutes(ctx));
+    http.describe(registryOpenApi);
     // The zip streams to a temp file, so its route may carry more than --max-body-bytes.
     http.bodyLimit("/registry/upload_zip", services.uploads.options.maxZipBytes + 1024 * 1024);
     return {

@@ -7,9 +7,9 @@ import { DEFAULT_LIMIT, MAX_LIMIT, type RegistryAnswer } from "../../services/re
 import type { RegistryApiContext } from "./context.js";
 import { intQuery, oneQuery, readBody } from "./parse.js";
 
-const tagsBody = z.object({ tags: z.array(z.string().max(256)).min(1).max(256) });
-const partialBody = z.object({ field: z.string().min(1).max(300), fragment: z.string().max(1024) });
-const filterBody = z.object({
+export const tagsBody = z.object({ tags: z.array(z.string().max(256)).min(1).max(256) });
+export const partialBody = z.object({ field: z.string().min(1).max(300), fragment: z.string().max(1024) });
+export const filterBody = z.object({
   filter: z.unknown().default({}),
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
   skip: z.number().int().min(0).max(1_000_000).optional(),
