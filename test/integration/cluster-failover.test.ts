@@ -53,7 +53,7 @@ async function nodes(ids: string[], env: Record<string, string> = {}): Promise<C
   return Promise.all(ids.map((id) => startNode(stream, `node-${id}`, env)));
 }
 
-describe("cluster failover", () => {
+describe("cluster failover", { timeout: 90_000 }, () => {
   it("a client that switches node after every answer sees every revision once, in order", async () => {
     const all = await nodes(["a", "b", "c"]);
     await putAnywhere(all, { name: "seq", value: 0 });

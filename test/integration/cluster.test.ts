@@ -44,7 +44,7 @@ async function threeNodes(env: Record<string, string> = {}): Promise<ClusterNode
   return Promise.all(["a", "b", "c"].map((id) => startNode(stream, `node-${id}`, env)));
 }
 
-describe("a three-node cluster on JetStream", () => {
+describe("a three-node cluster on JetStream", { timeout: 90_000 }, () => {
   it("a write on the writer wakes long-polls on the other nodes; a follower forwards writes and reads its own at once", async () => {
     const nodes = await threeNodes();
     await putAnywhere(nodes, { name: "x", value: 0 });
