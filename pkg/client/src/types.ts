@@ -105,6 +105,24 @@ export interface RequestReceipt {
   readonly name: string;
 }
 
+/**
+ * A queued change request. `outcome` (started on first access) settles with the request's final
+ * outcome — the provider's `done`, `rejected` or `failed` (with its `result`/`message`), or
+ * `expired`/`dropped` — long-polling GET /consumer/requests/<id>; it rejects when a call fails
+ * (REQUEST_NOT_FOUND once the outcome is older than the server's request history) or is aborted.
+ */
+export interface RequestHandle extends RequestReceipt {
+  readonly outcome: Promise<RequestOutcome>;
+}
+
+/** Options of a change request. */
+export interface RequestOptions extends Conditions {
+  readonly requester?: string | undefined;
+  readonly expiresIn?: RequestInput["expiresIn"];
+  readonly requestKey?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** What became of a change request (GET /consumer/requests/<id>). */
 export interface RequestOutcome {
   readonly id: number;
