@@ -26,14 +26,15 @@ import {
 } from "./subscription.js";
 import type {
   ClientOptions,
-  Conditions,
   ConsumeItem,
   ConsumerAnswer,
   Duration,
   FoundItem,
   Json,
   ListPage,
+  RequestHandle,
   RequestInput,
+  RequestOptions,
   RequestOutcome,
   RequestReceipt,
   ServerStatus,
@@ -194,17 +195,11 @@ export class SwitchboardConsumer implements SubscriptionHost {
     });
   }
 
-  /** Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). */
-  async request(
-    name: string,
-    value: Json,
-    options: CallSignal &
-      Conditions & {
-        requester?: string | undefined;
-        expiresIn?: RequestInput["expiresIn"];
-        requestKey?: string | undefined;
-      } = {},
-  ): Promise<RequestReceipt> {
+  /**
+   * Asks the provider of `name` to change its value (PUT /consumer → 202 with the request id). The
+   * answer's `outcome` promise settles with the request's final outcome (see RequestHandle).
+   */
+  async request(name: string, value: Json, options: RequestOptions = {}): Promise<RequestHandle> {
     const input: { -readonly [K in keyof RequestInput]: RequestInput[K] } = { name, value };
     if (options.requester !== undefined) input.requester = options.requester;
     if (options.expiresIn !== undefined) input.expiresIn = options.expiresIn;
@@ -212,7 +207,25 @@ export class SwitchboardConsumer implements SubscriptionHost {
     if (options.ifVersion !== undefined) input.ifVersion = options.ifVersion;
     if (options.ifModRevision !== undefined) input.ifModRevision = options.ifModRevision;
     const [receipt] = await this.requestMany([input], options);
-    return receipt!;
+    return this.handle(receipt!, options.signal);
+  }
+
+  /** The receipt plus a lazy, non-enumerable `outcome` (a receipt still compares equal to {id, name}). */
+  private handle(receipt: RequestReceipt, signal: AbortSignal | undefined): RequestHandle {
+    let outcome: Promise<RequestOutcome> | undefined;
+    const finalOutcome = async (): Promise<RequestOutcome> => {
+      for (;;) {
+        const o = await this.outcome(receipt.id, { wait: "30s", signal });
+        if (o.status !== "pending" && o.status !== "delivered") return o;
+      }
+    };
+    return Object.defineProperty({ ...receipt }, "outcome", {
+      enumerable: false,
+      get: () => {
+        outcome ??= finalOutcome();
+        return outcome;
+      },
+    }) as RequestHandle;
   }
 
   /** Several change requests in one PUT /consumer, all or nothing (one 404 or 429 refuses them all). */

@@ -2,7 +2,16 @@
 
 import { ItemQueue } from "./queue.js";
 import { type StandardSchemaV1, validate } from "./schema.js";
-import type { ConsumeItem, FoundItem, Json, MissingItem, RequestReceipt, WireMissing, WireRegister } from "./types.js";
+import type {
+  ConsumeItem,
+  FoundItem,
+  Json,
+  MissingItem,
+  RequestHandle,
+  RequestOptions,
+  WireMissing,
+  WireRegister,
+} from "./types.js";
 
 export type Selection =
   | { readonly kind: "name"; readonly name: string }
@@ -11,7 +20,7 @@ export type Selection =
 /** What a subscription needs from its client; kept narrow so the subscription can be tested alone. */
 export interface SubscriptionHost {
   unsubscribe(sub: SubscriptionImpl): void;
-  request(name: string, value: Json): Promise<RequestReceipt>;
+  request(name: string, value: Json, options?: RequestOptions): Promise<RequestHandle>;
   /** False while the client cannot reach the server. */
   readonly connected: boolean;
 }
@@ -54,8 +63,11 @@ export interface NameSubscription<T = Json> extends BaseSubscription<T> {
   readonly name: string;
   /** The latest state received from the server (possibly not yet read from the iterator). */
   readonly current: ConsumeItem<T> | undefined;
-  /** Asks the register's provider to change the value (PUT /consumer); resolves with the request id. */
-  request(value: Json): Promise<RequestReceipt>;
+  /**
+   * Asks the register's provider to change the value (PUT /consumer); resolves with the request id
+   * and an `outcome` promise of its final outcome.
+   */
+  request(value: Json, options?: RequestOptions): Promise<RequestHandle>;
 }
 
 export interface PrefixSubscription<T = Json> extends BaseSubscription<T> {
@@ -288,8 +300,8 @@ export class NameSubscriptionImpl extends SubscriptionImpl implements NameSubscr
     return this.known.get(this.name);
   }
 
-  request(value: Json): Promise<RequestReceipt> {
-    return this.host.request(this.name, value);
+  request(value: Json, options?: RequestOptions): Promise<RequestHandle> {
+    return this.host.request(this.name, value, options);
   }
 }
 

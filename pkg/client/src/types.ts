@@ -1,6 +1,6 @@
 // Public types of @switchboard/client: JSON values, wire shapes of the REST API and the items the client yields.
 
-import type { Duration, Json, JsonObject } from "@switchboard/wire";
+import type { Duration, Json, JsonObject, RequestInput, RequestOutcome, RequestReceipt } from "@switchboard/wire";
 
 // The wire shapes are declared once, in @switchboard/wire.
 export type {
@@ -27,6 +27,24 @@ export type {
 export interface Conditions {
   readonly ifVersion?: number | undefined;
   readonly ifModRevision?: number | undefined;
+}
+
+/**
+ * A queued change request. `outcome` (started on first access) settles with the request's final
+ * outcome — the provider's `done`, `rejected` or `failed` (with its `result`/`message`), or
+ * `expired`/`dropped` — long-polling GET /consumer/requests/<id>; it rejects when a call fails
+ * (REQUEST_NOT_FOUND once the outcome is older than the server's request history) or is aborted.
+ */
+export interface RequestHandle extends RequestReceipt {
+  readonly outcome: Promise<RequestOutcome>;
+}
+
+/** Options of a change request. */
+export interface RequestOptions extends Conditions {
+  readonly requester?: string | undefined;
+  readonly expiresIn?: RequestInput["expiresIn"];
+  readonly requestKey?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A register that exists, as a subscription yields it (`T`: the value's type, checked by a schema if given). */

@@ -89,3 +89,27 @@ describe("request outcomes in the client", () => {
     expect(missing).toMatchObject({ status: 404, code: "REQUEST_NOT_FOUND" });
   });
 });
+
+describe("request handles", () => {
+  it("request() answers {id, name} whose outcome settles with the provider's answer", async () => {
+    await app.set("c/bulb", "off");
+    const r = await app.request("c/bulb", "on", { expiresIn: "30s", requestKey: "click-1" });
+    expect(r).toEqual({ id: expect.any(Number), name: "c/bulb" });
+    const outcome = r.outcome;
+    for (let i = 0; i < 500 && srv.server.core.outcomeWaiters < 1; i++) await new Promise((res) => setTimeout(res, 5));
+    expect(srv.server.core.outcomeWaiters).toBe(1);
+    await fetch(`${srv.url}/provider/acks`, {
+      method: "PUT",
+      body: JSON.stringify({ acks: [{ id: r.id, status: "done", result: { brightness: 80 } }] }),
+    });
+    expect(await outcome).toMatchObject({ id: r.id, status: "done", result: { brightness: 80 } });
+    // The same promise on every access.
+    expect(r.outcome).toBe(outcome);
+  });
+
+  it("a request nobody picks up settles as expired", async () => {
+    await app.set("c/offline", "off");
+    const r = await app.request("c/offline", "on", { expiresIn: "500ms" });
+    expect(await r.outcome).toMatchObject({ id: r.id, status: "expired" });
+  });
+});
