@@ -74,6 +74,7 @@ export interface SetResult {
 export type WaitKind = "consumer" | "provider";
 
 const TIMEOUT: WaitOutcome = { reason: "timeout" };
+const NO_CHANGES: Changes = { changed: false, resync: false, removed: [], touched: [] };
 
 /** Waiters woken by one change and answered synchronously; the rest follow in chunks of WAKE_CHUNK, one per macrotask. */
 const SYNC_WAKES = 64;
@@ -675,21 +676,34 @@ export class Switchboard {
   #changesSince(selector: Selector, index: number, withRequests = false): Changes {
     if (index > this.#state.revision || !this.#ring.covers(index))
       return { changed: true, resync: true, removed: [], touched: [] };
-    const names = new Set(selector.names ?? []);
+    // Called for every woken poll: nothing is allocated until an event matches (a wake usually scans one event).
+    const list = selector.names ?? [];
+    const names = list.length > 8 ? new Set(list) : undefined;
     const prefixes = selector.prefixes ?? [];
-    const touched = new Set<string>();
-    const removed = new Set<string>();
+    let touched: Set<string> | undefined;
+    let removed: Set<string> | undefined;
     for (const e of this.#ring.since(index)) {
       const queue = e.type === "request" || e.type === "ack";
       if (queue && !withRequests) continue;
-      if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
+      if (!(names ? names.has(e.name) : list.includes(e.name)) && !prefixes.some((p) => e.name.startsWith(p))) continue;
+      touched ??= new Set();
       touched.add(e.name);
       if (queue) continue;
-      if (e.type === "set") removed.delete(e.name);
-      else removed.add(e.name);
+      if (e.type === "set") removed?.delete(e.name);
+      else {
+        removed ??= new Set();
+        removed.add(e.name);
+      }
     }
-    for (const n of removed) if (this.#state.registers.has(n)) removed.delete(n);
-    return { changed: touched.size > 0, resync: false, removed: [...removed], touched: [...touched].sort() };
+    if (touched === undefined) return NO_CHANGES;
+    const gone: string[] = [];
+    if (removed) for (const n of removed) if (!this.#state.registers.has(n)) gone.push(n);
+    return {
+      changed: true,
+      resync: false,
+      removed: gone,
+      touched: touched.size === 1 ? [...touched] : [...touched].sort(),
+    };
   }
 
   /** Events with revision > index under a prefix, or null when the ring no longer covers index. */
@@ -726,19 +740,33 @@ export class Switchboard {
     const index = this.#waiters[kind];
     const queue = kind === "consumer" && req.requests === true ? this.#queueWatchers : undefined;
     let done = false;
+    let cleaned = false;
     let cancelDeadline: () => void = () => undefined;
+    const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      index.remove(waiter);
+      queue?.remove(waiter);
+      cancelDeadline();
+    };
     const waiter: Waiter = {
       names: selector.names ?? [],
       prefixes: selector.prefixes ?? [],
+      claim: () => {
+        if (done) return false;
+        done = true;
+        return true;
+      },
       detach: () => {
         if (done) return false;
         done = true;
-        index.remove(waiter);
-        queue?.remove(waiter);
-        cancelDeadline();
+        cleanup();
         return true;
       },
-      deliver: onOutcome,
+      deliver: (o) => {
+        cleanup();
+        onOutcome(o);
+      },
     };
     index.add(waiter);
     queue?.add(waiter);
@@ -996,9 +1024,9 @@ export class Switchboard {
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       const change: WaitOutcome = { reason: "change", event: m, changedAt: at };
-      if (kind) for (const w of this.#waiters[kind].match(m.name)) if (w.detach()) woken.push([w, change]);
+      if (kind) for (const w of this.#waiters[kind].take(m.name)) if (w.claim()) woken.push([w, change]);
       if (m.type === "request" || m.type === "ack")
-        for (const w of this.#queueWatchers.match(m.name)) if (w.detach()) woken.push([w, change]);
+        for (const w of this.#queueWatchers.take(m.name)) if (w.claim()) woken.push([w, change]);
       for (const l of this.#listeners) {
         try {
           l(m);
