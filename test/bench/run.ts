@@ -11,6 +11,7 @@ import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { etcdSection } from "./etcd.bench.js";
+import { DEFAULT_FANOUT_SETTINGS, runFanoutBench } from "./fanout.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
 import { closeAgent } from "./lib/http.js";
@@ -25,7 +26,8 @@ import { DEFAULT_WAKE_SETTINGS, runWakeBench, type WakeSettings } from "./wake-l
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyProxy = args.includes("--only=proxy");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy;
+const onlyFanout = args.includes("--only=fanout");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyFanout;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -67,11 +69,16 @@ try {
   if (onlyProxy) {
     log("5. TCP proxy");
     sections = [await runProxyBench(proxySettings, log)];
+  } else if (onlyFanout) {
+    log("fan-out at the floor");
+    sections = [await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log)];
   } else {
     log("3. provider PUT throughput");
     const put = await runPutBench(putSettings, etcd, log);
     log("1-2. wake latency and held long-polls");
     const wake = await runWakeBench(wakeSettings, etcd, log);
+    log("fan-out at the floor");
+    const fanout = await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log);
     log("5. TCP proxy");
     const proxy = await runProxyBench(proxySettings, log);
     log("6. registry queries");
@@ -80,6 +87,7 @@ try {
       ...wake.sections,
       put.section,
       etcdSection(etcd, etcdFailure, put.results, wake.results),
+      fanout,
       proxy,
       registry,
     ];
