@@ -125,7 +125,8 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 
 // `serve` runs under a young generation sized for fan-out (see launch.ts; SWITCHBOARD_SEMI_SPACE_MB=off keeps node's).
-const flags = process.argv[2] === "serve" ? launchFlags(process.env, process.execArgv) : undefined;
+const serving = process.argv[2] === "serve" && !wantsHelp(process.argv.slice(3));
+const flags = serving ? launchFlags(process.env, process.execArgv) : undefined;
 if (flags) {
   const launched = await relaunch(flags);
   process.exit(launched);
