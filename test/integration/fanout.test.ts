@@ -94,6 +94,8 @@ describe("fan-out on a child server", () => {
     child = await startChild(":memory:", 0, {
       SWITCHBOARD_MAX_POLLS_PER_CLIENT: "100000",
       SWITCHBOARD_MAX_CONNECTIONS: "15000",
+      // Every poll of this test comes from 127.0.0.1.
+      SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "15000",
     });
   }, 60_000);
   afterAll(killChildren);
