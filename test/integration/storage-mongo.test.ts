@@ -173,6 +173,8 @@ describe("mongo persistence: compaction is a full reconcile", () => {
     expect(loaded.tail).toEqual([]);
     expect(loaded.snapshot).toEqual({
       ...snapshot,
+      // A snapshot written without a request history loads with an empty one.
+      outcomes: [],
       registers: [...snapshot.registers].sort((a, b) => (a.name < b.name ? -1 : 1)),
     });
     const mirror = p.client.db(p.databaseName).collection("registry_core_data");
