@@ -76,7 +76,13 @@ describe("mongo persistence: outage and recovery", () => {
     await p.compact({ revision: 1, lastRequestId: 0, registers: [reg("a", 1, 1)], requests: [] });
     expect(p.wantsCompaction?.()).toBe(false);
     const { snapshot } = await open(p.databaseName).load();
-    expect(snapshot).toEqual({ revision: 1, lastRequestId: 0, registers: [reg("a", 1, 1)], requests: [] });
+    expect(snapshot).toEqual({
+      revision: 1,
+      lastRequestId: 0,
+      registers: [reg("a", 1, 1)],
+      requests: [],
+      outcomes: [],
+    });
   });
 
   it("a store started while the server is down connects once it is up", async () => {
