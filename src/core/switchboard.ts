@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
 import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
 import { assertCondition, checkConditions } from "./conditions.js";
-import { SwitchboardError } from "./errors.js";
+import { isSwitchboardError, SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -621,7 +621,9 @@ export class Switchboard {
     for (const q of state.queues.values()) {
       for (const r of q) {
         this.#requestDeadlines.add(r);
-        this.#outcomes.queued(r);
+        const delivered = state.delivered.has(r.id);
+        if (delivered) this.#requestDeadlines.delivered([r]);
+        this.#outcomes.queued(r, delivered);
       }
     }
     this.#nextRevision = state.revision;
@@ -689,18 +691,49 @@ export class Switchboard {
     this.#outcomes.delivered(requests.map((r) => r.id));
     // Persisted without holding the poll's answer: delivery is at least once, and a mark lost to a
     // crash only means the request counts as undelivered again (as it did before marks were kept).
-    if (first.length === 0 || this.#closing || !this.#isWriter()) return;
-    const at = this.clock.now();
+    if (first.length === 0 || this.#closing) return;
     const byName = new Map<string, number[]>();
     for (const r of first) {
       const list = byName.get(r.name);
       if (list) list.push(r.id);
       else byName.set(r.name, [r.id]);
     }
-    const mutations: Mutation[] = [...byName].map(([name, ids]) => ({ type: "deliver", name, ids, at }));
-    this.#committer
-      .submit(mutations, () => this.#apply(mutations))
-      .catch((err: unknown) => this.#onError(err, "delivery mark"));
+    const marks = [...byName].map(([name, ids]) => ({ name, ids }));
+    if (this.#forwards()) {
+      // A cluster follower: the writer (which expires undelivered requests) records the mark, and every node applies it
+      // from the log. Without a writer right now the mark is lost, as one lost to a crash.
+      this.#forward("deliver", [marks]).catch((err: unknown) => {
+        if (!isSwitchboardError(err) || !["NO_WRITER", "NOT_WRITER", "SHUTTING_DOWN"].includes(err.code)) {
+          this.#onError(err, "forwarded delivery mark");
+        }
+      });
+      return;
+    }
+    if (!this.#isWriter()) return;
+    this.#commitDelivered(marks).catch((err: unknown) => this.#onError(err, "delivery mark"));
+  }
+
+  /**
+   * Records delivery marks (of a poll here, or forwarded by a follower): only of requests still queued and not yet
+   * marked, so a mark that arrives after the request expired or was acknowledged writes nothing. Returns how many.
+   */
+  async #commitDelivered(marks: readonly { name: string; ids: readonly number[] }[]): Promise<number> {
+    const at = this.clock.now();
+    const mutations: Mutation[] = [];
+    let count = 0;
+    for (const { name, ids } of marks) {
+      const wanted = new Set(ids);
+      const fresh = (this.#state.queues.get(name) ?? [])
+        .filter((r) => wanted.has(r.id) && !this.#state.delivered.has(r.id))
+        .map((r) => r.id);
+      if (fresh.length === 0) continue;
+      count += fresh.length;
+      mutations.push({ type: "deliver", name, ids: fresh, at });
+    }
+    if (mutations.length === 0) return 0;
+    this.#writable();
+    await this.#committer.submit(mutations, () => this.#apply(mutations));
+    return count;
   }
 
   /** Outcome long-polls held now (they count against maxWaiters). */
@@ -1082,6 +1115,13 @@ export class Switchboard {
         return this.#acknowledge(a[0] as Selector, a[1] as number);
       case "report":
         return (await this.#report(a[0] as ReportedOutcome[])).map((o) => o ?? null);
+      case "deliver": {
+        const marks = (Array.isArray(a[0]) ? a[0] : []) as { name: string; ids: number[] }[];
+        if (!marks.every((m) => typeof m?.name === "string" && Array.isArray(m.ids))) {
+          throw new SwitchboardError("INVALID_BODY", "a forwarded delivery mark is malformed");
+        }
+        return this.#commitDelivered(marks);
+      }
       default:
         throw new SwitchboardError("INVALID_BODY", `unknown forwarded write ${String((call as { op: unknown }).op)}`);
     }

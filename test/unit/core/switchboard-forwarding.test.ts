@@ -131,6 +131,48 @@ describe("writes on a follower", () => {
   });
 });
 
+describe("a provider poll on a follower", () => {
+  it("sends its delivery marks to the writer: the request no longer expires there, and every node applies the mark", async () => {
+    const { writer, follower, fStore, wStore, clock } = await pair();
+    await follower.set([{ name: "d", value: 0 }]);
+    const [r] = await follower.request([{ name: "d", value: 1, expiresInMs: 5_000 }]);
+    const answer = await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    expect(answer.requests.map((q) => q.id)).toEqual([r!.id]);
+    await flush();
+    expect(fStore.forwarded.map((c) => c.op)).toEqual(["set", "request", "deliver"]);
+    expect(wStore.committedMutations().filter((m) => m.type === "deliver")).toMatchObject([
+      { type: "deliver", name: "d", ids: [r!.id] },
+    ]);
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "delivered" });
+    expect(follower.outcome(r!.id)).toMatchObject({ status: "delivered" });
+
+    // Past its expiresIn, the writer's sweep keeps it: it was delivered (through the follower).
+    clock.advance(10_000);
+    await writer.sweep();
+    expect(writer.queued("d").map((q) => q.id)).toEqual([r!.id]);
+
+    // A second poll marks nothing again.
+    await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    await flush();
+    expect(fStore.forwarded.filter((c) => c.op === "deliver")).toHaveLength(1);
+  });
+
+  it("a mark that reaches the writer after the request expired writes nothing", async () => {
+    const { writer, wStore, clock } = await pair();
+    await writer.set([{ name: "e", value: 0 }]);
+    const [r] = await writer.request([{ name: "e", value: 1, expiresInMs: 1_000 }]);
+    clock.advance(2_000);
+    await writer.sweep();
+    expect(writer.queued("e")).toEqual([]);
+    const before = wStore.committedMutations().length;
+    expect(await wStore.run!({ op: "deliver", args: [[{ name: "e", ids: [r!.id] }]] })).toBe(0);
+    expect(wStore.committedMutations()).toHaveLength(before);
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "expired" });
+    const bad = await wStore.run!({ op: "deliver", args: [[{ name: 3 }]] }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "INVALID_BODY" });
+  });
+});
+
 describe("a poll ahead of this node", () => {
   it("waits for the tail to reach the index instead of answering resync", async () => {
     const { follower } = await pair();
