@@ -170,6 +170,9 @@ export class Switchboard {
   #sweeping: Promise<number> | undefined;
   #closing = false;
   #compacting = false;
+  readonly #ttlGraceMs: number | undefined;
+  /** Whether this node granted the lease grace since it last became the writer (a cluster member becomes it later). */
+  #graced = false;
 
   private constructor(options: SwitchboardOptions, state: RegisterState, finished: Iterable<FinishedOutcome> = []) {
     this.clock = options.clock ?? systemClock;
@@ -181,6 +184,7 @@ export class Switchboard {
     this.#committer = new GroupCommitter(options.persistence);
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#requestTtlMs = options.requestTtlMs ?? 300_000;
+    this.#ttlGraceMs = options.ttlGraceMs;
     this.#outcomes = new OutcomeStore(this.clock, options.requestHistoryMs ?? 600_000);
     this.#outcomes.restore(finished);
     for (const q of state.queues.values()) {
@@ -221,7 +225,7 @@ export class Switchboard {
     state.epoch = loaded.epoch;
     const sb = new Switchboard(options, state, finished.values());
     options.persistence.serveForwarded?.((call) => sb.#runForwarded(call));
-    await sb.#grantGrace(options.ttlGraceMs);
+    await sb.#grantGrace();
     await sb.sweep();
     sb.#scheduleSweep();
     return sb;
@@ -561,7 +565,12 @@ export class Switchboard {
     if (this.#sweeping) return this.#sweeping;
     const run = async (): Promise<number> => {
       // Only the writer expires registers (once, for every node); followers see its expire events.
-      if (!this.#isWriter()) return 0;
+      if (!this.#isWriter()) {
+        this.#graced = false;
+        return 0;
+      }
+      // A cluster member that just became the writer: deadlines that passed during the failover get the grace first.
+      if (!this.#graced) await this.#grantGrace();
       const due = this.#state.deadlines.due(this.clock.now(), this.limits.maxBatch * 10);
       if (due.length === 0) return 0;
       return this.#locked(due, () => {
@@ -1317,24 +1326,42 @@ export class Switchboard {
   /**
    * Lease grace on start (as etcd's lessor extends every lease when a new leader takes over): a
    * deadline that passed, or is about to, while nobody could refresh it is moved to now +
-   * min(ttl, grace). Registers whose owner is gone still expire, one grace period later.
+   * min(ttl, grace). Registers whose owner is gone still expire, one grace period later. Granted on
+   * open, and again by a cluster member each time it becomes the writer (before its first sweep), so
+   * registers whose deadline passed while no node could refresh them (a failover) get the same chance.
    */
-  async #grantGrace(graceMs: number | undefined): Promise<void> {
-    if (graceMs === 0 || !this.#isWriter()) return;
-    const now = this.clock.now();
-    const mutations: Mutation[] = [];
-    for (const r of this.#state.registers.values()) {
-      if (r.expiresAt === null) continue;
+  async #grantGrace(): Promise<void> {
+    const graceMs = this.#ttlGraceMs;
+    if (!this.#isWriter()) return;
+    if (graceMs === 0) {
+      this.#graced = true;
+      return;
+    }
+    const floorOf = (r: Register, now: number): number | null => {
+      if (r.expiresAt === null) return null;
       // Data written before TTLs were kept: the deadline's distance from the last write is the best guess.
       const ttl = r.ttlMs ?? Math.max(0, r.expiresAt - r.updatedAt);
       const floor = now + (graceMs === undefined ? ttl : Math.min(ttl, graceMs));
-      if (r.expiresAt < floor) mutations.push({ type: "refresh", name: r.name, expiresAt: floor });
-    }
+      return r.expiresAt < floor ? floor : null;
+    };
+    const start = this.clock.now();
+    const names: string[] = [];
+    for (const r of this.#state.registers.values()) if (floorOf(r, start) !== null) names.push(r.name);
     const chunk = this.limits.maxBatch * 10;
-    for (let i = 0; i < mutations.length; i += chunk) {
-      const part = mutations.slice(i, i + chunk);
-      await this.#committer.submit(part, () => this.#apply(part));
+    for (let i = 0; i < names.length; i += chunk) {
+      // Under the registers' locks: a write in flight (forwarded writes reach a new writer at once) is not overwritten.
+      await this.#locked(names.slice(i, i + chunk), () => {
+        const now = this.clock.now();
+        const mutations: Mutation[] = [];
+        for (const name of names.slice(i, i + chunk)) {
+          const r = this.#state.registers.get(name);
+          const floor = r ? floorOf(r, now) : null;
+          if (floor !== null) mutations.push({ type: "refresh", name, expiresAt: floor });
+        }
+        return { mutations, result: undefined };
+      });
     }
+    this.#graced = true;
   }
 
   #scheduleSweep(): void {

@@ -259,3 +259,81 @@ describe("a snapshot reload after a gap", () => {
     expect(follower.get("x")?.value).toBe("from snapshot");
   });
 });
+
+describe("a follower that becomes the writer", () => {
+  /** A member whose role the test flips; it is fed the old writer's log as a tail would. */
+  class MemberStore extends FakePersistence {
+    leader = false;
+    isWriter(): boolean {
+      return this.leader;
+    }
+  }
+
+  async function failover(ttlGraceMs?: number) {
+    const clock = new FakeClock();
+    const old = await Switchboard.open({ persistence: new FakePersistence(), clock });
+    const store = new MemberStore();
+    const member = await Switchboard.open({
+      persistence: store,
+      clock,
+      ...(ttlGraceMs === undefined ? {} : { ttlGraceMs }),
+    });
+    open.push(member);
+    await old.set([
+      { name: "short", value: 1, ttlMs: 5_000 },
+      { name: "long", value: 1, ttlMs: 60_000 },
+      { name: "forever", value: 1 },
+    ]);
+    member.applyReplicated((old.persistence as FakePersistence).committedMutations());
+    await old.close(); // the writer dies; nobody refreshes or expires anything meanwhile
+    clock.advance(20_000); // the failover took longer than `short`'s TTL
+    await member.sweep(); // the timer's sweep (as a follower: expires nothing)
+    store.leader = true;
+    return { clock, member, store };
+  }
+
+  it("grants the lease grace before its first sweep: a deadline passed during the failover expires one TTL later", async () => {
+    const { clock, member } = await failover();
+    const now = clock.now();
+    expect(await member.sweep()).toBe(0);
+    expect(member.get("short")?.expiresAt).toBe(now + 5_000);
+    expect(member.get("long")?.expiresAt).toBe(now + 60_000);
+    expect(member.get("forever")?.expiresAt).toBeNull();
+    clock.advance(4_999);
+    await member.sweep(); // the timer's
+    await member.sweep();
+    expect(member.get("short")).toBeDefined();
+    clock.advance(1);
+    await member.sweep();
+    await member.sweep();
+    expect(member.get("short")).toBeUndefined();
+    expect(member.get("long")).toBeDefined();
+  });
+
+  it("grants at most --ttl-grace, and none with 0", async () => {
+    const capped = await failover(1_000);
+    const now = capped.clock.now();
+    expect(await capped.member.sweep()).toBe(0);
+    expect(capped.member.get("short")?.expiresAt).toBe(now + 1_000);
+    const none = await failover(0);
+    expect(await none.member.sweep()).toBe(1);
+    expect(none.member.get("short")).toBeUndefined();
+  });
+
+  it("grants it again after losing and regaining the lease, not on every sweep", async () => {
+    const { clock, member, store } = await failover();
+    await member.sweep();
+    const granted = store.commits.length;
+    clock.advance(1_000);
+    await member.sweep();
+    await member.sweep();
+    expect(store.commits.length).toBe(granted); // still the writer: no second grace
+    store.leader = false;
+    await member.sweep();
+    clock.advance(10_000); // `short` passed its deadline while this node was not the writer
+    await member.sweep();
+    store.leader = true;
+    expect(await member.sweep()).toBe(0);
+    expect(member.get("short")?.expiresAt).toBe(clock.now() + 5_000);
+  });
+});
