@@ -22,7 +22,7 @@ export interface LoadResult {
  */
 /** A core write forwarded from one cluster node to the writer: the method and its JSON arguments. */
 export interface ForwardedWrite {
-  readonly op: "set" | "touch" | "patchMetadata" | "delete" | "request" | "acknowledge" | "report";
+  readonly op: "set" | "touch" | "patchMetadata" | "delete" | "request" | "acknowledge" | "report" | "deliver";
   readonly args: readonly unknown[];
 }
 

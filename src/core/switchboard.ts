@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS as WIRE_LIMITS } from "@switchboard/wire";
 import { systemClock } from "./clock.js";
 import { GroupCommitter } from "./committer.js";
 import { assertCondition, checkConditions } from "./conditions.js";
-import { SwitchboardError } from "./errors.js";
+import { isSwitchboardError, SwitchboardError } from "./errors.js";
 import { EventRing } from "./event-ring.js";
 import { inspectJson, jsonEqual, jsonSize } from "./json.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -178,6 +178,9 @@ export class Switchboard {
   #sweeping: Promise<number> | undefined;
   #closing = false;
   #compacting = false;
+  readonly #ttlGraceMs: number | undefined;
+  /** Whether this node granted the lease grace since it last became the writer (a cluster member becomes it later). */
+  #graced = false;
 
   private constructor(options: SwitchboardOptions, state: RegisterState, finished: Iterable<FinishedOutcome> = []) {
     this.clock = options.clock ?? systemClock;
@@ -189,6 +192,7 @@ export class Switchboard {
     this.#committer = new GroupCommitter(options.persistence);
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#requestTtlMs = options.requestTtlMs ?? 300_000;
+    this.#ttlGraceMs = options.ttlGraceMs;
     this.#outcomes = new OutcomeStore(this.clock, options.requestHistoryMs ?? 600_000);
     this.#outcomes.restore(finished);
     for (const q of state.queues.values()) {
@@ -229,7 +233,7 @@ export class Switchboard {
     state.epoch = loaded.epoch;
     const sb = new Switchboard(options, state, finished.values());
     options.persistence.serveForwarded?.((call) => sb.#runForwarded(call));
-    await sb.#grantGrace(options.ttlGraceMs);
+    await sb.#grantGrace();
     await sb.sweep();
     sb.#scheduleSweep();
     return sb;
@@ -569,7 +573,12 @@ export class Switchboard {
     if (this.#sweeping) return this.#sweeping;
     const run = async (): Promise<number> => {
       // Only the writer expires registers (once, for every node); followers see its expire events.
-      if (!this.#isWriter()) return 0;
+      if (!this.#isWriter()) {
+        this.#graced = false;
+        return 0;
+      }
+      // A cluster member that just became the writer: deadlines that passed during the failover get the grace first.
+      if (!this.#graced) await this.#grantGrace();
       const due = this.#state.deadlines.due(this.clock.now(), this.limits.maxBatch * 10);
       if (due.length === 0) return 0;
       return this.#locked(due, () => {
@@ -629,7 +638,9 @@ export class Switchboard {
     for (const q of state.queues.values()) {
       for (const r of q) {
         this.#requestDeadlines.add(r);
-        this.#outcomes.queued(r);
+        const delivered = state.delivered.has(r.id);
+        if (delivered) this.#requestDeadlines.delivered([r]);
+        this.#outcomes.queued(r, delivered);
       }
     }
     this.#nextRevision = state.revision;
@@ -697,18 +708,49 @@ export class Switchboard {
     this.#outcomes.delivered(requests.map((r) => r.id));
     // Persisted without holding the poll's answer: delivery is at least once, and a mark lost to a
     // crash only means the request counts as undelivered again (as it did before marks were kept).
-    if (first.length === 0 || this.#closing || !this.#isWriter()) return;
-    const at = this.clock.now();
+    if (first.length === 0 || this.#closing) return;
     const byName = new Map<string, number[]>();
     for (const r of first) {
       const list = byName.get(r.name);
       if (list) list.push(r.id);
       else byName.set(r.name, [r.id]);
     }
-    const mutations: Mutation[] = [...byName].map(([name, ids]) => ({ type: "deliver", name, ids, at }));
-    this.#committer
-      .submit(mutations, () => this.#apply(mutations))
-      .catch((err: unknown) => this.#onError(err, "delivery mark"));
+    const marks = [...byName].map(([name, ids]) => ({ name, ids }));
+    if (this.#forwards()) {
+      // A cluster follower: the writer (which expires undelivered requests) records the mark, and every node applies it
+      // from the log. Without a writer right now the mark is lost, as one lost to a crash.
+      this.#forward("deliver", [marks]).catch((err: unknown) => {
+        if (!isSwitchboardError(err) || !["NO_WRITER", "NOT_WRITER", "SHUTTING_DOWN"].includes(err.code)) {
+          this.#onError(err, "forwarded delivery mark");
+        }
+      });
+      return;
+    }
+    if (!this.#isWriter()) return;
+    this.#commitDelivered(marks).catch((err: unknown) => this.#onError(err, "delivery mark"));
+  }
+
+  /**
+   * Records delivery marks (of a poll here, or forwarded by a follower): only of requests still queued and not yet
+   * marked, so a mark that arrives after the request expired or was acknowledged writes nothing. Returns how many.
+   */
+  async #commitDelivered(marks: readonly { name: string; ids: readonly number[] }[]): Promise<number> {
+    const at = this.clock.now();
+    const mutations: Mutation[] = [];
+    let count = 0;
+    for (const { name, ids } of marks) {
+      const wanted = new Set(ids);
+      const fresh = (this.#state.queues.get(name) ?? [])
+        .filter((r) => wanted.has(r.id) && !this.#state.delivered.has(r.id))
+        .map((r) => r.id);
+      if (fresh.length === 0) continue;
+      count += fresh.length;
+      mutations.push({ type: "deliver", name, ids: fresh, at });
+    }
+    if (mutations.length === 0) return 0;
+    this.#writable();
+    await this.#committer.submit(mutations, () => this.#apply(mutations));
+    return count;
   }
 
   /** Outcome long-polls held now (they count against maxWaiters). */
@@ -1128,6 +1170,13 @@ export class Switchboard {
         return this.#acknowledge(a[0] as Selector, a[1] as number);
       case "report":
         return (await this.#report(a[0] as ReportedOutcome[])).map((o) => o ?? null);
+      case "deliver": {
+        const marks = (Array.isArray(a[0]) ? a[0] : []) as { name: string; ids: number[] }[];
+        if (!marks.every((m) => typeof m?.name === "string" && Array.isArray(m.ids))) {
+          throw new SwitchboardError("INVALID_BODY", "a forwarded delivery mark is malformed");
+        }
+        return this.#commitDelivered(marks);
+      }
       default:
         throw new SwitchboardError("INVALID_BODY", `unknown forwarded write ${String((call as { op: unknown }).op)}`);
     }
@@ -1327,24 +1376,42 @@ export class Switchboard {
   /**
    * Lease grace on start (as etcd's lessor extends every lease when a new leader takes over): a
    * deadline that passed, or is about to, while nobody could refresh it is moved to now +
-   * min(ttl, grace). Registers whose owner is gone still expire, one grace period later.
+   * min(ttl, grace). Registers whose owner is gone still expire, one grace period later. Granted on
+   * open, and again by a cluster member each time it becomes the writer (before its first sweep), so
+   * registers whose deadline passed while no node could refresh them (a failover) get the same chance.
    */
-  async #grantGrace(graceMs: number | undefined): Promise<void> {
-    if (graceMs === 0 || !this.#isWriter()) return;
-    const now = this.clock.now();
-    const mutations: Mutation[] = [];
-    for (const r of this.#state.registers.values()) {
-      if (r.expiresAt === null) continue;
+  async #grantGrace(): Promise<void> {
+    const graceMs = this.#ttlGraceMs;
+    if (!this.#isWriter()) return;
+    if (graceMs === 0) {
+      this.#graced = true;
+      return;
+    }
+    const floorOf = (r: Register, now: number): number | null => {
+      if (r.expiresAt === null) return null;
       // Data written before TTLs were kept: the deadline's distance from the last write is the best guess.
       const ttl = r.ttlMs ?? Math.max(0, r.expiresAt - r.updatedAt);
       const floor = now + (graceMs === undefined ? ttl : Math.min(ttl, graceMs));
-      if (r.expiresAt < floor) mutations.push({ type: "refresh", name: r.name, expiresAt: floor });
-    }
+      return r.expiresAt < floor ? floor : null;
+    };
+    const start = this.clock.now();
+    const names: string[] = [];
+    for (const r of this.#state.registers.values()) if (floorOf(r, start) !== null) names.push(r.name);
     const chunk = this.limits.maxBatch * 10;
-    for (let i = 0; i < mutations.length; i += chunk) {
-      const part = mutations.slice(i, i + chunk);
-      await this.#committer.submit(part, () => this.#apply(part));
+    for (let i = 0; i < names.length; i += chunk) {
+      // Under the registers' locks: a write in flight (forwarded writes reach a new writer at once) is not overwritten.
+      await this.#locked(names.slice(i, i + chunk), () => {
+        const now = this.clock.now();
+        const mutations: Mutation[] = [];
+        for (const name of names.slice(i, i + chunk)) {
+          const r = this.#state.registers.get(name);
+          const floor = r ? floorOf(r, now) : null;
+          if (floor !== null) mutations.push({ type: "refresh", name, expiresAt: floor });
+        }
+        return { mutations, result: undefined };
+      });
     }
+    this.#graced = true;
   }
 
   #scheduleSweep(): void {

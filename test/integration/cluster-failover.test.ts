@@ -89,7 +89,7 @@ describe("cluster failover", { timeout: 90_000 }, () => {
     const queued = await fetch(`${a.url}/consumer`, {
       method: "PUT",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ requests: [{ name: "dev", value: "on" }] }),
+      body: JSON.stringify({ requests: [{ name: "dev", value: "on", expiresIn: "3s" }] }),
     });
     expect(queued.status).toBe(202);
     const ids = ((await queued.json()) as { requests: { id: number }[] }).requests.map((r) => r.id);
@@ -97,6 +97,15 @@ describe("cluster failover", { timeout: 90_000 }, () => {
       requests: { id: number }[];
     };
     expect(polled.requests.map((r) => r.id)).toEqual(ids);
+    // B forwarded its delivery mark to the writer, and the log carried it to C: delivered, so it no longer expires.
+    for (const n of [a, c]) {
+      let status = "";
+      for (let i = 0; i < 100 && status !== "delivered"; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 20));
+        status = ((await (await fetch(`${n.url}/consumer/requests/${ids[0]}`)).json()) as { status: string }).status;
+      }
+      expect(status).toBe("delivered");
+    }
 
     a.signal("SIGSTOP");
     try {

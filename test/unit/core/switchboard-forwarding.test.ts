@@ -131,6 +131,48 @@ describe("writes on a follower", () => {
   });
 });
 
+describe("a provider poll on a follower", () => {
+  it("sends its delivery marks to the writer: the request no longer expires there, and every node applies the mark", async () => {
+    const { writer, follower, fStore, wStore, clock } = await pair();
+    await follower.set([{ name: "d", value: 0 }]);
+    const [r] = await follower.request([{ name: "d", value: 1, expiresInMs: 5_000 }]);
+    const answer = await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    expect(answer.requests.map((q) => q.id)).toEqual([r!.id]);
+    await flush();
+    expect(fStore.forwarded.map((c) => c.op)).toEqual(["set", "request", "deliver"]);
+    expect(wStore.committedMutations().filter((m) => m.type === "deliver")).toMatchObject([
+      { type: "deliver", name: "d", ids: [r!.id] },
+    ]);
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "delivered" });
+    expect(follower.outcome(r!.id)).toMatchObject({ status: "delivered" });
+
+    // Past its expiresIn, the writer's sweep keeps it: it was delivered (through the follower).
+    clock.advance(10_000);
+    await writer.sweep();
+    expect(writer.queued("d").map((q) => q.id)).toEqual([r!.id]);
+
+    // A second poll marks nothing again.
+    await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    await flush();
+    expect(fStore.forwarded.filter((c) => c.op === "deliver")).toHaveLength(1);
+  });
+
+  it("a mark that reaches the writer after the request expired writes nothing", async () => {
+    const { writer, wStore, clock } = await pair();
+    await writer.set([{ name: "e", value: 0 }]);
+    const [r] = await writer.request([{ name: "e", value: 1, expiresInMs: 1_000 }]);
+    clock.advance(2_000);
+    await writer.sweep();
+    expect(writer.queued("e")).toEqual([]);
+    const before = wStore.committedMutations().length;
+    expect(await wStore.run!({ op: "deliver", args: [[{ name: "e", ids: [r!.id] }]] })).toBe(0);
+    expect(wStore.committedMutations()).toHaveLength(before);
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "expired" });
+    const bad = await wStore.run!({ op: "deliver", args: [[{ name: 3 }]] }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "INVALID_BODY" });
+  });
+});
+
 describe("a poll ahead of this node", () => {
   it("waits for the tail to reach the index instead of answering resync", async () => {
     const { follower } = await pair();
@@ -215,5 +257,83 @@ describe("a snapshot reload after a gap", () => {
     // An older snapshot never goes back.
     follower.replaceReplicated({ revision: 5, lastRequestId: 0, registers: [], requests: [] });
     expect(follower.get("x")?.value).toBe("from snapshot");
+  });
+});
+
+describe("a follower that becomes the writer", () => {
+  /** A member whose role the test flips; it is fed the old writer's log as a tail would. */
+  class MemberStore extends FakePersistence {
+    leader = false;
+    isWriter(): boolean {
+      return this.leader;
+    }
+  }
+
+  async function failover(ttlGraceMs?: number) {
+    const clock = new FakeClock();
+    const old = await Switchboard.open({ persistence: new FakePersistence(), clock });
+    const store = new MemberStore();
+    const member = await Switchboard.open({
+      persistence: store,
+      clock,
+      ...(ttlGraceMs === undefined ? {} : { ttlGraceMs }),
+    });
+    open.push(member);
+    await old.set([
+      { name: "short", value: 1, ttlMs: 5_000 },
+      { name: "long", value: 1, ttlMs: 60_000 },
+      { name: "forever", value: 1 },
+    ]);
+    member.applyReplicated((old.persistence as FakePersistence).committedMutations());
+    await old.close(); // the writer dies; nobody refreshes or expires anything meanwhile
+    clock.advance(20_000); // the failover took longer than `short`'s TTL
+    await member.sweep(); // the timer's sweep (as a follower: expires nothing)
+    store.leader = true;
+    return { clock, member, store };
+  }
+
+  it("grants the lease grace before its first sweep: a deadline passed during the failover expires one TTL later", async () => {
+    const { clock, member } = await failover();
+    const now = clock.now();
+    expect(await member.sweep()).toBe(0);
+    expect(member.get("short")?.expiresAt).toBe(now + 5_000);
+    expect(member.get("long")?.expiresAt).toBe(now + 60_000);
+    expect(member.get("forever")?.expiresAt).toBeNull();
+    clock.advance(4_999);
+    await member.sweep(); // the timer's
+    await member.sweep();
+    expect(member.get("short")).toBeDefined();
+    clock.advance(1);
+    await member.sweep();
+    await member.sweep();
+    expect(member.get("short")).toBeUndefined();
+    expect(member.get("long")).toBeDefined();
+  });
+
+  it("grants at most --ttl-grace, and none with 0", async () => {
+    const capped = await failover(1_000);
+    const now = capped.clock.now();
+    expect(await capped.member.sweep()).toBe(0);
+    expect(capped.member.get("short")?.expiresAt).toBe(now + 1_000);
+    const none = await failover(0);
+    expect(await none.member.sweep()).toBe(1);
+    expect(none.member.get("short")).toBeUndefined();
+  });
+
+  it("grants it again after losing and regaining the lease, not on every sweep", async () => {
+    const { clock, member, store } = await failover();
+    await member.sweep();
+    const granted = store.commits.length;
+    clock.advance(1_000);
+    await member.sweep();
+    await member.sweep();
+    expect(store.commits.length).toBe(granted); // still the writer: no second grace
+    store.leader = false;
+    await member.sweep();
+    clock.advance(10_000); // `short` passed its deadline while this node was not the writer
+    await member.sweep();
+    store.leader = true;
+    expect(await member.sweep()).toBe(0);
+    expect(member.get("short")?.expiresAt).toBe(clock.now() + 5_000);
   });
 });
