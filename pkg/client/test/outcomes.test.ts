@@ -68,7 +68,12 @@ describe("provider outcomes", () => {
     const r3 = await app.request("o/lamp", "dim");
     const q3 = await take(lamp.requests);
     q3.fail("driver error", { code: 7 }); // not awaited: settles (and never counts as an unhandled rejection)
-    expect(await r3.outcome).toMatchObject({ id: r3.id, status: "failed", message: "driver error", result: { code: 7 } });
+    expect(await r3.outcome).toMatchObject({
+      id: r3.id,
+      status: "failed",
+      message: "driver error",
+      result: { code: 7 },
+    });
     expect(await pendingIds("o/lamp")).toEqual([]);
   });
 
