@@ -8,7 +8,7 @@ export { jsonEqual, jsonSize, utf8Length } from "./json.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { assertName, assertPrefix, isValidName, MAX_NAME_LENGTH } from "./names.js";
 export { type Outcome, type OutcomeStatus, outcomesOf } from "./outcomes.js";
-export type { ConsumerPollResult, PollOptions, ProviderPollResult } from "./polls.js";
+export type { ConsumerPollResult, HeldPoll, PollOptions, ProviderPollResult } from "./polls.js";
 export type { Clock, HealthCache, LoadResult, ObjectStore, Persistence, TimerHandle } from "./ports.js";
 /** A per-key exclusive guard for services' read-modify-write sequences (the core's own write guard). */
 export { KeyedMutex } from "./rwlock.js";

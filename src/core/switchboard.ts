@@ -85,6 +85,7 @@ export interface SetResult {
 export type WaitKind = "consumer" | "provider";
 
 const TIMEOUT: WaitOutcome = { reason: "timeout" };
+const NO_CHANGES: Changes = { changed: false, resync: false, removed: [], touched: [] };
 
 /** Waiters woken by one change and answered synchronously; the rest follow in chunks of WAKE_CHUNK, one per macrotask. */
 const SYNC_WAKES = 64;
@@ -150,6 +151,13 @@ export class Switchboard {
   readonly #waiters = { consumer: new WaiterIndex(), provider: new WaiterIndex() };
   /** Consumer waiters that also watch the queue (pending=true); each is in #waiters.consumer too. */
   readonly #queueWatchers = new WaiterIndex();
+  /**
+   * Consumer waiters with a filter (where): matched on every change of what they watch and left in
+   * place when the change does not match, so they are not taken out whole like the others.
+   */
+  readonly #filtered = new WaiterIndex();
+  /** Filtered consumer waiters that also watch the queue; each is in #filtered too. */
+  readonly #filteredQueue = new WaiterIndex();
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
@@ -275,7 +283,7 @@ export class Switchboard {
       revision: this.#state.revision,
       queuedRequests: this.#state.queuedRequests,
       waiters: {
-        consumer: this.#waiters.consumer.size,
+        consumer: this.#waiters.consumer.size + this.#filtered.size,
         provider: this.#waiters.provider.size,
         stream: this.#streams.size,
       },
@@ -627,7 +635,7 @@ export class Switchboard {
     this.#nextRevision = state.revision;
     this.#nextRequestId = state.lastRequestId;
     // Woken as by a timeout: each answers from the new state (consumers see resync: the ring no longer covers them).
-    for (const idx of [this.#waiters.consumer, this.#waiters.provider, this.#queueWatchers]) {
+    for (const idx of [this.#waiters.consumer, this.#waiters.provider, this.#queueWatchers, this.#filtered]) {
       for (const w of idx.all()) settle(w, TIMEOUT);
     }
     for (const end of [...this.#streams]) end();
@@ -835,22 +843,37 @@ export class Switchboard {
   #changesSince(selector: Selector, index: number, withRequests = false, where?: Where): Changes {
     if (index > this.#state.revision || !this.#ring.covers(index))
       return { changed: true, resync: true, removed: [], touched: [] };
-    const names = new Set(selector.names ?? []);
+    // Called for every woken poll: nothing is allocated until an event matches (a wake usually scans one event).
+    const list = selector.names ?? [];
+    const names = list.length > 8 ? new Set(list) : undefined;
     const prefixes = selector.prefixes ?? [];
-    const touched = new Set<string>();
-    const removed = new Set<string>();
+    let touched: Set<string> | undefined;
+    let removed: Set<string> | undefined;
     for (const e of this.#ring.since(index)) {
       const queue = e.type === "request" || e.type === "ack";
       if (queue && !withRequests) continue;
-      if (!names.has(e.name) && !prefixes.some((p) => e.name.startsWith(p))) continue;
+      if (!(names ? names.has(e.name) : list.includes(e.name)) && !prefixes.some((p) => e.name.startsWith(p))) continue;
       // Removals are tracked whatever the filter: a woken poll still answers them as not found.
-      if (where === undefined || this.#where.matches(where, e)) touched.add(e.name);
+      if (where === undefined || this.#where.matches(where, e)) {
+        touched ??= new Set();
+        touched.add(e.name);
+      }
       if (queue) continue;
-      if (e.type === "set") removed.delete(e.name);
-      else removed.add(e.name);
+      if (e.type === "set") removed?.delete(e.name);
+      else {
+        removed ??= new Set();
+        removed.add(e.name);
+      }
     }
-    for (const n of removed) if (this.#state.registers.has(n)) removed.delete(n);
-    return { changed: touched.size > 0, resync: false, removed: [...removed], touched: [...touched].sort() };
+    if (touched === undefined) return NO_CHANGES;
+    const gone: string[] = [];
+    if (removed) for (const n of removed) if (!this.#state.registers.has(n)) gone.push(n);
+    return {
+      changed: true,
+      resync: false,
+      removed: gone,
+      touched: touched.size === 1 ? [...touched] : [...touched].sort(),
+    };
   }
 
   /** Events with revision > index under a prefix, or null when the ring no longer covers index. */
@@ -884,23 +907,39 @@ export class Switchboard {
     if (this.#closing) return { reason: "closed" };
     if (req.timeoutMs <= 0) return TIMEOUT;
     if (this.#held() >= this.limits.maxWaiters) throw tooManyWaiters();
-    const index = this.#waiters[kind];
-    const queue = kind === "consumer" && req.requests === true ? this.#queueWatchers : undefined;
+    const filtered = kind === "consumer" && req.where !== undefined;
+    const index = filtered ? this.#filtered : this.#waiters[kind];
+    const queue =
+      kind === "consumer" && req.requests === true ? (filtered ? this.#filteredQueue : this.#queueWatchers) : undefined;
     let done = false;
+    let cleaned = false;
     let cancelDeadline: () => void = () => undefined;
+    const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      index.remove(waiter);
+      queue?.remove(waiter);
+      cancelDeadline();
+    };
     const waiter: Waiter = {
       names: selector.names ?? [],
       prefixes: selector.prefixes ?? [],
       ...(req.where === undefined ? {} : { where: req.where }),
+      claim: () => {
+        if (done) return false;
+        done = true;
+        return true;
+      },
       detach: () => {
         if (done) return false;
         done = true;
-        index.remove(waiter);
-        queue?.remove(waiter);
-        cancelDeadline();
+        cleanup();
         return true;
       },
-      deliver: onOutcome,
+      deliver: (o) => {
+        cleanup();
+        onOutcome(o);
+      },
     };
     index.add(waiter);
     queue?.add(waiter);
@@ -1031,7 +1070,8 @@ export class Switchboard {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
-    for (const idx of Object.values(this.#waiters)) for (const w of idx.all()) settle(w, { reason: "closed" });
+    for (const idx of [...Object.values(this.#waiters), this.#filtered])
+      for (const w of idx.all()) settle(w, { reason: "closed" });
     this.#deadlines.clear();
     for (const end of [...this.#streams]) end();
     this.#outcomes.closeAll();
@@ -1045,7 +1085,13 @@ export class Switchboard {
 
   /** Long-polls and streams held: what maxWaiters bounds. */
   #held(): number {
-    return this.#waiters.consumer.size + this.#waiters.provider.size + this.#streams.size + this.#outcomes.waiting;
+    return (
+      this.#waiters.consumer.size +
+      this.#waiters.provider.size +
+      this.#filtered.size +
+      this.#streams.size +
+      this.#outcomes.waiting
+    );
   }
 
   /** A cluster follower hands its writes to the writer (see Persistence.forward). */
@@ -1248,12 +1294,16 @@ export class Switchboard {
       this.#ring.push(m);
       const kind: WaitKind | null = m.type === "request" ? "provider" : m.type === "ack" ? null : "consumer";
       const change: WaitOutcome = { reason: "change", event: m, changedAt: at };
-      if (kind)
-        for (const w of this.#waiters[kind].match(m.name))
-          if ((w.where === undefined || this.#where.matches(w.where, m)) && w.detach()) woken.push([w, change]);
+      if (kind) for (const w of this.#waiters[kind].take(m.name)) if (w.claim()) woken.push([w, change]);
       if (m.type === "request" || m.type === "ack")
-        for (const w of this.#queueWatchers.match(m.name))
-          if ((w.where === undefined || this.#where.matches(w.where, m)) && w.detach()) woken.push([w, change]);
+        for (const w of this.#queueWatchers.take(m.name)) if (w.claim()) woken.push([w, change]);
+      // Conditional waiters stay in their index until a change matches their filter.
+      if (kind === "consumer" && this.#filtered.size > 0)
+        for (const w of this.#filtered.match(m.name))
+          if (w.where !== undefined && this.#where.matches(w.where, m) && w.detach()) woken.push([w, change]);
+      if ((m.type === "request" || m.type === "ack") && this.#filteredQueue.size > 0)
+        for (const w of this.#filteredQueue.match(m.name))
+          if (w.where !== undefined && this.#where.matches(w.where, m) && w.detach()) woken.push([w, change]);
       for (const l of this.#listeners) {
         try {
           l(m);

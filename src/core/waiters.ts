@@ -19,7 +19,13 @@ export interface Waiter {
    * waiter (a change, the deadline, the holder, shutdown) is the one that delivers its outcome.
    */
   detach(): boolean;
-  /** Tells the holder the outcome; called once, after a successful detach. */
+  /**
+   * The first half of detach: marks the waiter settled (true the first time only) and leaves the
+   * cleanup (the other index entries, the deadline) to deliver(). For a wake of thousands, whose
+   * sets were taken out of the index whole.
+   */
+  claim(): boolean;
+  /** Tells the holder the outcome (after detach or claim); finishes a claim's cleanup first. */
   deliver(outcome: WaitOutcome): void;
 }
 
@@ -74,6 +80,30 @@ export class WaiterIndex {
       if (set) for (const w of set) out.add(w);
     }
     return out;
+  }
+
+  /**
+   * Every waiter watching `name`, taken out of the sets that matched it in one step (a wake of
+   * 10,000 polls on one name drops one set instead of deleting 10,000 entries). The waiters must
+   * then be detached (their remove() skips the sets already gone).
+   */
+  take(name: string): Iterable<Waiter> {
+    const direct = this.#byName.get(name);
+    if (direct) this.#byName.delete(name);
+    let out: Set<Waiter> | undefined;
+    for (const len of [...this.#prefixLengths.keys()]) {
+      if (len > name.length) continue;
+      const key = name.slice(0, len);
+      const set = this.#byPrefix.get(key);
+      if (!set) continue;
+      this.#byPrefix.delete(key);
+      const c = (this.#prefixLengths.get(len) ?? 1) - 1;
+      if (c === 0) this.#prefixLengths.delete(len);
+      else this.#prefixLengths.set(len, c);
+      out ??= new Set(direct);
+      for (const w of set) out.add(w);
+    }
+    return out ?? direct ?? [];
   }
 
   /** Every waiter, for shutdown. */

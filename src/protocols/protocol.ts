@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Switchboard } from "../core/index.js";
 import type { Metrics } from "../metrics.js";
+import type { Principal } from "../services/auth/index.js";
 import type { Services } from "../services/index.js";
 import type { OpenApiPart } from "./http/openapi.js";
 
@@ -34,7 +35,34 @@ export interface HttpMount {
   describe(part: OpenApiPart): void;
   /** Every part described so far, in the order the modules were created. */
   described(): readonly OpenApiPart[];
+  /**
+   * A node-level GET route served before hono (for the long-polls that hold thousands of requests):
+   * the host applies what its middleware applies (metrics, epoch header, Host check, auth) and hands
+   * over the raw request. Requests the fast path does not take (CORS, other methods) reach the hono
+   * app's route for the same path, which must exist and behave the same.
+   */
+  fastGet?(path: string, handler: FastHandler): void;
 }
+
+/** A request taken by a fastGet route. */
+export interface FastRequest {
+  readonly req: import("node:http").IncomingMessage;
+  readonly res: import("node:http").ServerResponse;
+  /** The request target (path and query). */
+  readonly target: string;
+  /** The caller, as the auth middleware resolves it. */
+  readonly principal: Principal;
+  /** The peer address ("" when unknown). */
+  readonly address: string;
+  /** Answers `body` (JSON) with the shared headers; later calls and calls after the client left do nothing. */
+  send(status: number, body: Buffer | string, headers?: Readonly<Record<string, string>>): void;
+  /** Answers an error exactly as the hono app does. */
+  fail(err: unknown): void;
+  /** True once answered or once the client left. */
+  readonly finished: boolean;
+}
+
+export type FastHandler = (request: FastRequest) => void;
 
 export type UpgradeHandler = (
   req: import("node:http").IncomingMessage,

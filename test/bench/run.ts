@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS, runAuthBench } from "./auth.bench.js";
 import { DEFAULT_CLUSTER_SETTINGS, runClusterBench } from "./cluster.bench.js";
 import { etcdSection } from "./etcd.bench.js";
+import { DEFAULT_FANOUT_SETTINGS, runFanoutBench } from "./fanout.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
 import { closeAgent } from "./lib/http.js";
@@ -31,7 +32,8 @@ const quick = args.includes("--quick");
 const onlyProxy = args.includes("--only=proxy");
 const onlyAuth = args.includes("--only=auth");
 const onlyCluster = args.includes("--only=cluster");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster;
+const onlyFanout = args.includes("--only=fanout");
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster && !onlyFanout;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -87,11 +89,16 @@ try {
   } else if (onlyAuth) {
     log("7. auth cost");
     sections = [await runAuthBench(authSettings, log)];
+  } else if (onlyFanout) {
+    log("fan-out at the floor");
+    sections = [await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log)];
   } else {
     log("3. provider PUT throughput");
     const put = await runPutBench(putSettings, etcd, log);
     log("1-2. wake latency and held long-polls");
     const wake = await runWakeBench(wakeSettings, etcd, log);
+    log("fan-out at the floor");
+    const fanout = await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log);
     log("5. TCP proxy");
     const proxy = await runProxyBench(proxySettings, log);
     log("6. registry queries");
@@ -104,6 +111,7 @@ try {
       ...wake.sections,
       put.section,
       etcdSection(etcd, etcdFailure, put.results, wake.results),
+      fanout,
       proxy,
       registry,
       authCost,

@@ -167,6 +167,9 @@ export class ConsumerHub {
     query.push(["index", index]);
     if (index !== undefined && waitMs !== undefined) query.push(["wait", `${waitMs}ms`]);
     if (index !== undefined && this.epoch !== undefined) query.push(["epoch", this.epoch]);
+    // A prefix's answer after an index holds only what changed (a resync still answers everything);
+    // subscriptions apply entries one by one, so the registers left out are simply unchanged.
+    if (index !== undefined && prefixes.size > 0) query.push(["changes", "only"]);
     const held = index !== undefined && waitMs !== undefined;
     const controller = new AbortController();
     const unlink = linkAbort(this.o.closed, controller);

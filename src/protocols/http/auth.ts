@@ -18,21 +18,23 @@ export function authMiddleware(auth: Auth, log: Logger): MiddlewareHandler {
     // Liveness and readiness stay open to probes, whatever they send.
     if (!auth.enabled || c.req.path === "/healthz" || c.req.path === "/readyz") return next();
     const header = c.req.header("Authorization");
-    let principal: Principal = NOBODY;
-    if (header !== undefined) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const address = clientAddress(c);
-      try {
-        if (!m) throw new SwitchboardError("UNAUTHENTICATED", "Authorization must be `Bearer <token>`");
-        principal = auth.authenticate(m[1], address);
-      } catch (err) {
-        log.warn({ address, path: c.req.path, code: (err as SwitchboardError).code }, "authentication failed");
-        throw err;
-      }
-    }
+    const principal =
+      header === undefined ? NOBODY : authenticateHeader(auth, log, header, clientAddress(c), c.req.path);
     c.set(KEY as never, principal as never);
     return next();
   };
+}
+
+/** The principal of an Authorization header (auth on); a bad one is logged and thrown (UNAUTHENTICATED, RATE_LIMITED). */
+export function authenticateHeader(auth: Auth, log: Logger, header: string, address: string, path: string): Principal {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  try {
+    if (!m) throw new SwitchboardError("UNAUTHENTICATED", "Authorization must be `Bearer <token>`");
+    return auth.authenticate(m[1], address);
+  } catch (err) {
+    log.warn({ address, path, code: (err as SwitchboardError).code }, "authentication failed");
+    throw err;
+  }
 }
 
 /** The peer address of the request ("" when the runtime does not say). */

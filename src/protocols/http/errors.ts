@@ -50,18 +50,30 @@ export function errorResponse(err: unknown, c: Context, log: Logger): Response {
     );
     return new Response(null, { status: CLIENT_CLOSED_REQUEST });
   }
+  const { status, headers, body } = errorParts(err, log, c.req.method, c.req.path);
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  return c.json(body, status);
+}
+
+/** The status, headers and body an error is answered with (shared by the hono app and the node-level routes). */
+export function errorParts(
+  err: unknown,
+  log: Logger,
+  method: string,
+  path: string,
+): { status: ContentfulStatusCode; headers: Record<string, string>; body: { error: unknown } } {
   let e: SwitchboardError;
   if (isSwitchboardError(err)) e = err;
   else if (err instanceof HTTPException && err.status < 500) {
     e = new SwitchboardError(err.status === 413 ? "BODY_TOO_LARGE" : "INVALID_BODY", err.message || "bad request");
   } else {
-    log.error({ err, method: c.req.method, path: c.req.path }, "unexpected error");
+    log.error({ err, method, path }, "unexpected error");
     e = new SwitchboardError("INTERNAL", "internal error");
   }
-  const status = statusOf(e);
-  if (e.retryAfter !== undefined) c.header("Retry-After", String(e.retryAfter));
-  if (e.code === "UNAUTHENTICATED") c.header("WWW-Authenticate", 'Bearer realm="switchboard"');
+  const headers: Record<string, string> = {};
+  if (e.retryAfter !== undefined) headers["Retry-After"] = String(e.retryAfter);
+  if (e.code === "UNAUTHENTICATED") headers["WWW-Authenticate"] = 'Bearer realm="switchboard"';
   // The rest of an oversized body is not read: the connection cannot be reused.
-  if (e.code === "BODY_TOO_LARGE") c.header("Connection", "close");
-  return c.json({ error: e.toJSON() }, status);
+  if (e.code === "BODY_TOO_LARGE") headers.Connection = "close";
+  return { status: statusOf(e), headers, body: { error: e.toJSON() } };
 }

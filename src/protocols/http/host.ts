@@ -16,17 +16,20 @@ import type { Logger } from "pino";
 import { Counter, Gauge } from "prom-client";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
-import type { Auth } from "../../services/auth/index.js";
-import type { HttpMount, Listener, UpgradeHandler } from "../protocol.js";
+import { type Auth, NOBODY, type Principal } from "../../services/auth/index.js";
+import type { FastHandler, FastRequest, HttpMount, Listener, UpgradeHandler } from "../protocol.js";
 import { type Admission, createAdmission } from "./admission.js";
-import { authMiddleware } from "./auth.js";
+import { authenticateHeader, authMiddleware } from "./auth.js";
 import { clientErrorHandler } from "./client-error.js";
-import { errorResponse } from "./errors.js";
+import { CLIENT_CLOSED_REQUEST, errorParts, errorResponse } from "./errors.js";
 import {
   bodyCapMiddleware,
   corsMiddleware,
+  EPOCH_HEADER,
   epochMiddleware,
+  hostCheck,
   hostCheckMiddleware,
+  httpMeter,
   metricsMiddleware,
   routeLabeler,
 } from "./middleware.js";
@@ -74,8 +77,10 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const upgrades = new Map<string, UpgradeHandler>();
   const bodyCaps = new Map<string, number>();
   const described: OpenApiPart[] = [];
+  const fastRoutes = new Map<string, FastHandler>();
   const app = new Hono();
-  app.use("*", metricsMiddleware(metrics, routeLabeler(routes)));
+  const meter = httpMeter(metrics, routeLabeler(routes));
+  app.use("*", metricsMiddleware(meter));
   if (options.epoch !== undefined) app.use("*", epochMiddleware(options.epoch));
   if (options.allowedHosts.length > 0) app.use("*", hostCheckMiddleware(options.allowedHosts));
   if (options.corsOrigins.length > 0) app.use("*", corsMiddleware(options.corsOrigins));
@@ -88,6 +93,79 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
 
   let server: NodeHttpServer | undefined;
   let admission: Admission | undefined;
+
+  // The node-level routes: the same checks as the middleware above, in the same order, without hono.
+  const checkHost = options.allowedHosts.length > 0 ? hostCheck(options.allowedHosts) : undefined;
+  const shared: Record<string, string> = options.epoch === undefined ? {} : { [EPOCH_HEADER]: options.epoch };
+  const cors = options.corsOrigins.length > 0;
+  /** Serves a request on a fastGet route; false when it is for hono. */
+  const tryFast = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== "GET" || fastRoutes.size === 0) return false;
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const path = q === -1 ? target : target.slice(0, q);
+    const handler = fastRoutes.get(path);
+    // CORS answers (and refusals) stay with the hono middleware.
+    if (!handler || (cors && req.headers.origin !== undefined)) return false;
+    const end = meter("GET", path);
+    let finished = false;
+    const finish = (status: number) => {
+      if (finished) return;
+      finished = true;
+      end(status);
+    };
+    res.once("close", () => finish(CLIENT_CLOSED_REQUEST));
+    const send = (status: number, body: Buffer | string, headers?: Readonly<Record<string, string>>) => {
+      if (finished) return;
+      finish(status);
+      if (res.destroyed) return;
+      res.writeHead(status, {
+        ...shared,
+        "Content-Type": "application/json",
+        "Content-Length": typeof body === "string" ? Buffer.byteLength(body) : body.length,
+        ...headers,
+      });
+      res.end(body);
+    };
+    const fail = (err: unknown) => {
+      if (finished) return;
+      const e = errorParts(err, log, "GET", path);
+      send(e.status, JSON.stringify(e.body), e.headers);
+    };
+    const address = req.socket.remoteAddress ?? "";
+    let principal: Principal;
+    try {
+      checkHost?.(req.headers.host);
+      const auth = options.auth;
+      const header = req.headers.authorization;
+      principal = !auth.enabled
+        ? auth.authenticate(undefined)
+        : header === undefined
+          ? NOBODY
+          : authenticateHeader(auth, log, header, address, path);
+    } catch (err) {
+      fail(err);
+      return true;
+    }
+    const request: FastRequest = {
+      req,
+      res,
+      target,
+      principal,
+      address,
+      send,
+      fail,
+      get finished() {
+        return finished;
+      },
+    };
+    try {
+      handler(request);
+    } catch (err) {
+      fail(err);
+    }
+    return true;
+  };
 
   return {
     app,
@@ -109,6 +187,10 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
       described.push(part);
     },
     described: () => described,
+    fastGet(path, handler) {
+      if (fastRoutes.has(path)) throw new Error(`two node-level routes for ${path}`);
+      fastRoutes.set(path, handler);
+    },
     start() {
       if (options.port === null) return Promise.resolve(null);
       // Node's requestTimeout only runs until a request is fully received (a held long-poll is not cut by it):
@@ -124,7 +206,7 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
               return;
             }
             bodyTimeout(req, res, options.requestBodyTimeoutMs, metrics);
-            listener(req, res);
+            if (!tryFast(req, res)) listener(req, res);
           };
           // With a certificate the same server speaks TLS (the gate's accepted sockets are handshaken by it).
           return options.tls

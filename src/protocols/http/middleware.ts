@@ -18,15 +18,17 @@ export function routeLabeler(routes: ReadonlySet<string>): (path: string) => str
   };
 }
 
-export function metricsMiddleware(metrics: Metrics, label: (path: string) => string): MiddlewareHandler {
+/** Counts a request in flight from start() to the returned end(status), by method and route label. */
+export type HttpMeter = (method: string, path: string) => (status: number) => void;
+
+export function httpMeter(metrics: Metrics, label: (path: string) => string): HttpMeter {
   // Label children are looked up once per (method, route[, status]) instead of hashing labels per request.
   type Gauge = ReturnType<Metrics["httpInFlight"]["labels"]>;
   type Counter = ReturnType<Metrics["httpRequests"]["labels"]>;
   const inFlight = new Map<string, Gauge>();
   const answered = new Map<string, Counter>();
-  return async (c, next) => {
-    const route = label(c.req.path);
-    const method = c.req.method;
+  return (method, path) => {
+    const route = label(path);
     const key = `${method} ${route}`;
     let gauge = inFlight.get(key);
     if (!gauge) {
@@ -34,11 +36,9 @@ export function metricsMiddleware(metrics: Metrics, label: (path: string) => str
       inFlight.set(key, gauge);
     }
     gauge.inc();
-    try {
-      await next();
-    } finally {
-      gauge.dec();
-      const status = c.res.status;
+    const g = gauge;
+    return (status) => {
+      g.dec();
       const ckey = `${key} ${status}`;
       let counter = answered.get(ckey);
       if (!counter) {
@@ -46,6 +46,17 @@ export function metricsMiddleware(metrics: Metrics, label: (path: string) => str
         answered.set(ckey, counter);
       }
       counter.inc();
+    };
+  };
+}
+
+export function metricsMiddleware(meter: HttpMeter): MiddlewareHandler {
+  return async (c, next) => {
+    const end = meter(c.req.method, c.req.path);
+    try {
+      await next();
+    } finally {
+      end(c.res.status);
     }
   };
 }
@@ -96,14 +107,22 @@ export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
 
 /** The DNS-rebinding guard: a Host header outside the list is refused before anything else runs. */
 export function hostCheckMiddleware(hosts: readonly string[]): MiddlewareHandler {
-  const allowed = new Set(hosts);
+  const check = hostCheck(hosts);
   return async (c, next) => {
-    const host = (c.req.header("Host") ?? "").toLowerCase();
+    check(c.req.header("Host"));
+    return next();
+  };
+}
+
+/** The Host header check behind hostCheckMiddleware: throws FORBIDDEN for a host outside the list. */
+export function hostCheck(hosts: readonly string[]): (header: string | undefined) => void {
+  const allowed = new Set(hosts);
+  return (header) => {
+    const host = (header ?? "").toLowerCase();
     const bare = host.replace(/:\d+$/, "");
     if (!allowed.has(host) && !allowed.has(bare)) {
       throw new SwitchboardError("FORBIDDEN", `host ${JSON.stringify(host)} is not served here (--allowed-hosts)`);
     }
-    return next();
   };
 }
 

@@ -1,6 +1,7 @@
 // Request parsing shared by the REST routes: JSON bodies via zod, selectors, indexes and waits from the query.
 
 import type { Context } from "hono";
+import { getQueryParams } from "hono/utils/url";
 import type { z } from "zod";
 import { type DeleteInput, type Selector, SwitchboardError } from "../../core/index.js";
 import { parseDuration } from "../../duration.js";
@@ -39,13 +40,33 @@ export async function readBody<T>(c: Context, schema: BodySchema<T> | z.ZodType<
   return parsed.data;
 }
 
-export function selectorFromQuery(c: Context): Selector {
-  return { names: c.req.queries("name") ?? [], prefixes: c.req.queries("prefix") ?? [] };
+/**
+ * Every value of one query parameter, decoded as hono decodes it. The hono routes read it from the
+ * Context, the node-level poll routes from the parsed URL: both validate through the functions below.
+ */
+export type Query = (key: string) => string[] | undefined;
+
+/** The query of a hono request. */
+export function queryOf(c: Context): Query {
+  return (key) => c.req.queries(key);
+}
+
+/** The query of a raw request target (`/consumer?name=a`), parsed once by hono's own parser. */
+export function parseQuery(target: string): Query {
+  const all = getQueryParams(`http://h${target}`) as Record<string, string[]>;
+  return (key) => all[key];
+}
+
+const asQuery = (c: Context | Query): Query => (typeof c === "function" ? c : queryOf(c));
+
+export function selectorFromQuery(c: Context | Query): Selector {
+  const q = asQuery(c);
+  return { names: q("name") ?? [], prefixes: q("prefix") ?? [] };
 }
 
 /** A query parameter that may appear at most once: repeating it is INVALID_QUERY, never silently resolved. */
-export function singleQuery(c: Context, key: string): string | undefined {
-  const all = c.req.queries(key);
+export function singleQuery(c: Context | Query, key: string): string | undefined {
+  const all = asQuery(c)(key);
   if (!all || all.length === 0) return undefined;
   if (all.length > 1) {
     throw new SwitchboardError("INVALID_QUERY", `${key} may be given once`, { details: { [key]: all } });
@@ -54,7 +75,7 @@ export function singleQuery(c: Context, key: string): string | undefined {
 }
 
 /** A single optional non-negative integer query parameter. */
-export function intParam(c: Context, key: string): number | undefined {
+export function intParam(c: Context | Query, key: string): number | undefined {
   const v = singleQuery(c, key);
   if (v === undefined) return undefined;
   if (!/^\d{1,15}$/.test(v)) {
@@ -64,7 +85,7 @@ export function intParam(c: Context, key: string): number | undefined {
 }
 
 /** The wait of a long-poll in ms: `wait` if given, else the default (only applied when the poll blocks). */
-export function waitParam(c: Context, fallbackMs: number): number {
+export function waitParam(c: Context | Query, fallbackMs: number): number {
   const v = singleQuery(c, "wait");
   return v === undefined ? fallbackMs : parseDuration(v, "wait");
 }
@@ -98,12 +119,20 @@ export function deleteConditions(c: Context, names: readonly string[]): DeleteIn
 }
 
 /** An optional boolean query flag: true/1 or false/0 (absent = false). */
-export function flagParam(c: Context, key: string): boolean {
-  const all = c.req.queries(key);
+export function flagParam(c: Context | Query, key: string): boolean {
+  const all = asQuery(c)(key);
   if (!all || all.length === 0) return false;
   const v = all[0]!;
   if (all.length > 1 || !["true", "false", "1", "0"].includes(v)) {
     throw new SwitchboardError("INVALID_QUERY", `${key} must be true or false`, { details: { [key]: all } });
   }
   return v === "true" || v === "1";
+}
+
+/** `changes=all` (the default: the whole selection) or `changes=only` (a poll with an index answers only what changed after it). */
+export function changesParam(c: Context | Query): boolean {
+  const v = singleQuery(c, "changes");
+  if (v === undefined || v === "all") return false;
+  if (v === "only") return true;
+  throw new SwitchboardError("INVALID_QUERY", "changes must be all or only", { details: { changes: v } });
 }

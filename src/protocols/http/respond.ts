@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type PollOptions, type Switchboard, SwitchboardError, type WaitKind } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
-import { waitParam } from "./parse.js";
+import { type Query, waitParam } from "./parse.js";
 
 /**
  * Answers `{index, epoch, ...body}` with the same index in the X-Switchboard-Index header (the
@@ -28,29 +28,29 @@ export function now(core: Switchboard): { index: number; epoch: string } {
 }
 
 /** The `epoch` query parameter: which history the request's index or after came from (empty = unknown). */
-export function epochParam(c: Context): string | undefined {
-  const v = c.req.query("epoch");
+export function epochParam(c: Context | Query): string | undefined {
+  const v = typeof c === "function" ? c("epoch")?.[0] : c.req.query("epoch");
   if (v === undefined || v === "") return undefined;
   if (v.length > 64) throw new SwitchboardError("INVALID_QUERY", "epoch is at most 64 characters");
   return v;
 }
 
-/** The wait (the core decides whether it applies), the client's disconnect signal and the jitter source. */
 /** What a protocol's long-polls are configured with (REST's context is one). */
 export interface PollSettings {
   readonly options: { readonly defaultWaitMs: number; readonly random?: () => number };
 }
 
-export function pollOptions(
-  c: Context,
-  { options }: PollSettings,
-  signal: AbortSignal = c.req.raw.signal,
-): PollOptions {
+/** The wait (the core decides whether it applies), the client's disconnect signal and the jitter source. */
+export function pollOptions(c: Context, settings: PollSettings, signal: AbortSignal = c.req.raw.signal): PollOptions {
+  return { ...holdOptions(c, settings), signal };
+}
+
+/** The poll options without a signal (the node-level poll routes end a hold through its handle). */
+export function holdOptions(c: Context | Query, { options }: PollSettings): PollOptions {
   const epoch = epochParam(c);
   return {
     ...(epoch === undefined ? {} : { epoch }),
     waitMs: waitParam(c, options.defaultWaitMs),
-    signal,
     ...(options.random ? { random: options.random } : {}),
   };
 }

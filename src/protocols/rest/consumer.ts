@@ -1,41 +1,84 @@
 // Consumer routes: GET /consumer (read or long-poll registers), PUT /consumer (request changes).
 
 import { Hono } from "hono";
-import { SwitchboardError } from "../../core/index.js";
+import { type ConsumerPollResult, type PollOptions, type Selector, SwitchboardError } from "../../core/index.js";
+import type { Principal } from "../../services/auth/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import { formatOutcome, formatPending, formatView } from "../http/format.js";
-import { flagParam, intParam, readBody, selectorFromQuery, singleQuery, waitParam } from "../http/parse.js";
-import { indexed, now, observeWake, pollOptions } from "../http/respond.js";
-import type { RestContext } from "./context.js";
-import { cappedList, pollSlots } from "./limits.js";
+import {
+  changesParam,
+  flagParam,
+  intParam,
+  type Query,
+  queryOf,
+  readBody,
+  selectorFromQuery,
+  singleQuery,
+  waitParam,
+} from "../http/parse.js";
+import { holdOptions, indexed, now, observeWake } from "../http/respond.js";
+import { INDEX_HEADER, type RestContext } from "./context.js";
+import { cappedListBody, type PollSlots, pollSlots } from "./limits.js";
 import { consumerPutBody } from "./schemas.js";
 
-export function consumerRoutes(ctx: RestContext): Hono {
+/** A validated GET /consumer. */
+export interface ConsumerPollRequest {
+  readonly selector: Selector;
+  readonly principal: Principal;
+  readonly index: number | undefined;
+  readonly options: PollOptions;
+}
+
+/** Reads and checks a GET /consumer (the hono route and the node-level one alike), in the order the errors are reported. */
+export function consumerPollRequest(ctx: RestContext, q: Query, principal: Principal): ConsumerPollRequest {
+  const { auth } = ctx.services;
+  const selector = selectorFromQuery(q);
+  auth.authorize(principal, "read", selector.names ?? []);
+  auth.requireSignedIn(principal);
+  const pending = flagParam(q, "pending");
+  const index = intParam(q, "index");
+  const options = holdOptions(q, ctx);
+  const changesOnly = changesParam(q);
+  const whereText = singleQuery(q, "where");
+  const where = whereText === undefined ? undefined : ctx.services.filters.parse(whereText);
+  return {
+    selector,
+    principal,
+    index,
+    options: { ...options, pending, ...(changesOnly ? { changesOnly } : {}), ...(where ? { where } : {}) },
+  };
+}
+
+/** The JSON body of a consumer poll's answer (RESPONSE_TOO_LARGE past the cap); records the wake latency. */
+export function consumerAnswer(ctx: RestContext, request: ConsumerPollRequest, result: ConsumerPollResult): string {
+  const { auth } = ctx.services;
+  const names = new Set(request.selector.names ?? []);
+  // Prefix matches the caller may not read are left out: no found:false hint that they exist.
+  const visible = result.registers.filter((v) => names.has(v.name) || auth.may(request.principal, "read", v.name));
+  const extra = { epoch: result.epoch, ...(result.resync ? { resync: true } : {}) };
+  const format = (v: (typeof visible)[number]) => {
+    const queue = result.pending?.get(v.name);
+    return queue === undefined ? formatView(v) : { ...formatView(v), pending: queue.map(formatPending) };
+  };
+  return cappedListBody(result.index, extra, "registers", visible, format, ctx.limits.maxResponseBytes);
+}
+
+export function consumerRoutes(ctx: RestContext, slots: PollSlots): Hono {
   const { core, services } = ctx;
   const { auth } = services;
   const app = new Hono();
 
-  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
-    const selector = selectorFromQuery(c);
+  app.get("/", pollSlots(slots), async (c) => {
     const principal = principalOf(c, auth);
-    const names = new Set(selector.names ?? []);
-    auth.authorize(principal, "read", [...names]);
-    auth.requireSignedIn(principal);
-    const pending = flagParam(c, "pending");
-    const whereText = singleQuery(c, "where");
-    const where = whereText === undefined ? undefined : services.filters.parse(whereText);
+    const request = consumerPollRequest(ctx, queryOf(c), principal);
     const result = await whileAuthorized(c, auth, principal, (signal) =>
-      core.consumerPoll(selector, intParam(c, "index"), { ...pollOptions(c, ctx, signal), pending, where }),
+      core.consumerPoll(request.selector, request.index, { ...request.options, signal }),
     );
     observeWake(ctx, "consumer", result.changedAt);
-    // Prefix matches the caller may not read are left out: no found:false hint that they exist.
-    const visible = result.registers.filter((v) => names.has(v.name) || auth.may(principal, "read", v.name));
-    const extra = { epoch: result.epoch, ...(result.resync ? { resync: true } : {}) };
-    const format = (v: (typeof visible)[number]) => {
-      const queue = result.pending?.get(v.name);
-      return queue === undefined ? formatView(v) : { ...formatView(v), pending: queue.map(formatPending) };
-    };
-    return cappedList(c, result.index, extra, "registers", visible, format, ctx.limits.maxResponseBytes);
+    const body = consumerAnswer(ctx, request, result);
+    c.header(INDEX_HEADER, String(result.index));
+    c.header("Content-Type", "application/json");
+    return c.body(body, 200);
   });
 
   // A request's outcome; with wait=, held until it is final. Whoever may read the register may see it.

@@ -5,6 +5,8 @@ import { defineProtocol, switchOption } from "../protocol.js";
 import { aclRoutes } from "./acl.js";
 import { consumerRoutes } from "./consumer.js";
 import type { RestContext } from "./context.js";
+import { fastPollRoutes } from "./fast-polls.js";
+import { PollSlots } from "./limits.js";
 import { restOpenApi } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
 import { providerRoutes } from "./provider.js";
@@ -44,8 +46,16 @@ export const restProtocol = defineProtocol({
     };
     http.label(...REST_ROUTES);
     http.describe(restOpenApi);
-    http.app.route("/provider", providerRoutes(ctx));
-    http.app.route("/consumer", consumerRoutes(ctx));
+    // One slot count per poll route, shared by its node-level handler and its hono route (CORS requests).
+    const slots = {
+      consumer: new PollSlots(limits.maxPollsPerClient),
+      provider: new PollSlots(limits.maxPollsPerClient),
+    };
+    const fast = fastPollRoutes(ctx, slots);
+    http.fastGet?.("/consumer", fast.consumer);
+    http.fastGet?.("/provider", fast.provider);
+    http.app.route("/provider", providerRoutes(ctx, slots.provider));
+    http.app.route("/consumer", consumerRoutes(ctx, slots.consumer));
     http.app.route("/", registerRoutes(ctx));
     http.app.route("/", opsRoutes(ctx));
     http.app.route("/acl", aclRoutes(ctx));

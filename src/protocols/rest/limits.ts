@@ -14,47 +14,55 @@ interface NodeBindings {
  * take every waiter slot. A slot is held until the response is done or the connection closes, so an event
  * stream keeps its slot for as long as it is open.
  */
-export function pollSlots(max: number): MiddlewareHandler {
-  const held = new Map<string, number>();
-  const release = (addr: string) => {
-    const n = (held.get(addr) ?? 1) - 1;
-    if (n <= 0) held.delete(addr);
-    else held.set(addr, n);
-  };
+export function pollSlots(limit: number | PollSlots): MiddlewareHandler {
+  const slots = typeof limit === "number" ? new PollSlots(limit) : limit;
   return async (c, next) => {
     const env = c.env as NodeBindings | undefined;
     const addr = env?.incoming?.socket?.remoteAddress ?? "unknown";
-    const n = (held.get(addr) ?? 0) + 1;
-    if (n > max) {
-      throw new SwitchboardError("TOO_MANY_POLLS", `this client holds ${max} polls or streams already`, {
-        retryAfter: 1,
-        details: { maxPollsPerClient: max },
-      });
-    }
-    held.set(addr, n);
+    const release = slots.take(addr);
     const out = env?.outgoing;
     if (out === undefined) {
       try {
         await next();
       } finally {
-        release(addr);
+        release();
       }
       return;
     }
-    let released = false;
-    const once = () => {
-      if (released) return;
-      released = true;
-      release(addr);
-    };
-    out.once("close", once);
+    out.once("close", release);
     try {
       await next();
     } catch (err) {
-      once();
+      release();
       throw err;
     }
   };
+}
+
+/** The per-address count behind pollSlots, shared by a route's hono and node-level handlers. */
+export class PollSlots {
+  readonly #held = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  /** Takes a slot for `addr` (TOO_MANY_POLLS when it holds max already); returns its release, harmless twice. */
+  take(addr: string): () => void {
+    const n = (this.#held.get(addr) ?? 0) + 1;
+    if (n > this.max) {
+      throw new SwitchboardError("TOO_MANY_POLLS", `this client holds ${this.max} polls or streams already`, {
+        retryAfter: 1,
+        details: { maxPollsPerClient: this.max },
+      });
+    }
+    this.#held.set(addr, n);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#held.get(addr) ?? 1) - 1;
+      if (left <= 0) this.#held.delete(addr);
+      else this.#held.set(addr, left);
+    };
+  }
 }
 
 /**
@@ -71,6 +79,21 @@ export function cappedList<T>(
   format: (item: T) => unknown,
   maxBytes: number,
 ): Response {
+  const body = cappedListBody(index, extra, key, items, format, maxBytes);
+  c.header(INDEX_HEADER, String(index));
+  c.header("Content-Type", "application/json");
+  return c.body(body, 200);
+}
+
+/** The body cappedList answers, as a string (RESPONSE_TOO_LARGE when it would pass maxBytes). */
+export function cappedListBody<T>(
+  index: number,
+  extra: Record<string, unknown>,
+  key: string,
+  items: readonly T[],
+  format: (item: T) => unknown,
+  maxBytes: number,
+): string {
   const head = JSON.stringify({ index, ...extra }).slice(0, -1);
   const parts: string[] = [];
   let bytes = head.length + key.length + 8;
@@ -86,9 +109,7 @@ export function cappedList<T>(
     }
     parts.push(json);
   }
-  c.header(INDEX_HEADER, String(index));
-  c.header("Content-Type", "application/json");
-  return c.body(`${head}${head.length > 1 ? "," : ""}"${key}":[${parts.join(",")}]}`, 200);
+  return `${head}${head.length > 1 ? "," : ""}"${key}":[${parts.join(",")}]}`;
 }
 
 /** The longest head of `items` (at least one) whose JSON fits in maxBytes. */

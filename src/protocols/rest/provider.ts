@@ -2,16 +2,45 @@
 
 import type { WriteResult } from "@switchboard/wire";
 import { Hono } from "hono";
-import { SwitchboardError } from "../../core/index.js";
+import { type PollOptions, type ProviderPollResult, type Selector, SwitchboardError } from "../../core/index.js";
+import type { Principal } from "../../services/auth/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import { formatOutcome, formatRequest } from "../http/format.js";
-import { deleteConditions, intParam, readBody, selectorFromQuery } from "../http/parse.js";
-import { epochParam, indexed, now, observeWake, pollOptions } from "../http/respond.js";
-import type { RestContext } from "./context.js";
-import { cappedList, pollSlots } from "./limits.js";
+import { deleteConditions, intParam, type Query, queryOf, readBody, selectorFromQuery } from "../http/parse.js";
+import { epochParam, holdOptions, indexed, now, observeWake } from "../http/respond.js";
+import { INDEX_HEADER, type RestContext } from "./context.js";
+import { cappedListBody, type PollSlots, pollSlots } from "./limits.js";
 import { acksBody, providerPutBody } from "./schemas.js";
 
-export function providerRoutes(ctx: RestContext): Hono {
+/** A validated GET /provider. */
+export interface ProviderPollRequest {
+  readonly selector: Selector;
+  readonly after: number | undefined;
+  readonly options: PollOptions;
+}
+
+/** Reads and checks a GET /provider (the hono route and the node-level one alike). */
+export function providerPollRequest(ctx: RestContext, q: Query, principal: Principal): ProviderPollRequest {
+  const { auth } = ctx.services;
+  const selector = selectorFromQuery(q);
+  // A provider acknowledges (drops) requests: it must hold provide on every name and on all of each prefix.
+  auth.authorize(principal, "provide", selector.names ?? []);
+  auth.authorizePrefixes(principal, "provide", selector.prefixes ?? []);
+  const after = intParam(q, "after");
+  return { selector, after, options: holdOptions(q, ctx) };
+}
+
+/** The JSON body of a provider poll's answer. */
+export function providerAnswer(ctx: RestContext, result: ProviderPollResult): string {
+  const extra = {
+    epoch: result.epoch,
+    ...(result.resync ? { resync: true } : {}),
+    ...(result.missing.length > 0 ? { missing: result.missing } : {}),
+  };
+  return cappedListBody(result.index, extra, "requests", result.requests, formatRequest, ctx.limits.maxResponseBytes);
+}
+
+export function providerRoutes(ctx: RestContext, slots: PollSlots): Hono {
   const { core, services } = ctx;
   const { auth } = services;
   const app = new Hono();
@@ -76,22 +105,17 @@ export function providerRoutes(ctx: RestContext): Hono {
     });
   });
 
-  app.get("/", pollSlots(ctx.limits.maxPollsPerClient), async (c) => {
-    const selector = selectorFromQuery(c);
+  app.get("/", pollSlots(slots), async (c) => {
     const principal = principalOf(c, auth);
-    // A provider acknowledges (drops) requests: it must hold provide on every name and on all of each prefix.
-    auth.authorize(principal, "provide", selector.names ?? []);
-    auth.authorizePrefixes(principal, "provide", selector.prefixes ?? []);
+    const request = providerPollRequest(ctx, queryOf(c), principal);
     const result = await whileAuthorized(c, auth, principal, (signal) =>
-      core.providerPoll(selector, intParam(c, "after"), pollOptions(c, ctx, signal)),
+      core.providerPoll(request.selector, request.after, { ...request.options, signal }),
     );
     observeWake(ctx, "provider", result.changedAt);
-    const extra = {
-      epoch: result.epoch,
-      ...(result.resync ? { resync: true } : {}),
-      ...(result.missing.length > 0 ? { missing: result.missing } : {}),
-    };
-    return cappedList(c, result.index, extra, "requests", result.requests, formatRequest, ctx.limits.maxResponseBytes);
+    const body = providerAnswer(ctx, result);
+    c.header(INDEX_HEADER, String(result.index));
+    c.header("Content-Type", "application/json");
+    return c.body(body, 200);
   });
 
   app.delete("/", async (c) => {

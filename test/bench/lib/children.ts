@@ -69,6 +69,11 @@ export function startBareHono(): Promise<ServerChild> {
   return startNodeServer("bare hono", join(BENCH_DIR, "servers/bare-hono.ts"), []);
 }
 
+/** The fan-out floor: bare node:http answering held requests with one shared Buffer (test/bench/servers/bare-node.ts). */
+export function startBareNode(): Promise<ServerChild> {
+  return startNodeServer("bare node:http", join(BENCH_DIR, "servers/bare-node.ts"), []);
+}
+
 /** Wraps any child that serves HTTP: `ready` resolves with its base URL. */
 export async function attach(
   label: string,

@@ -4,11 +4,11 @@
 import { rm } from "node:fs/promises";
 import { makeTempDir } from "../../helpers/temp-dir.js";
 import type { WorkerIn, WorkerOut } from "../workers/protocol.js";
-import { type ServerChild, startBareHono, startSwitchboard, Worker, waitUntil } from "./children.js";
+import { type ServerChild, startBareHono, startBareNode, startSwitchboard, Worker, waitUntil } from "./children.js";
 import { b64 } from "./etcd.js";
 import { heldPolls, requestJson } from "./http.js";
 
-export type WakeKind = "switchboard" | "bare" | "etcd";
+export type WakeKind = "switchboard" | "bare" | "etcd" | "floor";
 
 export interface RoundAnswers {
   /** arrival times (ms, CLOCK_MONOTONIC) of the answers that carried the round's value */
@@ -66,9 +66,13 @@ async function gather(workers: readonly Worker<WorkerIn, WorkerOut>[]): Promise<
 }
 
 /** Switchboard (file store, strict durability: the defaults) or the bare hono baseline, with N held long-polls. */
-export async function longPollDriver(kind: "switchboard" | "bare", consumers: number): Promise<WakeDriver> {
+export async function longPollDriver(kind: "switchboard" | "bare" | "floor", consumers: number): Promise<WakeDriver> {
   const dir = kind === "switchboard" ? await makeTempDir("switchboard-bench-") : undefined;
-  const server: ServerChild = dir ? await startSwitchboard(dir.path, "strict") : await startBareHono();
+  const server: ServerChild = dir
+    ? await startSwitchboard(dir.path, "strict")
+    : kind === "floor"
+      ? await startBareNode()
+      : await startBareHono();
   const workers = startWorkers(workerCount(consumers));
   const counts = shares(consumers, workers.length);
   const put = async (round: number) => {
@@ -79,7 +83,8 @@ export async function longPollDriver(kind: "switchboard" | "bare", consumers: nu
   let index = await put(0);
   return {
     kind,
-    label: kind === "switchboard" ? "Switchboard (file, strict)" : "bare hono",
+    label:
+      kind === "switchboard" ? "Switchboard (file, strict)" : kind === "floor" ? "bare node:http (floor)" : "bare hono",
     consumers,
     workers: workers.length,
     rss: () => server.rss(),
@@ -93,7 +98,7 @@ export async function longPollDriver(kind: "switchboard" | "bare", consumers: nu
       await waitUntil(
         () => `${consumers} held polls on ${server.label} (round ${round}: ${held} held)`,
         async () => {
-          held = await heldPolls(server.url, kind);
+          held = await heldPolls(server.url, kind === "switchboard" ? kind : "bare");
           return held === consumers;
         },
         90_000,

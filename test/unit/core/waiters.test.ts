@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type Waiter, WaiterIndex } from "../../../src/core/waiters.js";
 
 function waiter(names: string[], prefixes: string[] = []): Waiter {
-  return { names, prefixes, detach: () => true, deliver: () => undefined };
+  return { names, prefixes, detach: () => true, claim: () => true, deliver: () => undefined };
 }
 
 describe("WaiterIndex", () => {
