@@ -37,6 +37,14 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/** A fetch whose reports (PUT /provider/acks) take 300 ms to leave. */
+const slowAcks: typeof fetch = async (input, init) => {
+  if ((init?.method ?? "GET") === "PUT" && new URL(String(input)).pathname === "/provider/acks") {
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return fetch(input, init);
+};
+
 /** Pending requests as the server holds them, read without acknowledging anything (no `after`). */
 async function pendingIds(name: string): Promise<number[]> {
   const res = await fetch(`${srv.url}/provider?name=${encodeURIComponent(name)}&wait=0`);
@@ -77,6 +85,17 @@ describe("provider outcomes", () => {
     expect(await pendingIds("o/lamp")).toEqual([]);
   });
 
+  it("close() sends the reports made before it, then deletes the register", async () => {
+    const d = device({ fetch: slowAcks });
+    const oven = d.provide("o/oven", "off", { ttl: "10s" });
+    await oven.ready;
+    const r = await app.request("o/oven", "on");
+    void (await take(oven.requests)).reject("child lock");
+    await oven.close();
+    expect(await r.outcome).toMatchObject({ status: "rejected", message: "child lock" });
+    expect((await app.get("o/oven")).found).toBe(false);
+  });
+
   it("plain iteration still acknowledges as done", async () => {
     const d = device();
     const fan = d.provide("o/fan", 0, { ttl: "10s" });
@@ -115,12 +134,6 @@ describe("provider outcomes", () => {
 
   it("the poll's after= never acknowledges a reported request as done before its report lands", async () => {
     // Reports take 300 ms to reach the server; meanwhile the reader handles later requests plainly.
-    const slowAcks: typeof fetch = async (input, init) => {
-      if ((init?.method ?? "GET") === "PUT" && new URL(String(input)).pathname === "/provider/acks") {
-        await new Promise((r) => setTimeout(r, 300));
-      }
-      return fetch(input, init);
-    };
     const d = device({ fetch: slowAcks });
     const heater = d.provide("o/heater", "off", { ttl: "10s" });
     await heater.ready;
