@@ -8,7 +8,7 @@ import {
   type EpochListener,
   type StateListener,
 } from "./connection.js";
-import { ConsumerHub, type HubOptions } from "./consumer-hub.js";
+import { ConsumerHub, canonicalWhere, type HubOptions } from "./consumer-hub.js";
 import { abortError, checkName, checkPrefix } from "./errors.js";
 import { Transport } from "./http.js";
 import { AbortFanout, defaultTimers, durationMs, linkAbort, type Runtime } from "./runtime.js";
@@ -31,6 +31,7 @@ import type {
   Duration,
   FoundItem,
   Json,
+  JsonObject,
   ListPage,
   RequestHandle,
   RequestInput,
@@ -50,6 +51,14 @@ export interface ConsumeOptions<T> extends CallSignal {
    * value that does not match ends the subscription with a ClientError `INVALID_VALUE` (status 0).
    */
   readonly schema?: StandardSchemaV1<unknown, T> | undefined;
+  /**
+   * A Mongo-style filter on `{name, value, metadata}` (GET /consumer `where=`): after the first
+   * state (the current one, whatever the filter), the subscription is woken only by changes that
+   * match; a deletion or expiry (which leaves only `{name}`) comes with the next wake, as
+   * `found: false`. Subscriptions with the same filter (same JSON once keys are sorted) share one
+   * long-poll; each distinct filter has its own.
+   */
+  readonly where?: JsonObject | undefined;
 }
 
 export class SwitchboardConsumer implements SubscriptionHost {
@@ -61,6 +70,9 @@ export class SwitchboardConsumer implements SubscriptionHost {
   /** What every background loop of the client shares. */
   protected readonly common: Omit<HubOptions, "waitMs">;
   private readonly consumers: ConsumerHub;
+  /** One hub per distinct `where` filter in use, by its canonical JSON. */
+  private readonly filtered = new Map<string, ConsumerHub>();
+  private readonly consumerWaitMs: number;
   private readonly detach: () => void;
   private closing: Promise<void> | undefined;
 
@@ -81,7 +93,8 @@ export class SwitchboardConsumer implements SubscriptionHost {
       retry: options.retry,
       connection: this.connection,
     };
-    this.consumers = new ConsumerHub({ ...this.common, waitMs: durationMs(options.consumerWait ?? "30s") });
+    this.consumerWaitMs = durationMs(options.consumerWait ?? "30s");
+    this.consumers = new ConsumerHub({ ...this.common, waitMs: this.consumerWaitMs });
     const signal = options.signal;
     if (signal) {
       const onAbort = (): void => void this.close();
@@ -256,7 +269,8 @@ export class SwitchboardConsumer implements SubscriptionHost {
   /**
    * Watches one register, or every register under a prefix. Yields the current state first, then each
    * change in order; if the reader falls behind, unread values of a register are replaced by its latest
-   * (a found:false is never dropped). All subscriptions of this client share one long-poll.
+   * (a found:false is never dropped). All subscriptions of this client share one long-poll (one per
+   * distinct `where` filter).
    */
   consume<T = Json>(name: string, options?: ConsumeOptions<T>): NameSubscription<T>;
   consume<T = Json>(selector: { prefix: string }, options?: ConsumeOptions<T>): PrefixSubscription<T>;
@@ -264,6 +278,7 @@ export class SwitchboardConsumer implements SubscriptionHost {
     selector: string | { prefix: string },
     options: ConsumeOptions<T> = {},
   ): NameSubscription<T> | PrefixSubscription<T> {
+    const where = options.where === undefined ? undefined : canonicalWhere(options.where);
     let sub: SubscriptionImpl & (NameSubscription | PrefixSubscription);
     if (typeof selector === "string") {
       checkName(selector);
@@ -273,8 +288,9 @@ export class SwitchboardConsumer implements SubscriptionHost {
       sub = new PrefixSubscriptionImpl(selector.prefix, this, options.signal);
     }
     sub.schema = options.schema;
+    sub.where = where;
     if (this.closed || options.signal?.aborted) sub.close();
-    else this.consumers.add(sub);
+    else this.hubOf(where, true)!.add(sub);
     return sub as unknown as NameSubscription<T> | PrefixSubscription<T>;
   }
 
@@ -324,9 +340,28 @@ export class SwitchboardConsumer implements SubscriptionHost {
       this.root.abort(abortError());
       this.connection.close();
       this.detach();
-      await Promise.all([this.consumers.close(), ...this.closeParts()]);
+      const hubs = [this.consumers, ...this.filtered.values()];
+      await Promise.all([...hubs.map((h) => h.close()), ...this.closeParts()]);
     })();
     return this.closing;
+  }
+
+  /** The shared poll of a filter (created on first use when `create`). */
+  private hubOf(where: string | undefined, create: boolean): ConsumerHub | undefined {
+    if (where === undefined) return this.consumers;
+    let hub = this.filtered.get(where);
+    if (!hub && create) {
+      hub = new ConsumerHub({
+        ...this.common,
+        waitMs: this.consumerWaitMs,
+        where,
+        onIdle: (h) => {
+          if (this.filtered.get(where) === h) this.filtered.delete(where);
+        },
+      });
+      this.filtered.set(where, hub);
+    }
+    return hub;
   }
 
   /** What a subclass adds to close(). */
@@ -336,7 +371,7 @@ export class SwitchboardConsumer implements SubscriptionHost {
 
   /** @internal SubscriptionHost */
   unsubscribe(sub: SubscriptionImpl): void {
-    this.consumers.remove(sub);
+    this.hubOf(sub.where, false)?.remove(sub);
   }
 
   protected async call<T>(

@@ -1,7 +1,7 @@
 // The one shared consumer long-poll of a client: every subscription rides on the same GET /consumer.
 
 import type { Connection } from "./connection.js";
-import { isRetryable } from "./errors.js";
+import { ClientError, isRetryable } from "./errors.js";
 import type { Query, Transport } from "./http.js";
 import { Backoff, Latch, linkAbort, type Runtime, SpinGuard, sleep } from "./runtime.js";
 import type { SubscriptionImpl } from "./subscription.js";
@@ -18,6 +18,44 @@ export interface HubOptions {
   readonly connection: Connection;
 }
 
+/** What a consumer hub adds: the wake filter its poll carries, and what to do when it has nobody left. */
+export interface ConsumerHubOptions extends HubOptions {
+  /** Canonical JSON of the `where` filter of every subscription of this hub (none: unfiltered). */
+  readonly where?: string | undefined;
+  /** A filtered hub whose last subscription left stops its loop and says so (the client forgets it). */
+  readonly onIdle?: ((hub: ConsumerHub) => void) | undefined;
+}
+
+/**
+ * The `where` filter of a subscription as the key of its shared poll: JSON with object keys sorted
+ * at every level, so equal filters share one poll. Anything but a plain JSON object is
+ * ClientError INVALID_FILTER (the server's code), before anything is sent.
+ */
+export function canonicalWhere(where: unknown): string {
+  if (typeof where !== "object" || where === null || Array.isArray(where)) {
+    throw new ClientError(400, "INVALID_FILTER", "where must be a JSON object (a Mongo-style filter)", {
+      details: { where },
+    });
+  }
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? "null" : text(x))).join(",")}]`;
+    if (typeof v === "object" && v !== null) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${text(o[k])}`).join(",")}}`;
+    }
+    if (typeof v === "number" && !Number.isFinite(v)) return "null";
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean" || v === null)
+      return JSON.stringify(v);
+    throw new ClientError(400, "INVALID_FILTER", `where holds a ${typeof v}, which JSON cannot carry`, {
+      details: { where },
+    });
+  };
+  return text(where);
+}
+
 /** The abort reason of a long-poll cut short because the set of subscriptions changed. */
 const RESTART = Symbol("restart");
 
@@ -26,6 +64,11 @@ export function guardMs(waitMs: number): number {
   return waitMs + Math.ceil(waitMs / 8) + 10_000;
 }
 
+/**
+ * One shared long-poll for the subscriptions of one `where` filter (or of none): a filter goes on
+ * the poll, so subscriptions with different filters cannot share one; the client keeps a hub per
+ * distinct filter.
+ */
 export class ConsumerHub {
   private readonly subs = new Set<SubscriptionImpl>();
   /** Every change after this revision is still to be seen by the initialised subscriptions. */
@@ -42,7 +85,7 @@ export class ConsumerHub {
   private generation = 0;
   private servedGeneration = 0;
 
-  constructor(private readonly o: HubOptions) {}
+  constructor(private readonly o: ConsumerHubOptions) {}
 
   get size(): number {
     return this.subs.size;
@@ -88,6 +131,12 @@ export class ConsumerHub {
       }
       if (this.subs.size === 0) {
         this.index = undefined; // nothing is watched: the next subscriptions start from a fresh read
+        if (this.o.where !== undefined) {
+          // A filter nobody uses any more: stop, so that a client trying many filters keeps no idle loops.
+          this.loop = undefined;
+          this.o.onIdle?.(this);
+          return;
+        }
         await this.latch.wait();
         continue;
       }
@@ -168,8 +217,11 @@ export class ConsumerHub {
     if (index !== undefined && waitMs !== undefined) query.push(["wait", `${waitMs}ms`]);
     if (index !== undefined && this.epoch !== undefined) query.push(["epoch", this.epoch]);
     // A prefix's answer after an index holds only what changed (a resync still answers everything);
-    // subscriptions apply entries one by one, so the registers left out are simply unchanged.
-    if (index !== undefined && prefixes.size > 0) query.push(["changes", "only"]);
+    // subscriptions apply entries one by one, so the registers left out are simply unchanged. With a
+    // filter, names too: only the registers whose change matched (and removals) come back.
+    const where = this.o.where;
+    if (index !== undefined && (prefixes.size > 0 || where !== undefined)) query.push(["changes", "only"]);
+    if (where !== undefined) query.push(["where", where]);
     const held = index !== undefined && waitMs !== undefined;
     const controller = new AbortController();
     const unlink = linkAbort(this.o.closed, controller);

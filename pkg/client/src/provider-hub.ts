@@ -7,17 +7,32 @@ import type { Query } from "./http.js";
 import type { ProvisionHost, ProvisionImpl } from "./provision.js";
 import { Backoff, Latch, linkAbort, SpinGuard, sleep } from "./runtime.js";
 import type {
+  AckInput,
+  AcksAnswer,
   Conditions,
   Json,
   JsonObject,
   ProviderAnswer,
   RegisterWrite,
+  RequestOutcome,
   WireChangeRequest,
   WriteResult,
 } from "./types.js";
 import { MAX_BATCH, type Writer } from "./writer.js";
 
 const RESTART = Symbol("restart");
+
+/** An outcome report waiting for PUT /provider/acks. */
+interface Report {
+  readonly p: ProvisionImpl;
+  readonly ack: AckInput;
+  /** The server history the request came from: the PUT names it, so another history applies nothing. */
+  readonly epoch: string | undefined;
+  /** Goes out on its own PUT (a batch with it was refused). */
+  alone: boolean;
+  /** The app's promise; none for the bare status re-sent after the full report was refused. */
+  readonly waiter: { resolve: (o: RequestOutcome) => void; reject: (e: unknown) => void } | undefined;
+}
 
 /**
  * One `after` serves every register of the poll, so it is the lowest *watermark* of the polled provisions.
@@ -45,12 +60,18 @@ export class ProviderHub implements ProvisionHost {
   /** The epoch the watermarks and maxSeen belong to. */
   private epoch: string | undefined;
   private readonly unlisten: (() => void)[];
+  /** Outcome reports not yet sent (or to be sent again), oldest first. */
+  private reports: Report[] = [];
+  private reportsScheduled = false;
+  private reportsFlushing: Promise<void> | undefined;
+  private readonly reportBackoff: Backoff;
 
   constructor(
     private readonly o: HubOptions,
     private readonly writer: Writer,
     private readonly connection: Connection,
   ) {
+    this.reportBackoff = new Backoff(o.retry, o.runtime.random);
     this.unlisten = [
       // A new history has none of our registers: put every one back, with value, metadata and TTL.
       connection.onEpochChange(() => this.recreateAll()),
@@ -85,7 +106,7 @@ export class ProviderHub implements ProvisionHost {
     for (const u of this.unlisten) u();
     this.latch.wake();
     await Promise.all([...this.provisions.values()].map((p) => p.close({ keep: true })));
-    await this.loop;
+    await Promise.all([this.loop, this.reportsFlushing]);
   }
 
   changed(p: ProvisionImpl): void {
@@ -156,12 +177,138 @@ export class ProviderHub implements ProvisionHost {
     this.markRefreshDirty();
     await this.writer.cancel(p.name, abortError());
     if (keep || this.o.closed.aborted) return;
+    // Outcomes reported before the close reach the server before the register (and its queue) goes.
+    while (p.reportsPending > 0 && !this.o.closed.aborted) {
+      await (this.reportsFlushing ?? new Promise<void>((resolve) => queueMicrotask(resolve)));
+    }
+    if (this.o.closed.aborted) return;
     await new Promise<void>((resolve, reject) => {
       const waiting = this.deletes.get(p.name);
       if (waiting) waiting.push({ resolve, reject });
       else this.deletes.set(p.name, [{ resolve, reject }]);
       if (this.deletes.size === 1 && !waiting) queueMicrotask(() => void this.flushDeletes());
     });
+  }
+
+  /**
+   * Queues an outcome report. Reports made in the same tick (and while a PUT is in flight) go out
+   * together, one PUT /provider/acks at a time; network errors and 5xx are retried with backoff
+   * (the report stays queued, the register out of the poll), so an outage loses none.
+   */
+  report(p: ProvisionImpl, ack: AckInput, epoch: string | undefined): Promise<RequestOutcome> {
+    if (this.o.closed.aborted) return Promise.reject(abortError(this.o.closed.reason));
+    p.reportsPending += 1;
+    return new Promise((resolve, reject) => {
+      this.reports.push({ p, ack, epoch, alone: false, waiter: { resolve, reject } });
+      this.scheduleReports();
+    });
+  }
+
+  private scheduleReports(): void {
+    if (this.reportsScheduled || this.reportsFlushing) return;
+    this.reportsScheduled = true;
+    queueMicrotask(() => {
+      this.reportsScheduled = false;
+      this.reportsFlushing = this.flushReports().finally(() => {
+        this.reportsFlushing = undefined;
+        if (this.reports.length > 0 && !this.o.closed.aborted) this.scheduleReports();
+      });
+    });
+  }
+
+  private async flushReports(): Promise<void> {
+    while (this.reports.length > 0 && !this.o.closed.aborted) {
+      const batch = this.takeReports();
+      try {
+        const answer = await this.o.transport.call<AcksAnswer>("PUT", "/provider/acks", {
+          query: [["epoch", batch[0]!.epoch]],
+          body: { acks: batch.map((r) => r.ack) },
+          signal: this.o.closed,
+          timeoutMs: 30_000,
+        });
+        this.reportBackoff.reset();
+        for (const [i, r] of batch.entries()) this.answered(r, answer, answer.acks?.[i]);
+      } catch (err) {
+        // Put back in front: a report is never dropped by a failed PUT.
+        if (this.o.closed.aborted || isRetryable(err)) this.reports.unshift(...batch);
+        if (this.o.closed.aborted) break;
+        if (isRetryable(err)) {
+          const delay = this.reportBackoff.next((err as { retryAfterMs?: number }).retryAfterMs);
+          this.connection.retrying(this.o.runtime.now() + delay);
+          await this.connection.sleep(delay, this.o.closed);
+        } else if (batch.length > 1) {
+          // All or nothing at the server: send each alone, so the error reaches the report that caused it.
+          for (const r of batch) r.alone = true;
+          this.reports.unshift(...batch);
+        } else {
+          this.refused(batch[0]!, err);
+        }
+      }
+    }
+    if (this.o.closed.aborted) {
+      const reason = abortError(this.o.closed.reason);
+      for (const r of this.reports.splice(0)) this.settleReport(r, undefined, reason);
+    }
+  }
+
+  /** The front of the queue: up to MAX_BATCH reports of one history, or the one that must go alone. */
+  private takeReports(): Report[] {
+    const first = this.reports[0]!;
+    let n = 1;
+    if (!first.alone) {
+      while (n < this.reports.length && n < MAX_BATCH) {
+        const r = this.reports[n]!;
+        if (r.alone || r.epoch !== first.epoch) break;
+        n += 1;
+      }
+    }
+    return this.reports.splice(0, n);
+  }
+
+  private answered(r: Report, answer: AcksAnswer, entry: AcksAnswer["acks"][number] | undefined): void {
+    if (entry !== undefined && entry.status !== "unknown") {
+      this.settleReport(r, entry as RequestOutcome);
+      return;
+    }
+    const details = { id: r.ack.id, name: r.p.name };
+    const err =
+      r.epoch !== undefined && answer.epoch !== undefined && answer.epoch !== r.epoch
+        ? new ClientError(
+            0,
+            "EPOCH_CHANGED",
+            `request ${r.ack.id} of ${r.p.name} belongs to a server history that is gone: its outcome was not reported`,
+            { details },
+          )
+        : new ClientError(404, "REQUEST_NOT_FOUND", `the server does not know request ${r.ack.id}`, { details });
+    this.settleReport(r, undefined, err);
+  }
+
+  /**
+   * A 4xx for one report (e.g. a result over the server's value size limit): the app's promise
+   * rejects with it, and the status alone is sent, so that the request does not end as a plain
+   * `done` through the poll's `after`. If even that is refused, the poll acknowledges it.
+   */
+  private refused(r: Report, err: unknown): void {
+    if (r.ack.result === undefined && r.ack.message === undefined) {
+      this.settleReport(r, undefined, err);
+      return;
+    }
+    r.waiter?.reject(err);
+    const bare: Report = {
+      p: r.p,
+      ack: { id: r.ack.id, status: r.ack.status },
+      epoch: r.epoch,
+      alone: true,
+      waiter: undefined,
+    };
+    this.reports.unshift(bare);
+  }
+
+  private settleReport(r: Report, outcome: RequestOutcome | undefined, err?: unknown): void {
+    r.p.reportsPending -= 1;
+    if (outcome !== undefined) r.waiter?.resolve(outcome);
+    else r.waiter?.reject(err);
+    if (r.p.reportsPending === 0) this.changed(r.p);
   }
 
   /** Deregistrations asked for in the same tick go out as one DELETE /provider. */
@@ -281,7 +428,11 @@ export class ProviderHub implements ProvisionHost {
         for (const p of batch) {
           p.watermark = Math.max(p.watermark, this.maxSeen);
           const list = byName.get(p.name);
-          if (list) p.receive(list.sort((a, b) => a.id - b.id));
+          if (list)
+            p.receive(
+              list.sort((a, b) => a.id - b.id),
+              this.epoch,
+            );
         }
         backoff.reset();
         // Requests already received come back until acknowledged: one such quick answer is expected.

@@ -1,8 +1,22 @@
 // A provide() handle: the register's value, its TTL refresh schedule and its stream of change requests.
 
-import { abortError } from "./errors.js";
+import { abortError, ClientError } from "./errors.js";
 import { durationMs } from "./runtime.js";
-import type { ChangeRequest, Conditions, Duration, Json, JsonObject, WireChangeRequest, WriteResult } from "./types.js";
+import type {
+  AckInput,
+  ChangeRequest,
+  Conditions,
+  Duration,
+  Json,
+  JsonObject,
+  ReportStatus,
+  RequestOutcome,
+  WireChangeRequest,
+  WriteResult,
+} from "./types.js";
+
+/** The server's limit on an outcome's message (PUT /provider/acks). */
+const MAX_MESSAGE = 1024;
 
 export interface Provision<T extends Json = Json> {
   readonly name: string;
@@ -21,7 +35,8 @@ export interface Provision<T extends Json = Json> {
    * moves past it (asks for the next one); the next provider poll then acknowledges it. Until then, and
    * while requests are buffered here, the register is left out of the provider poll (backpressure).
    * Leaving a loop (`break`, a throw) does not handle the request in hand: iterating again gives it
-   * first (at least once). One reader at a time.
+   * first (at least once). One reader at a time. `req.done(result)`, `req.reject(message)` and
+   * `req.fail(message)` report an outcome other than a plain `done` (see ChangeRequest).
    */
   readonly requests: AsyncIterableIterator<ChangeRequest>;
   /**
@@ -63,6 +78,11 @@ export interface ProvisionHost {
   ): Promise<WriteResult>;
   /** The provision's poll eligibility or refresh deadline changed. */
   changed(p: ProvisionImpl): void;
+  /**
+   * Sends a provider's outcome report (PUT /provider/acks, batched, retried); `epoch`: the server
+   * history the request came from. Until it settles, `p.reportsPending` counts it.
+   */
+  report(p: ProvisionImpl, ack: AckInput, epoch: string | undefined): Promise<RequestOutcome>;
   release(p: ProvisionImpl, keep: boolean): Promise<void>;
 }
 
@@ -75,6 +95,11 @@ export class ProvisionImpl implements Provision {
   maxReceived = 0;
   /** Highest request id handled by the reader. */
   lastHandled = 0;
+  /**
+   * Outcome reports of this register not yet confirmed by the server: until they are, the register
+   * stays out of the provider poll, whose `after` would otherwise acknowledge them as `done` first.
+   */
+  reportsPending = 0;
   /** When the next TTL refresh is due (epoch ms), if the register has a TTL and no write is under way. */
   dueAt: number | undefined;
   lastModRevision: number | undefined;
@@ -86,6 +111,8 @@ export class ProvisionImpl implements Provision {
   readonly requests: AsyncIterableIterator<ChangeRequest>;
   /** Received and not yet handled, oldest first (the head is the one the reader holds, if `handedOut`). */
   private readonly unhandled: ChangeRequest[] = [];
+  /** Requests handled or reported: they take no (further) report. */
+  private readonly settled = new WeakSet<ChangeRequest>();
   private handedOut = false;
   private reader: { resolve: (r: IteratorResult<ChangeRequest>) => void; reject: (e: unknown) => void } | undefined;
   private failure: { error: unknown } | undefined;
@@ -131,7 +158,7 @@ export class ProvisionImpl implements Provision {
 
   /** Polled only when the reader has handled everything it was given. */
   get eligible(): boolean {
-    return this.registered && !this.done && this.unhandled.length === 0;
+    return this.registered && !this.done && this.unhandled.length === 0 && this.reportsPending === 0;
   }
 
   /** First write (called by the client right after construction). */
@@ -171,8 +198,7 @@ export class ProvisionImpl implements Provision {
   ack(): boolean {
     if (!this.handedOut) return false;
     this.handedOut = false;
-    const handled = this.unhandled.shift();
-    if (handled) this.lastHandled = handled.id;
+    this.handled(this.unhandled.shift());
     if (this.unhandled.length === 0) this.host.changed(this);
     return true;
   }
@@ -218,6 +244,11 @@ export class ProvisionImpl implements Provision {
       } catch (err) {
         this.nack();
         if (stop?.aborted || this.done) return;
+        // The handler reported an outcome before it threw: the request is handled, nothing to retry.
+        if (this.settled.has(request)) {
+          options.onError?.(err, request);
+          continue;
+        }
         options.onError?.(err, request);
         failures += 1;
         await pause(Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 10)), stop);
@@ -228,16 +259,15 @@ export class ProvisionImpl implements Provision {
     }
   }
 
-  /** Takes requests from a provider poll answer (skipping those already received). */
-  receive(requests: readonly WireChangeRequest[]): void {
+  /**
+   * Takes requests from a provider poll answer (skipping those already received); `epoch`: the
+   * server history they belong to (their ids mean nothing in another one).
+   */
+  receive(requests: readonly WireChangeRequest[], epoch?: string): void {
     for (const r of requests) {
       if (r.id <= this.maxReceived || this.done) continue;
       this.maxReceived = r.id;
-      const item: ChangeRequest =
-        r.requester === undefined
-          ? { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt }
-          : { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt, requester: r.requester };
-      this.unhandled.push(item);
+      this.unhandled.push(this.changeRequest(r, epoch));
     }
     if (this.reader && this.unhandled.length > 0) {
       this.handedOut = true;
@@ -280,6 +310,78 @@ export class ProvisionImpl implements Provision {
     await this.finish(options.keep === true);
   }
 
+  /**
+   * A request with its report methods (not enumerable: the request still compares and serializes
+   * as its wire fields).
+   */
+  private changeRequest(r: WireChangeRequest, epoch: string | undefined): ChangeRequest {
+    const fields =
+      r.requester === undefined
+        ? { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt }
+        : { id: r.id, name: r.name, value: r.value, requestedAt: r.requestedAt, requester: r.requester };
+    const item = fields as ChangeRequest;
+    const report = (status: ReportStatus, result: Json | undefined, message: string | undefined) => {
+      const p = this.report(item, epoch, status, result, message);
+      p.catch(() => {});
+      return p;
+    };
+    Object.defineProperties(item, {
+      done: { value: (result?: Json) => report("done", result, undefined) },
+      reject: { value: (message?: string, result?: Json) => report("rejected", result, message) },
+      fail: { value: (message?: string, result?: Json) => report("failed", result, message) },
+    });
+    return item;
+  }
+
+  /**
+   * Reports a request's outcome: it counts as handled at once (taken out of the buffer, the reader
+   * goes on with the next) and the register stays out of the provider poll until the server has
+   * the report, so the poll's `after` cannot acknowledge it as `done` first.
+   */
+  private report(
+    item: ChangeRequest,
+    epoch: string | undefined,
+    status: ReportStatus,
+    result: Json | undefined,
+    message: string | undefined,
+  ): Promise<RequestOutcome> {
+    if (message !== undefined && (typeof message !== "string" || message.length > MAX_MESSAGE)) {
+      return Promise.reject(
+        new ClientError(400, "INVALID_BODY", `an outcome's message is a string of at most ${MAX_MESSAGE} characters`, {
+          details: { id: item.id, name: this.name },
+        }),
+      );
+    }
+    if (this.settled.has(item)) {
+      return Promise.reject(
+        new ClientError(
+          0,
+          "ALREADY_HANDLED",
+          `request ${item.id} of ${this.name} was already handled or reported: report an outcome before moving on`,
+          { details: { id: item.id, name: this.name } },
+        ),
+      );
+    }
+    const at = this.unhandled.indexOf(item);
+    if (at >= 0) {
+      this.unhandled.splice(at, 1);
+      if (at === 0) this.handedOut = false;
+    }
+    this.handled(item);
+    const ack: { -readonly [K in keyof AckInput]: AckInput[K] } = { id: item.id, status };
+    if (result !== undefined) ack.result = result;
+    if (message !== undefined) ack.message = message;
+    const sent = this.host.report(this, ack, epoch);
+    if (this.unhandled.length === 0) this.host.changed(this);
+    return sent;
+  }
+
+  private handled(item: ChangeRequest | undefined): void {
+    if (item === undefined) return;
+    this.settled.add(item);
+    this.lastHandled = item.id;
+  }
+
   private settleReader(result: IteratorResult<ChangeRequest>): void {
     const r = this.reader;
     this.reader = undefined;
@@ -297,8 +399,7 @@ export class ProvisionImpl implements Provision {
   private nextRequest(): Promise<IteratorResult<ChangeRequest>> {
     if (this.handedOut) {
       this.handedOut = false;
-      const handled = this.unhandled.shift();
-      if (handled) this.lastHandled = handled.id;
+      this.handled(this.unhandled.shift());
       if (this.unhandled.length === 0) this.host.changed(this);
     }
     const head = this.unhandled[0];

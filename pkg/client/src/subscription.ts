@@ -109,6 +109,8 @@ export abstract class SubscriptionImpl implements BaseSubscription {
 
   /** Checks (and may transform) every found value; an invalid one fails the subscription (INVALID_VALUE). */
   schema: StandardSchemaV1<unknown, unknown> | undefined;
+  /** Canonical JSON of the `where` filter: which shared poll this subscription rides on (none: unfiltered). */
+  where: string | undefined;
 
   constructor(
     readonly selection: Selection,

@@ -4,6 +4,8 @@ import type { Duration, Json, JsonObject, RequestInput, RequestOutcome, RequestR
 
 // The wire shapes are declared once, in @switchboard/wire.
 export type {
+  AckInput,
+  AcksAnswer,
   ConsumerAnswer,
   DeleteAnswer,
   Duration,
@@ -76,7 +78,16 @@ export interface MissingItem {
 
 export type ConsumeItem<T = Json> = FoundItem<T> | MissingItem;
 
-/** A change request as a provider receives it. */
+/**
+ * A change request as a provider receives it. Handling it without a report (the loop moves on,
+ * `ack()`, `handle()`'s function resolves) acknowledges it as `done`. `done()`, `reject()` and
+ * `fail()` report its outcome instead (PUT /provider/acks), while it is still in hand: they count
+ * as handling it, the register stays out of the provider poll until the server has the report,
+ * and a connection error is retried. Each answers the outcome the server recorded (the first one
+ * wins: a request that expired or was dropped meanwhile answers that); a second report, or one
+ * after the request was handled, rejects with ClientError `ALREADY_HANDLED` and sends nothing.
+ * The promises never count as unhandled rejections: await them to learn the outcome.
+ */
 export interface ChangeRequest {
   readonly id: number;
   readonly name: string;
@@ -84,7 +95,16 @@ export interface ChangeRequest {
   /** ISO 8601 time at which the server queued the request. */
   readonly requestedAt: string;
   readonly requester?: string;
+  /** Reports `done`, with an optional JSON `result` for the app (its `outcome.result`). */
+  done(result?: Json): Promise<RequestOutcome>;
+  /** Reports `rejected`: the request was not carried out on purpose (`message`: why, up to 1,024 characters). */
+  reject(message?: string, result?: Json): Promise<RequestOutcome>;
+  /** Reports `failed`: carrying it out went wrong (`message`: what, up to 1,024 characters). */
+  fail(message?: string, result?: Json): Promise<RequestOutcome>;
 }
+
+/** What a provider reports for a request (`ChangeRequest.done/reject/fail`). */
+export type ReportStatus = "done" | "rejected" | "failed";
 
 /** The timer functions the client uses; inject them to count or control timers in tests. */
 export interface Timers {

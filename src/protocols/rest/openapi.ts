@@ -72,6 +72,7 @@ export const restOpenApi: OpenApiPart = {
     "/provider/acks": {
       put: {
         summary: "Report outcomes (done, rejected, failed) of handled change requests; they leave the queue",
+        parameters: [epoch],
         requestBody: body(acksBody),
         responses: {
           "200": answer("Each id's outcome now (status unknown: no such request)", acksAnswer),

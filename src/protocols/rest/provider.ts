@@ -7,7 +7,7 @@ import type { Principal } from "../../services/auth/index.js";
 import { clientAddress, principalOf, whileAuthorized } from "../http/auth.js";
 import { formatOutcome, formatRequest } from "../http/format.js";
 import { deleteConditions, intParam, type Query, queryOf, readBody, selectorFromQuery } from "../http/parse.js";
-import { holdOptions, indexed, now, observeWake } from "../http/respond.js";
+import { epochParam, holdOptions, indexed, now, observeWake } from "../http/respond.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { cappedListBody, type PollSlots, pollSlots } from "./limits.js";
 import { acksBody, providerPutBody } from "./schemas.js";
@@ -80,6 +80,11 @@ export function providerRoutes(ctx: RestContext, slots: PollSlots): Hono {
   // Outcomes: a provider must hold provide on the register of every id it reports (unknown ids are skipped).
   app.put("/acks", async (c) => {
     const body = await readBody(c, acksBody);
+    // Ids of another history (the server lost its data) name other requests here: apply none.
+    const epoch = epochParam(c);
+    if (epoch !== undefined && epoch !== core.epoch) {
+      return indexed(c, now(core), { acks: body.acks.map((a) => ({ id: a.id, status: "unknown" })) });
+    }
     const principal = principalOf(c, auth);
     const names = body.acks.map((a) => core.outcome(a.id)?.name).filter((n): n is string => n !== undefined);
     auth.authorize(principal, "provide", [...new Set(names)]);
