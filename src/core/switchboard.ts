@@ -161,6 +161,8 @@ export class Switchboard {
   readonly #listeners = new Set<(e: SwitchboardEvent) => void>();
   /** Enders of open watch streams: they count against maxWaiters and end on close. */
   readonly #streams = new Set<() => void>();
+  /** Enders of clients fed by a shared watch (SSE hub): they count against maxWaiters and end on close. */
+  readonly #subscribers = new Set<() => void>();
   /** One clock timer for every held wait's deadline. */
   readonly #deadlines: DeadlineWheel<Waiter>;
   readonly #sweepIntervalMs: number;
@@ -277,6 +279,8 @@ export class Switchboard {
     revision: number;
     queuedRequests: number;
     waiters: Record<WaitKind | "stream", number>;
+    /** Clients fed by a shared watch stream (each shared watch is one in waiters.stream). */
+    subscribers: number;
     events: number;
     commits: number;
     deadlines: number;
@@ -291,6 +295,7 @@ export class Switchboard {
         provider: this.#waiters.provider.size,
         stream: this.#streams.size,
       },
+      subscribers: this.#subscribers.size,
       events: this.#ring.size,
       commits: this.#committer.commits,
       deadlines: this.#state.deadlines.size,
@@ -650,6 +655,7 @@ export class Switchboard {
       for (const w of idx.all()) settle(w, TIMEOUT);
     }
     for (const end of [...this.#streams]) end();
+    for (const end of [...this.#subscribers]) end();
     for (const done of [...this.#appliedWaiters]) done();
   }
 
@@ -1071,6 +1077,18 @@ export class Switchboard {
     );
   }
 
+  /**
+   * Registers one client of a shared watch (a protocol's fan-out of one `watch` to many clients):
+   * it counts against maxWaiters (TOO_MANY_WAITERS when full) and `end` is called on close.
+   * Returns the release, harmless twice.
+   */
+  trackSubscriber(end: () => void): () => void {
+    if (this.#closing) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
+    if (this.#held() >= this.limits.maxWaiters) throw tooManyWaiters();
+    this.#subscribers.add(end);
+    return () => void this.#subscribers.delete(end);
+  }
+
   /** The consumer long-poll every protocol offers (see polls.ts). */
   consumerPoll(selector: Selector, index: number | undefined, options: PollOptions): Promise<ConsumerPollResult> {
     return consumerPoll(this, selector, index, options);
@@ -1132,6 +1150,7 @@ export class Switchboard {
       this.#waiters.provider.size +
       this.#filtered.size +
       this.#streams.size +
+      this.#subscribers.size +
       this.#outcomes.waiting
     );
   }

@@ -58,6 +58,8 @@ export interface FastRequest {
   send(status: number, body: Buffer | string, headers?: Readonly<Record<string, string>>): void;
   /** Answers an error exactly as the hono app does. */
   fail(err: unknown): void;
+  /** Starts a streamed 200 answer with the shared headers (the body is written to `res`); false when too late. */
+  stream(headers: Readonly<Record<string, string>>): boolean;
   /** True once answered or once the client left. */
   readonly finished: boolean;
 }

@@ -155,6 +155,13 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
       address,
       send,
       fail,
+      stream(headers) {
+        if (finished) return false;
+        finish(200);
+        if (res.destroyed) return false;
+        res.writeHead(200, { ...shared, ...headers });
+        return true;
+      },
       get finished() {
         return finished;
       },

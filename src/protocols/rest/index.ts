@@ -11,6 +11,7 @@ import { restOpenApi } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
 import { providerRoutes } from "./provider.js";
 import { registerRoutes } from "./registers.js";
+import { sseHub } from "./sse-hub.js";
 
 export type { RestOptions } from "./context.js";
 
@@ -50,13 +51,15 @@ export const restProtocol = defineProtocol({
     const slots = {
       consumer: new PollSlots(limits.maxPollsPerClient),
       provider: new PollSlots(limits.maxPollsPerClient),
+      events: new PollSlots(limits.maxPollsPerClient),
     };
     const fast = fastPollRoutes(ctx, slots);
     http.fastGet?.("/consumer", fast.consumer);
     http.fastGet?.("/provider", fast.provider);
+    http.fastGet?.("/events", sseHub(ctx, slots.events));
     http.app.route("/provider", providerRoutes(ctx, slots.provider));
     http.app.route("/consumer", consumerRoutes(ctx, slots.consumer));
-    http.app.route("/", registerRoutes(ctx));
+    http.app.route("/", registerRoutes(ctx, slots.events));
     http.app.route("/", opsRoutes(ctx));
     http.app.route("/acl", aclRoutes(ctx));
     return {

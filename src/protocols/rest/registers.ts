@@ -8,7 +8,7 @@ import { formatRegister, formatRequest } from "../http/format.js";
 import { intParam, singleQuery } from "../http/parse.js";
 import { epochParam, indexed, now } from "../http/respond.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
-import { fitting, pollSlots } from "./limits.js";
+import { fitting, type PollSlots, pollSlots } from "./limits.js";
 
 const HEARTBEAT_MS = 15_000;
 const SSE_BATCH_BYTES = 64 * 1024;
@@ -43,7 +43,7 @@ export function eventPayload(e: SwitchboardEvent): Record<string, unknown> {
   }
 }
 
-export function registerRoutes({ core, http, limits, log, services }: RestContext): Hono {
+export function registerRoutes({ core, http, limits, log, services }: RestContext, eventSlots?: PollSlots): Hono {
   const { auth } = services;
   const app = new Hono();
 
@@ -63,7 +63,8 @@ export function registerRoutes({ core, http, limits, log, services }: RestContex
     return indexed(c, now(core), { registers: fit, cursor: next === null ? null : encodeCursor(next) });
   });
 
-  app.get("/events", pollSlots(limits.maxPollsPerClient), (c) => {
+  // Requests the node-level hub (sse-hub.ts) does not take: CORS ones.
+  app.get("/events", pollSlots(eventSlots ?? limits.maxPollsPerClient), (c) => {
     const prefix = singleQuery(c, "prefix") ?? "";
     assertPrefix(prefix);
     const lastId = c.req.header("Last-Event-ID");
