@@ -1,9 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+// Timing-sensitive suites that start many processes of their own (three-node clusters on JetStream, the
+// console's 10,000-row browser check) run after the rest, one file at a time, so that they do not
+// compete with the parallel suites for the CPU.
+const SERIAL = ["test/integration/cluster*.test.ts", "test/e2e/console.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "pkg/*/test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "test/bench/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
@@ -14,5 +17,25 @@ export default defineConfig({
     // In CI a JSON report is written too, so .ci/run can print a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     ...(process.env.CI ? { outputFile: { json: ".tmp/vitest-results.json" } } : {}),
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "parallel",
+          include: ["test/**/*.test.ts", "pkg/*/test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "test/bench/**", ...SERIAL],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "serial",
+          include: SERIAL,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

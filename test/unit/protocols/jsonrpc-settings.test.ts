@@ -14,6 +14,8 @@ it("defaults to port 4445, /jsonrpc on the HTTP port and the Plexus backends fil
     jsonrpcMaxMessageBytes: 1048576,
     jsonrpcRateLimit: 200,
     jsonrpcPingInterval: 30_000,
+    jsonrpcAllow: [],
+    jsonrpcPolicy: null,
   });
   expect(expandHome("~/.config/plexus/backends.toml")).toBe(join(homedir(), ".config/plexus/backends.toml"));
 });

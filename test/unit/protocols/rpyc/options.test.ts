@@ -7,7 +7,13 @@ const rpyc = (input: Record<string, unknown>) => resolveConfig(input).protocols.
 
 describe("rpyc settings", () => {
   it("defaults to port 18811, a 240 s prune timeout and listing on", () => {
-    expect(rpyc({})).toEqual({ rpycPort: 18811, rpycPrune: 240_000, rpycAllowList: true });
+    expect(rpyc({})).toEqual({
+      rpycPort: 18811,
+      rpycPrune: 240_000,
+      rpycAllowList: true,
+      rpycAllow: [],
+      rpycPolicy: null,
+    });
   });
 
   it("takes ports, off, durations and switches as flags and env give them (strings)", () => {
@@ -15,6 +21,8 @@ describe("rpyc settings", () => {
       rpycPort: 0,
       rpycPrune: 30_000,
       rpycAllowList: false,
+      rpycAllow: [],
+      rpycPolicy: null,
     });
     expect(rpyc({ rpycPort: "off", rpycPrune: 90 })).toMatchObject({ rpycPort: null, rpycPrune: 90_000 });
   });
