@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The `switchboard` binary: `serve` runs the server; the other commands are HTTP clients of a running one.
 
 import { readFileSync } from "node:fs";
@@ -6,7 +6,6 @@ import { createInterface } from "node:readline/promises";
 import { describeError } from "./cli/client.js";
 import { type Command, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, UsageError, wantsHelp } from "./cli/command.js";
 import { deleteCommand, getCommand, listCommand, putCommand, requestCommand } from "./cli/commands.js";
-import { followLauncher, launchFlags, relaunch } from "./cli/launch.js";
 import { serveCommand } from "./cli/serve.js";
 import { servicesCommand } from "./cli/services.js";
 import { statusCommand } from "./cli/status.js";
@@ -124,14 +123,6 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-// `serve` runs under a young generation sized for fan-out (see launch.ts; SWITCHBOARD_SEMI_SPACE_MB=off keeps node's).
-const serving = process.argv[2] === "serve" && !wantsHelp(process.argv.slice(3));
-const flags = serving ? launchFlags(process.env, process.execArgv) : undefined;
-if (flags) {
-  const launched = await relaunch(flags);
-  process.exit(launched);
-}
-followLauncher();
 const code = await main(process.argv.slice(2), io);
 process.exitCode = code;
 // Let stdout drain and the event loop end by itself; if some handle lingers, do not hang on it.

@@ -116,7 +116,8 @@ describe("a three-node cluster on JetStream", { timeout: 90_000 }, () => {
   });
 
   it("kill -9 of the writer loses no acknowledged write, and writes resume within TTL + 1 s", async () => {
-    const ttlMs = 1000;
+    // 2 s (the default): the follower's NO_WRITER check below must run before the dead writer's lease runs out.
+    const ttlMs = 2000;
     const nodes = await threeNodes({ SWITCHBOARD_CLUSTER_LEASE_TTL: `${ttlMs}ms` });
     const acked: number[] = [];
     await putAnywhere(nodes, { name: "w/0", value: 0 });

@@ -86,3 +86,47 @@ it("after SIGKILL of the process group, a restart on the same data directory suc
     await again.stop();
   }
 }, 30_000);
+
+it("the binary runs the server itself, with the young generation flag: SIGKILL of that pid leaves no server behind", async () => {
+  dir = await makeTempDir("switchboard-bin-");
+  const cli = join(process.cwd(), "dist/cli.js");
+  // What the kernel runs for `switchboard serve`: the interpreter line of the binary, then the script.
+  const shebang = (await readFile(cli, "utf8")).split("\n")[0]!;
+  const [interpreter, ...interpreterArgs] = shebang.slice(2).split(" ");
+  expect(interpreterArgs.join(" ")).toBe("-S node --max-semi-space-size=64");
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(TEST_PROTOCOL_DEFAULTS)) env[envName(key)] = String(value);
+  const child = spawn(
+    interpreter!,
+    [
+      interpreterArgs.join(" "),
+      cli,
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir.path, "data"),
+      "--log-level",
+      "info",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"], env },
+  );
+  npm = child;
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`switchboard exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line.includes('"switchboard listening"')) resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  // `env -S` execs node in place: the pid we hold is the server's, and it runs with the flag.
+  const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, "utf8")).split("\0");
+  expect(cmdline).toContain("--max-semi-space-size=64");
+  expect(cmdline).toContain(cli);
+  expect((await put(url, 1)).status).toBe(200);
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+  // No second process kept the port: the server died with the pid that was killed.
+  await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+}, 30_000);

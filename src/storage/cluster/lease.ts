@@ -50,6 +50,14 @@ export class WriterLease {
     return this.held ? this.#o.nodeId : this.#holder;
   }
 
+  /** Reads the lease key now: for a follower whose idea of the writer proved stale (or that has none yet). */
+  async lookup(): Promise<string | null> {
+    if (this.held) return this.#o.nodeId;
+    const entry = await this.#o.kv.get(this.#o.key).catch(() => null);
+    this.#holder = entry && entry.operation === "PUT" ? entry.string() : null;
+    return this.#holder;
+  }
+
   start(): void {
     void this.#tick();
   }

@@ -310,30 +310,63 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
     return new TextEncoder().encode(JSON.stringify(answer));
   }
 
-  /** The follower's side: sends the write to the lease holder, then waits until this node's tail applied it. */
+  /**
+   * The follower's side: sends the write to the lease holder, then waits until this node's tail applied it. A holder
+   * that proves stale (nobody answers on its subject, or it says it no longer writes: in both cases nothing ran) makes
+   * the follower read the lease once and try the node it names now.
+   */
   async function forward(call: ForwardedWrite): Promise<unknown> {
     if (closed) throw new SwitchboardError("SHUTTING_DOWN", "the server is shutting down");
-    const writer = lease?.holder ?? null;
     if (!nc || !connected) throw noWriter("this node cannot reach NATS");
-    if (writer === null || writer === o.nodeId) throw noWriter("no node holds the write lease");
     const payload = new TextEncoder().encode(JSON.stringify(call));
     if (payload.length > nc.info!.max_payload) {
       throw new SwitchboardError("BODY_TOO_LARGE", "the write is too large to forward to the writer node", {
         details: { size: payload.length, limit: nc.info!.max_payload },
       });
     }
+    let writer = lease?.holder ?? null;
+    let looked = false;
+    for (;;) {
+      if (writer === null || writer === o.nodeId) {
+        if (looked || !lease) throw noWriter("no node holds the write lease");
+        looked = true;
+        writer = await lease.lookup();
+        continue;
+      }
+      const answer = await sendToWriter(writer, payload);
+      if (typeof answer === "string") {
+        if (looked || !lease) throw noWriter(answer);
+        looked = true;
+        const now = await lease.lookup();
+        if (now === writer) throw noWriter(answer);
+        writer = now;
+        continue;
+      }
+      // Read-your-writes on this node: answer once the tail applied what the writer committed.
+      if (!(await appliedUpTo(answer.seq ?? 0, applyWaitMs))) {
+        log.warn({ seq: answer.seq, applied }, "a forwarded write was answered before this node applied it");
+      }
+      return answer.result;
+    }
+  }
+
+  /** One forwarded call: the writer's answer, or (a string) why `writer` is not the writer, nothing having run. */
+  async function sendToWriter(
+    writer: string,
+    payload: Uint8Array,
+  ): Promise<{ result?: unknown; seq?: number } | string> {
     let reply: {
       result?: unknown;
       seq?: number;
       error?: { code: string; message: string; details?: unknown; retryAfter?: number };
     };
     try {
-      const msg = await nc.request(writeSubject(writer), payload, { timeout: forwardTimeoutMs });
+      const msg = await nc!.request(writeSubject(writer), payload, { timeout: forwardTimeoutMs });
       reply = msg.json();
     } catch (err) {
       // Nobody subscribes the writer's subject: that node is gone (killed, partitioned) and its lease not yet expired.
       if ((err as { isNoResponders?: () => boolean }).isNoResponders?.() === true || err instanceof NoRespondersError) {
-        throw noWriter(`node ${writer} does not answer`);
+        return `node ${writer} does not answer`;
       }
       // A timeout may hide a committed write: say so rather than pretend nothing happened.
       throw new SwitchboardError(
@@ -347,19 +380,15 @@ export function createReplicatedLog(o: ReplicatedLogOptions): ReplicatedLog {
     }
     if (reply.error) {
       const e = reply.error;
-      // The node named by the lease lost it meanwhile: nobody takes writes right now.
-      if (e.code === "NOT_WRITER") throw noWriter(`node ${writer} no longer holds the lease`);
+      // The node named by the lease lost it meanwhile (it refused before running anything).
+      if (e.code === "NOT_WRITER") return `node ${writer} no longer holds the lease`;
       const code = (e.code in ERROR_CODES ? e.code : "INTERNAL") as ErrorCode;
       throw new SwitchboardError(code, e.message, {
         ...(e.details === undefined ? {} : { details: e.details }),
         ...(e.retryAfter === undefined ? {} : { retryAfter: e.retryAfter }),
       });
     }
-    // Read-your-writes on this node: answer once the tail applied what the writer committed.
-    if (!(await appliedUpTo(reply.seq ?? 0, applyWaitMs))) {
-      log.warn({ seq: reply.seq, applied }, "a forwarded write was answered before this node applied it");
-    }
-    return reply.result;
+    return reply;
   }
 
   /** Assembles parts into groups; returns a complete group's mutations, or null. */

@@ -1,0 +1,13 @@
+import { connect } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
+import { jetstreamManager } from "@nats-io/jetstream";
+const stream = process.argv[2];
+const nc = await connect({ servers: "nats://127.0.0.1:4222" });
+const jsm = await jetstreamManager(nc);
+const info = await jsm.streams.info(`KV_${stream}-lease`);
+console.log("max_age ns", info.config.max_age, "msgs", info.state.messages, "first", info.state.first_seq, "last", info.state.last_seq, info.state.last_ts);
+const kv = await new Kvm(nc).open(`${stream}-lease`);
+const e = await kv.get("writer").catch(e=>String(e));
+console.log(e && e.key, e && e.operation, e && e.revision, e && e.created, e && e.string && e.string());
+const keys = await kv.keys(); for await (const k of keys) console.log("key", k);
+await nc.close();
