@@ -85,6 +85,7 @@ export interface FanoutResult {
   rssHeld: number;
 }
 
+const bytes = (b: number) => (Math.abs(b) >= 1024 * 1024 ? mib(b) : kib(b));
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : sum(xs) / xs.length);
 
@@ -180,7 +181,7 @@ const cpuPerChange = (r: FanoutResult | undefined) => (r ? mean(r.cpuMs) : Numbe
 function describe(r: FanoutResult): string {
   const stall = r.stalls.length > 0 ? `, stall max ${ms(Math.max(...r.stalls))}` : "";
   const heap = Number.isFinite(mean(r.allocated))
-    ? `, heap ${kib(mean(r.allocated))}/change (${mean(r.scavenges).toFixed(1)} scavenges)`
+    ? `, heap ${bytes(mean(r.allocated))}/change (${mean(r.scavenges).toFixed(1)} scavenges)`
     : "";
   return `  ${r.label.padEnd(27)} N=${String(r.consumers).padStart(6)}: p50 ${ms(percentile(r.perConsumer, 50))}, p90 ${ms(percentile(r.perConsumer, 90))}, p99 ${ms(percentile(r.perConsumer, 99))}, write ack p50 ${ms(percentile(r.writeAck, 50))}, CPU ${ms(mean(r.cpuMs))}/change${heap}${stall}, bad ${r.bad}`;
 }
@@ -263,7 +264,9 @@ function fanoutSection(
         ms(percentile(r.last, 50)),
         ms(percentile(r.writeAck, 50)),
         ms(cpuPerChange(r)),
-        Number.isFinite(alloc) ? `${kib(alloc)} / ${mean(r.scavenges).toFixed(2)}` : "n/a",
+        Number.isFinite(alloc)
+          ? `${bytes(alloc)} (${kib(alloc / n)} per waiter) / ${mean(r.scavenges).toFixed(2)}`
+          : "n/a",
         mib(r.rssHeld),
         base
           ? `${ratio(percentile(r.perConsumer, 50), percentile(base.perConsumer, 50))} / ${ratio(cpuPerChange(r), cpuPerChange(base))}`
