@@ -94,7 +94,7 @@ interface Step {
 
 export async function runIdleBench(settings: IdleSettings, log: (s: string) => void): Promise<Section> {
   const dir = await makeTempDir("switchboard-bench-idle-");
-  const server = await startServer(dir.path, settings.polls);
+  let server: ServerChild | undefined;
   const workers: ReturnType<typeof startWorkers> = [];
   const steps: Step[] = [];
   let failure: string | undefined;
@@ -105,6 +105,8 @@ export async function runIdleBench(settings: IdleSettings, log: (s: string) => v
   let cpuIdleHeld = Number.NaN;
   let heldAtEnd = Number.NaN;
   try {
+    const started = await startServer(dir.path, settings.polls);
+    server = started;
     fdLimit = await openFilesOf(server.pid);
     // The server admits defaultMaxConnections(limit) connections; the orchestrator's own (a few) count too.
     reachable = Math.min(settings.polls, defaultMaxConnections(fdLimit) - 16);
@@ -136,7 +138,7 @@ export async function runIdleBench(settings: IdleSettings, log: (s: string) => v
       await waitUntil(
         () => `${int(want)} held polls (${int(seen)} held)`,
         async () => {
-          seen = await heldPolls(server.url, "switchboard");
+          seen = await heldPolls(started.url, "switchboard");
           return seen >= want;
         },
         180_000,
@@ -169,7 +171,7 @@ export async function runIdleBench(settings: IdleSettings, log: (s: string) => v
     log(`  FAILED ${failure}`);
   } finally {
     await Promise.all(workers.map((w) => w.close()));
-    await server.stop();
+    await server?.stop();
     await rm(dir.path, { recursive: true, force: true });
   }
   return idleSection(settings, { steps, failure, fdLimit, reachable, rssIdle, cpuIdleEmpty, cpuIdleHeld, heldAtEnd });
