@@ -224,16 +224,15 @@ function idleSection(
     });
   } else {
     // From the last step on at the rate of the second half of the steps (the average from zero where there
-    // are fewer than three steps).
-    const half = Math.floor(m.steps.length / 2);
-    const from = half > 0 && half < m.steps.length - 1 ? m.steps[half] : undefined;
+    // is one step).
+    const from = m.steps.length >= 2 ? m.steps[Math.floor((m.steps.length - 1) / 2)] : undefined;
     const rate = top && from ? (top.rss - from.rss) / (top.held - from.held) : top ? perPoll(top) : Number.NaN;
     const extrapolated = top ? top.rss + rate * (TARGET_POLLS - top.held) : Number.NaN;
     targets.push({
       what: "50,000 idle long-polls: server RSS",
       target: "< 2 GB",
       measured: top
-        ? `not measured at 50,000: held ${int(top.held)}${why ? ` (${why})` : settings.polls < TARGET_POLLS ? " (quick run)" : ""}: RSS ${mib(top.rss)}, ${kib(perPoll(top))} per poll (${kib(rate)} per added poll); 50,000 extrapolated ≈ ${mib(extrapolated)}`
+        ? `not measured at 50,000: held ${int(top.held)}${why ? ` (${why})` : settings.polls < TARGET_POLLS ? " (quick run)" : ""}: RSS ${mib(top.rss)}, ${kib(perPoll(top))} per poll${from ? ` (${kib(rate)} per poll added after ${int(from.held)})` : ""}; 50,000 extrapolated ≈ ${mib(extrapolated)}`
         : `not measured: ${m.failure ?? "no poll was held"}`,
       pass: null,
     });
