@@ -4,7 +4,10 @@
 //        --no-etcd (skip the etcd baseline), --out=<file> (write elsewhere than docs/benchmarks.md),
 //        --only=proxy (only the TCP proxy section; use with --out),
 //        --only=auth (only the auth on/off cost; use with --out),
-//        --only=cluster (only the cluster section: three nodes on the local JetStream; use with --out).
+//        --only=cluster (only the cluster section: three nodes on the local JetStream; use with --out),
+//        --only=fanout (only the fan-out section: long-polls and SSE against their floors, with etcd unless
+//        --no-etcd; use with --out),
+//        --only=idle (only the idle long-polls section: 50,000 held, RSS and idle CPU; use with --out).
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -15,7 +18,8 @@ import { join } from "node:path";
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS, runAuthBench } from "./auth.bench.js";
 import { DEFAULT_CLUSTER_SETTINGS, runClusterBench } from "./cluster.bench.js";
 import { etcdSection } from "./etcd.bench.js";
-import { DEFAULT_FANOUT_SETTINGS, runFanoutBench } from "./fanout.bench.js";
+import { DEFAULT_FANOUT_SETTINGS, QUICK_FANOUT_SETTINGS, runFanoutBench } from "./fanout.bench.js";
+import { DEFAULT_IDLE_SETTINGS, QUICK_IDLE_SETTINGS, runIdleBench } from "./idle-polls.bench.js";
 import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
 import { closeAgent } from "./lib/http.js";
@@ -33,7 +37,9 @@ const onlyProxy = args.includes("--only=proxy");
 const onlyAuth = args.includes("--only=auth");
 const onlyCluster = args.includes("--only=cluster");
 const onlyFanout = args.includes("--only=fanout");
-const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster && !onlyFanout;
+const onlyIdle = args.includes("--only=idle");
+// The fan-out section sets Switchboard's SSE against etcd's watchers, so it starts etcd too.
+const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster && !onlyIdle;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
 
 const wakeSettings: WakeSettings = quick
@@ -74,6 +80,9 @@ if (withEtcd) {
   }
 }
 
+const fanoutSettings = quick ? QUICK_FANOUT_SETTINGS : DEFAULT_FANOUT_SETTINGS;
+const idleSettings = quick ? QUICK_IDLE_SETTINGS : DEFAULT_IDLE_SETTINGS;
+
 const clusterSettings = quick
   ? { wakeRounds: 200, putSeconds: 2, putClients: 8, failovers: 2 }
   : DEFAULT_CLUSTER_SETTINGS;
@@ -91,14 +100,19 @@ try {
     sections = [await runAuthBench(authSettings, log)];
   } else if (onlyFanout) {
     log("fan-out at the floor");
-    sections = [await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log)];
+    sections = [await runFanoutBench(fanoutSettings, log, etcd, etcdFailure)];
+  } else if (onlyIdle) {
+    log("idle long-polls");
+    sections = [await runIdleBench(idleSettings, log)];
   } else {
     log("3. provider PUT throughput");
     const put = await runPutBench(putSettings, etcd, log);
     log("1-2. wake latency and held long-polls");
     const wake = await runWakeBench(wakeSettings, etcd, log);
     log("fan-out at the floor");
-    const fanout = await runFanoutBench(quick ? { sizes: [1000], rounds: () => 5 } : DEFAULT_FANOUT_SETTINGS, log);
+    const fanout = await runFanoutBench(fanoutSettings, log, etcd, etcdFailure);
+    log("idle long-polls");
+    const idle = await runIdleBench(idleSettings, log);
     log("5. TCP proxy");
     const proxy = await runProxyBench(proxySettings, log);
     log("6. registry queries");
@@ -112,6 +126,7 @@ try {
       put.section,
       etcdSection(etcd, etcdFailure, put.results, wake.results),
       fanout,
+      idle,
       proxy,
       registry,
       authCost,
