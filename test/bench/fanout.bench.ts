@@ -435,7 +435,7 @@ function fanoutSection(
     "  last answer; the column is the longest of those requests in any of these rounds. The probe worker runs",
     "  at a raised priority where allowed (nice −10), so that its figure is the server's delay more than its own",
     "  wait for one of the cores the load workers keep busy; on a loaded machine it still includes some.",
-    `- Switchboard runs in a child with the \`switchboard serve\` launcher's node flags (\`${SWITCHBOARD_NODE_FLAGS.join(" ")}\`),`,
+    `- Switchboard runs in a child with the node flags of the \`switchboard\` binary's first line (\`${SWITCHBOARD_NODE_FLAGS.join(" ")}\`),`,
     "  file store, strict durability; the bare servers with node's defaults.",
     "",
     table(

@@ -19,13 +19,23 @@ interface Scenario {
   readonly url?: string | (() => string);
   readonly query?: string;
   readonly body?: unknown;
+  /** A multipart body instead of JSON. */
+  readonly form?: () => FormData;
   readonly anonymous?: boolean;
   readonly status: number;
   /** Keeps something of the answer for later scenarios. */
   readonly keep?: (body: any) => void;
 }
 
-const kept: { tokenId?: string } = {};
+const kept: { tokenId?: string; taskId?: string } = {};
+
+/** An upload form: the record's spec and a zip part (its bytes are only read later, by the background task). */
+function uploadForm(spec: unknown, zip = true): FormData {
+  const form = new FormData();
+  form.append("spec", JSON.stringify(spec));
+  if (zip) form.append("zip", new Blob([new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)])]), "b.zip");
+  return form;
+}
 
 const REG = {
   registry_id: "oa-reg",
@@ -138,6 +148,28 @@ const SCENARIOS: Scenario[] = [
   { method: "POST", path: "/registry/query", body: { filter: { $where: "1" } }, status: 400 },
   { method: "GET", path: "/registry/search", query: "q=oa", status: 200 },
   { method: "GET", path: "/registry/search", status: 400 },
+  {
+    method: "POST",
+    path: "/registry/upload_zip",
+    form: () => uploadForm({ ...REG, registry_id: "oa-up" }),
+    status: 202,
+    keep: (b) => {
+      kept.taskId = b.task_id;
+    },
+  },
+  { method: "POST", path: "/registry/upload_zip", form: () => uploadForm(REG, false), status: 400 },
+  {
+    method: "GET",
+    path: "/registry/upload/status/{taskId}",
+    url: () => `/registry/upload/status/${kept.taskId}`,
+    status: 200,
+  },
+  {
+    method: "GET",
+    path: "/registry/upload/status/{taskId}",
+    url: "/registry/upload/status/00000000-0000-0000-0000-000000000000",
+    status: 404,
+  },
   { method: "DELETE", path: "/registry/delete/{id}", url: "/registry/delete/oa-reg", status: 200 },
   { method: "DELETE", path: "/registry/delete/{id}", url: "/registry/delete/oa-reg", status: 404 },
 ];
@@ -168,6 +200,7 @@ describe("/openapi.json", () => {
     const url = `${srv.url}${path}${s.query === undefined ? "" : `?${s.query}`}`;
     const init: RequestInit = { method: s.method, headers: s.anonymous ? {} : admin };
     if (s.body !== undefined) init.body = typeof s.body === "string" ? s.body : JSON.stringify(s.body);
+    if (s.form) init.body = s.form();
     const res = await fetch(url, init);
     expect(res.status).toBe(s.status);
     const op = doc.paths[s.path]?.[s.method.toLowerCase()];

@@ -10,6 +10,12 @@ const index = z.number().int().nonnegative();
 const record = z.looseObject({ registry_id: z.string() });
 const one = z.strictObject({ index, registry: record });
 const many = z.strictObject({ index, registries: z.array(record) });
+const uploadStatus = z.strictObject({
+  task_id: z.string(),
+  status: z.enum(["queued", "processing", "done", "failed"]),
+  registry_id: z.string().optional(),
+  error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }).optional(),
+});
 const limit = q("limit", "Most records in the answer.", { type: "integer" });
 
 export const registryOpenApi: OpenApiPart = {
@@ -85,6 +91,37 @@ export const registryOpenApi: OpenApiPart = {
         summary: "The search language over the records",
         parameters: [q("q", "The query.", { type: "string" }, true), limit],
         responses: { "200": answer("The records", many), ...errors(400, 401) },
+      },
+    },
+    "/registry/upload_zip": {
+      post: {
+        summary: "Upload a record's spec with its zip bundle; processed in the background (see the status route)",
+        requestBody: {
+          required: true,
+          content: {
+            "multipart/form-data": {
+              schema: {
+                type: "object",
+                required: ["spec", "zip"],
+                properties: {
+                  spec: { type: "string", description: "The record, as JSON text (the body of /registry/create)." },
+                  zip: { type: "string", format: "binary", description: "The zip bundle (at most --max-zip-bytes)." },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "202": answer("Queued", z.strictObject({ task_id: z.string() })),
+          ...errors(400, 401, 403, 413, 503),
+        },
+      },
+    },
+    "/registry/upload/status/{taskId}": {
+      get: {
+        summary: "Where an upload stands: queued, processing, done (with its registry_id) or failed (with the error)",
+        parameters: [pathParam("taskId")],
+        responses: { "200": answer("The task", uploadStatus), ...errors(401, 404) },
       },
     },
   },

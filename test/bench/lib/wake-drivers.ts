@@ -3,9 +3,9 @@
 // through its JSON gateway, opened once). Each one owns its load workers. Every driver can sample its server
 // child's CPU time (and, where the heap probe is loaded, its V8 heap allocation) around a round.
 
+import { readFileSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_SEMI_SPACE_MB } from "../../../src/cli/launch.js";
 import { makeTempDir } from "../../helpers/temp-dir.js";
 import type { WorkerIn, WorkerOut } from "../workers/protocol.js";
 import {
@@ -172,8 +172,11 @@ async function heapProbe(extraNodeOptions: string[] = []): Promise<HeapProbe> {
   };
 }
 
-/** Node flags the `switchboard serve` launcher gives the server (src/cli/launch.ts): the bench runs it the same way. */
-export const SWITCHBOARD_NODE_FLAGS = [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`];
+/** Node flags the `switchboard` binary's first line gives the server (src/cli.ts): the bench runs it the same way. */
+export const SWITCHBOARD_NODE_FLAGS = readFileSync(join(REPO_ROOT, "src/cli.ts"), "utf8")
+  .split("\n")[0]!
+  .split(" ")
+  .filter((a) => a.startsWith("--"));
 
 interface Started {
   readonly server: ServerChild;
@@ -183,7 +186,7 @@ interface Started {
 
 /**
  * A server child for a wake driver, with the heap probe loaded: Switchboard (file store, strict durability,
- * the launcher's node flags, in a temp data dir), or one of the bare servers of test/bench/servers/.
+ * the binary's node flags, in a temp data dir), or one of the bare servers of test/bench/servers/.
  */
 async function startProbed(kind: "switchboard" | "floor" | "bare" | "sse-floor"): Promise<Started> {
   const probe = await heapProbe(kind === "switchboard" ? SWITCHBOARD_NODE_FLAGS : []);
@@ -227,7 +230,7 @@ async function startProbed(kind: "switchboard" | "floor" | "bare" | "sse-floor")
 // ---------------------------------------------------------------- drivers
 
 /**
- * Switchboard (file store, strict durability: the defaults; the launcher's node flags), the bare hono baseline,
+ * Switchboard (file store, strict durability: the defaults; the binary's node flags), the bare hono baseline,
  * or the bare node:http floor, with N held long-polls.
  */
 export async function longPollDriver(kind: "switchboard" | "bare" | "floor", consumers: number): Promise<WakeDriver> {
