@@ -90,6 +90,9 @@ const NO_CHANGES: Changes = { changed: false, resync: false, removed: [], touche
 /** Waiters woken by one change and answered synchronously; the rest follow in chunks of WAKE_CHUNK, one per macrotask. */
 const SYNC_WAKES = 64;
 const WAKE_CHUNK = 512;
+/** A follower's delivery mark is sent again every MARK_RETRY_MS while no node writes, MARK_TRIES times in all (~30 s). */
+const MARK_RETRY_MS = 250;
+const MARK_TRIES = 120;
 
 /** What changed for a selection since an index (see Switchboard's changesSince). */
 export interface Changes {
@@ -179,6 +182,8 @@ export class Switchboard {
   #sweepTimer: TimerHandle | undefined;
   #sweeping: Promise<number> | undefined;
   #closing = false;
+  /** Delivery marks waiting to be forwarded again (a follower during a failover). */
+  readonly #markRetries = new Set<TimerHandle>();
   #compacting = false;
   readonly #ttlGraceMs: number | undefined;
   /** Whether this node granted the lease grace since it last became the writer (a cluster member becomes it later). */
@@ -724,16 +729,37 @@ export class Switchboard {
     const marks = [...byName].map(([name, ids]) => ({ name, ids }));
     if (this.#forwards()) {
       // A cluster follower: the writer (which expires undelivered requests) records the mark, and every node applies it
-      // from the log. Without a writer right now the mark is lost, as one lost to a crash.
-      this.#forward("deliver", [marks]).catch((err: unknown) => {
-        if (!isSwitchboardError(err) || !["NO_WRITER", "NOT_WRITER", "SHUTTING_DOWN"].includes(err.code)) {
-          this.#onError(err, "forwarded delivery mark");
-        }
-      });
+      // from the log. Without a writer right now (a failover), the mark is sent again until one takes it.
+      this.#forwardMarks(marks, 1);
       return;
     }
     if (!this.#isWriter()) return;
     this.#commitDelivered(marks).catch((err: unknown) => this.#onError(err, "delivery mark"));
+  }
+
+  /**
+   * Sends a follower's delivery marks to the writer; while no node writes (NO_WRITER, NOT_WRITER) or the writer does
+   * not answer, tries again every MARK_RETRY_MS for MARK_TRIES tries (longer than a failover), then says it gave up:
+   * the requests then count as undelivered and may expire. A mark the new writer finds stale writes nothing.
+   */
+  #forwardMarks(marks: readonly { name: string; ids: readonly number[] }[], attempt: number): void {
+    this.#forward("deliver", [marks]).catch((err: unknown) => {
+      if (this.#closing) return;
+      const transient =
+        isSwitchboardError(err) && ["NO_WRITER", "NOT_WRITER", "STORAGE_UNAVAILABLE"].includes(err.code);
+      if (transient && attempt < MARK_TRIES) {
+        const timer = this.clock.setTimeout(() => {
+          this.#markRetries.delete(timer);
+          this.#forwardMarks(marks, attempt + 1);
+        }, MARK_RETRY_MS);
+        this.#markRetries.add(timer);
+        return;
+      }
+      this.#onError(
+        err,
+        `forwarded delivery mark of ${marks.reduce((n, m) => n + m.ids.length, 0)} request(s) lost after ${attempt} tries: they count as undelivered`,
+      );
+    });
   }
 
   /**
@@ -1130,6 +1156,7 @@ export class Switchboard {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#sweepTimer !== undefined) this.clock.clearTimeout(this.#sweepTimer);
+    for (const t of this.#markRetries) this.clock.clearTimeout(t);
     for (const idx of [...Object.values(this.#waiters), this.#filtered])
       for (const w of idx.all()) settle(w, { reason: "closed" });
     this.#deadlines.clear();

@@ -157,6 +157,56 @@ describe("a provider poll on a follower", () => {
     expect(fStore.forwarded.filter((c) => c.op === "deliver")).toHaveLength(1);
   });
 
+  it("a mark made while no node writes is sent again until a writer takes it; past the tries it is reported", async () => {
+    const errors: string[] = [];
+    const clock = new FakeClock();
+    const wStore = new WriterStore();
+    const writer = await Switchboard.open({ persistence: wStore, clock });
+    let follower: Switchboard | undefined;
+    const fStore = new FollowerStore(wStore, () => follower!);
+    follower = await Switchboard.open({
+      persistence: fStore,
+      clock,
+      onError: (_err, context) => errors.push(context),
+    });
+    open.push(writer, follower);
+    await follower.set([{ name: "d", value: 0 }]);
+    const [r] = await follower.request([{ name: "d", value: 1, expiresInMs: 5_000 }]);
+    // A failover: the next three forwards find no writer.
+    const forward = fStore.forward.bind(fStore);
+    let refusals = 3;
+    fStore.forward = async (call) => {
+      if (refusals > 0) {
+        refusals--;
+        throw new SwitchboardError("NO_WRITER", "no node takes writes right now");
+      }
+      return forward(call);
+    };
+    await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    await flush();
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "pending" });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(250);
+      await flush();
+    }
+    expect(writer.outcome(r!.id)).toMatchObject({ status: "delivered" });
+    expect(wStore.committedMutations().filter((m) => m.type === "deliver")).toHaveLength(1);
+    expect(errors).toEqual([]);
+
+    // A writer that never comes back: the follower stops after ~30 s and says what it lost.
+    const [r2] = await follower.request([{ name: "d", value: 2, expiresInMs: 60_000 }]);
+    fStore.forward = async () => {
+      throw new SwitchboardError("NO_WRITER", "no node takes writes right now");
+    };
+    await follower.providerPoll({ names: ["d"] }, 0, { waitMs: 0 });
+    for (let i = 0; i < 130; i++) {
+      clock.advance(250);
+      await flush();
+    }
+    expect(errors).toEqual([expect.stringContaining("delivery mark of 1 request(s) lost after 120 tries")]);
+    expect(writer.outcome(r2!.id)).toMatchObject({ status: "pending" });
+  });
+
   it("a mark that reaches the writer after the request expired writes nothing", async () => {
     const { writer, wStore, clock } = await pair();
     await writer.set([{ name: "e", value: 0 }]);
