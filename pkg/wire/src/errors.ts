@@ -231,7 +231,8 @@ export const ERROR_CODES = {
   },
   STORAGE_UNAVAILABLE: {
     kind: "unavailable",
-    description: "The storage did not accept a write within its bound; nothing was applied.",
+    description:
+      "The storage did not accept a write within its bound; nothing was applied (except where the message says a forwarded write may or may not have been applied).",
   },
   STORAGE_CORRUPT: {
     kind: "internal",
