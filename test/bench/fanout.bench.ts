@@ -13,6 +13,7 @@ import { nowMs, type ServerChild, sleep } from "./lib/children.js";
 import type { Section, TargetResult } from "./lib/report.js";
 import { int, kib, mib, ms, percentile, ratio, table } from "./lib/stats.js";
 import {
+  clientDriver,
   etcdWatchDriver,
   expect,
   longPollDriver,
@@ -37,6 +38,8 @@ export interface FanoutSettings {
   readonly stallRounds: number;
   /** sizes at which etcd's watch streams join the rounds (when an etcd is given) */
   readonly etcdSizes: readonly number[];
+  /** sizes at which one @switchboard/client with that many subscriptions joins the rounds */
+  readonly clientSizes: readonly number[];
 }
 
 export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
@@ -46,6 +49,7 @@ export const DEFAULT_FANOUT_SETTINGS: FanoutSettings = {
   stallSizes: [10_000],
   stallRounds: 10,
   etcdSizes: [1000],
+  clientSizes: [1000],
 };
 
 /** `--quick`: one size, a handful of rounds; the stall probe runs at that size so that it is exercised. */
@@ -56,6 +60,7 @@ export const QUICK_FANOUT_SETTINGS: FanoutSettings = {
   stallSizes: [1000],
   stallRounds: 3,
   etcdSizes: [1000],
+  clientSizes: [1000],
 };
 
 export interface FanoutResult {
@@ -201,6 +206,9 @@ export async function runFanoutBench(
       ["floor long-polls", () => longPollDriver("floor", n)],
       ["Switchboard SSE", () => sseDriver("sse", n)],
       ["SSE floor", () => sseDriver("sse-floor", n)],
+      ...(settings.clientSizes.includes(n)
+        ? [["client subscriptions", () => clientDriver(n)] as [string, () => Promise<WakeDriver>]]
+        : []),
       ...(etcd && settings.etcdSizes.includes(n)
         ? [["etcd watches", () => etcdWatchDriver(etcd, n)] as [string, () => Promise<WakeDriver>]]
         : []),
@@ -249,7 +257,7 @@ function fanoutSection(
   const floorOf: Partial<Record<WakeKind, WakeKind>> = { switchboard: "floor", sse: "sse-floor" };
   const rows: string[][] = [];
   for (const n of settings.sizes) {
-    for (const kind of ["switchboard", "floor", "sse", "sse-floor", "etcd"] as const) {
+    for (const kind of ["switchboard", "floor", "sse", "sse-floor", "client", "etcd"] as const) {
       const r = find(kind, n);
       if (!r) continue;
       const base = floorOf[kind] ? find(floorOf[kind]!, n) : undefined;
@@ -386,6 +394,24 @@ function fanoutSection(
       pass: null,
     });
   }
+  const client1k = find("client", 1000);
+  if (client1k && etcd1k) {
+    const p99 = percentile(client1k.perConsumer, 99);
+    const e99 = percentile(etcd1k.perConsumer, 99);
+    targets.push({
+      what: "@switchboard/client, 1,000 subscriptions on one shared poll: p99 vs etcd's 1,000 watchers",
+      target: "≤ 0.3×",
+      measured: `${ms(p99)} vs ${ms(e99)} (${ratio(p99, e99)})`,
+      pass: p99 <= 0.3 * e99,
+    });
+  } else {
+    targets.push({
+      what: "@switchboard/client, 1,000 subscriptions on one shared poll: p99 vs etcd's 1,000 watchers",
+      target: "≤ 0.3×",
+      measured: `not measured: ${!client1k ? "no 1,000-subscription client rounds in this run" : `etcd was not measured (${etcdMissing ?? "no 1,000-watcher rounds"})`}`,
+      pass: null,
+    });
+  }
   if (sse1k && sseFloor1k) {
     const c = cpuPerChange(sse1k);
     const fc = cpuPerChange(sseFloor1k);
@@ -421,6 +447,9 @@ function fanoutSection(
     `  etcd's watch streams join the rounds at ${settings.etcdSizes.map(int).join(", ")}: one \`POST /v3/watch\` stream per`,
     "  watcher through etcd's HTTP/JSON gateway (not etcd's gRPC client, which carries every watcher over",
     "  one shared stream), the same workers and rounds.",
+    `- **Client**: at ${settings.clientSizes.map(int).join(", ")}, one \`@switchboard/client\` in a worker process with N`,
+    '  `consume("bench/wake")` subscriptions, which share the client\'s one consumer long-poll; the time is',
+    "  when each subscription's iterator yields the round's value (test/bench/workers/client-worker.ts).",
     "- **Server CPU per change**: user + system CPU of every thread of the server child (the sum of",
     "  `/proc/<pid>/task/*/schedstat`), read just before the write and after the last answer of each measured",
     "  round; the mean over the measured rounds. Long-poll re-arming happens outside that window.",

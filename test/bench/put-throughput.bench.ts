@@ -140,9 +140,9 @@ function putSection(results: readonly PutResult[], settings: PutSettings): Secti
       const failures = r.slices.reduce((a, s) => a + s.failures, 0);
       return {
         what: `PUT req/s, ${r.label}, vs bare hono`,
-        target: "≥ 0.6×",
+        target: "≥ 0.8×",
         measured: `${int(med(r, (s) => s.reqPerSec))} req/s = ${ratio(median(r.ratios), 1)}`,
-        pass: failures === 0 && median(r.ratios) >= 0.6,
+        pass: failures === 0 && median(r.ratios) >= 0.8,
       };
     });
   const body = [

@@ -21,7 +21,7 @@ import {
 import { b64 } from "./etcd.js";
 import { heldPolls, requestJson } from "./http.js";
 
-export type WakeKind = "switchboard" | "bare" | "etcd" | "floor" | "sse" | "sse-floor";
+export type WakeKind = "switchboard" | "bare" | "etcd" | "floor" | "sse" | "sse-floor" | "client";
 
 /** What a server child has used so far: CPU time, and V8 heap allocation where the heap probe is loaded. */
 export interface ServerSample {
@@ -322,6 +322,46 @@ export async function sseDriver(kind: "sse" | "sse-floor", consumers: number): P
     collect: () => gather(workers),
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await server.stop();
+      await started.cleanup();
+    },
+  };
+}
+
+/** One @switchboard/client in a worker with N subscriptions of the register, all on the client's one shared poll. */
+export async function clientDriver(consumers: number): Promise<WakeDriver> {
+  const started = await startProbed("switchboard");
+  const { server } = started;
+  const worker = new Worker<WorkerIn, WorkerOut>("workers/client-worker.ts");
+  const put = async (round: number) => {
+    const res = await requestJson("PUT", `${server.url}/provider`, { name: WAKE_REGISTER, value: { round } });
+    if (res.status !== 200) throw new Error(`PUT /provider answered ${res.status}: ${JSON.stringify(res.body)}`);
+  };
+  try {
+    await put(0);
+    worker.send({ type: "client-open", url: server.url, name: WAKE_REGISTER, count: consumers });
+    expect(await worker.next(), "ready");
+  } catch (err) {
+    await worker.close();
+    await server.stop();
+    await started.cleanup();
+    throw err;
+  }
+  return {
+    kind: "client",
+    label: "@switchboard/client",
+    consumers,
+    workers: 1,
+    rss: () => server.rss(),
+    sample: () => started.sample(),
+    async arm(round) {
+      worker.send({ type: "client-expect", round });
+      expect(await worker.next(), "armed");
+    },
+    write: put,
+    collect: () => gather([worker]),
+    async close() {
+      await worker.close();
       await server.stop();
       await started.cleanup();
     },

@@ -260,10 +260,10 @@ process.on("message", (raw) => {
       send({ type: "armed" });
     } else if (m.type === "stall-start") startStallProbe(m.url, m.path);
     else if (m.type === "stall-stop") stopStallProbe();
-    else {
+    else if (m.type === "etcd-expect") {
       expecting = { round: m.round, times: [], bad: 0 };
       send({ type: "armed" });
-    }
+    } else send({ type: "error", message: `the poll worker does not take ${m.type}` });
   };
   run().catch((err: unknown) => send({ type: "error", message: String(err) }));
 });

@@ -11,6 +11,10 @@ export type WorkerIn =
   | { type: "sse-open"; url: string; path: string; count: number }
   /** Expect the next `set` frame on every SSE stream to carry `round`; answer "armed" at once, "done" once all got it. */
   | { type: "sse-expect"; round: number }
+  /** One @switchboard/client with `count` subscriptions of `name` (one shared poll); "ready" once each had its first item. */
+  | { type: "client-open"; url: string; name: string; count: number }
+  /** Expect the next item of every subscription to carry `round`; answer "armed" at once, "done" once all got it. */
+  | { type: "client-expect"; round: number }
   /** Send `GET url + path` back to back (one in flight) until "stall-stop"; answer "armed" once the first came back. */
   | { type: "stall-start"; url: string; path: string }
   /** Stop the back-to-back loop; answer "stall" with the longest latency seen since "stall-start". */
