@@ -157,3 +157,27 @@ export async function findWriter(nodes: readonly ClusterNode[], deadlineMs = 500
   }
   throw new Error(`no node became the writer within ${deadlineMs} ms`);
 }
+
+export interface ConsumerAnswer {
+  index: number;
+  epoch: string;
+  resync?: boolean;
+  registers: { name: string; found: boolean; value?: unknown; modRevision?: number }[];
+}
+
+/** `GET /consumer?<query>` on `node`; anything but 200 throws. */
+export async function consumer(node: ClusterNode, query: string): Promise<ConsumerAnswer> {
+  const res = await fetch(`${node.url}/consumer?${query}`);
+  if (res.status !== 200) throw new Error(`GET /consumer?${query} on ${node.nodeId} answered ${res.status}`);
+  return (await res.json()) as ConsumerAnswer;
+}
+
+/** Waits (by long-polling, not sleeping) until `node` has applied revision `index`; answers its whole state then. */
+export async function reach(node: ClusterNode, index: number): Promise<ConsumerAnswer> {
+  for (let i = 0; i < 50; i++) {
+    const seen = await consumer(node, "prefix=&index=0");
+    if (seen.index >= index) return seen;
+    await consumer(node, `prefix=&index=${seen.index}&wait=2s`);
+  }
+  throw new Error(`${node.nodeId} never reached revision ${index}`);
+}

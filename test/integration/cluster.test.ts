@@ -4,34 +4,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type ClusterNode,
   cleanUp,
+  consumer,
   findWriter,
   put,
   putAnywhere,
+  reach,
   startNode,
   uniqueStream,
 } from "../helpers/cluster-nodes.js";
-
-interface ConsumerAnswer {
-  index: number;
-  epoch: string;
-  registers: { name: string; found: boolean; value?: unknown; modRevision?: number }[];
-}
-
-async function consumer(node: ClusterNode, query: string): Promise<ConsumerAnswer> {
-  const res = await fetch(`${node.url}/consumer?${query}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as ConsumerAnswer;
-}
-
-/** Waits (by long-polling, not sleeping) until `node` has applied revision `index`. */
-async function reach(node: ClusterNode, index: number): Promise<ConsumerAnswer> {
-  for (let i = 0; i < 50; i++) {
-    const seen = await consumer(node, "prefix=&index=0");
-    if (seen.index >= index) return seen;
-    await consumer(node, `prefix=&index=${seen.index}&wait=2s`);
-  }
-  throw new Error(`${node.nodeId} never reached revision ${index}`);
-}
 
 let stream = "";
 afterEach(async () => {
