@@ -15,6 +15,8 @@ export interface Metrics {
   readonly errors: client.Counter<"protocol" | "code">;
   /** Storage failures, by operation (append, fsync, snapshot, probe, …) and errno code. */
   readonly storageErrors: client.Counter<"op" | "code">;
+  /** Event streams cut because their client stopped reading (it resumes with Last-Event-ID), by protocol. */
+  readonly streamsCut: client.Counter<"protocol">;
   /** Stops the event-loop delay sampler. */
   close(): void;
 }
@@ -82,6 +84,12 @@ export function createMetrics(
     labelNames: ["protocol", "code"] as const,
     registers: [registry],
   });
+  const streamsCut = new client.Counter({
+    name: "switchboard_event_streams_cut_total",
+    help: "Event streams cut because the client stopped reading (it resumes with Last-Event-ID), by protocol.",
+    labelNames: ["protocol"] as const,
+    registers: [registry],
+  });
   const gauge = sampledGauge(registry);
   gauge(
     "switchboard_requests_queued",
@@ -105,6 +113,7 @@ export function createMetrics(
     operations,
     errors,
     storageErrors,
+    streamsCut,
     close: stopProcessMetrics,
   };
 }

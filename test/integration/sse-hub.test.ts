@@ -117,6 +117,9 @@ describe("SSE hub", () => {
     }
     expect(writes).toBeLessThan(200);
     await until("the slow stream is cut", () => core.stats().subscribers === 1);
+    // Counted where an operator looks.
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_event_streams_cut_total\{protocol="sse"\} 1$/m);
     const after = await put([{ name: "slow/z", value: 1 }]);
     await until("the reading stream still receives", () => fast.ids.at(-1) === after);
     fast.close();

@@ -159,6 +159,7 @@ class Feed {
     }
     s.behind = s.res.writableNeedDrain ? s.behind + 1 : 0;
     if (s.behind > MAX_BEHIND_FRAMES || s.res.writableLength > MAX_BEHIND_BYTES) {
+      this.ctx.metrics.streamsCut.labels("sse").inc();
       this.ctx.log.info(
         { path: "/events", behindFrames: s.behind, behindBytes: s.res.writableLength },
         "event stream cut: the client does not read",
