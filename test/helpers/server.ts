@@ -74,6 +74,21 @@ export async function startTestServer(
 }
 
 /** Reads one sample of a Prometheus metric from /metrics (labels must match exactly as rendered). */
+/** One JSON request to a test server: the status and the parsed JSON answer. */
+export async function callJson(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 export async function metricValue(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const want = Object.entries(labels)

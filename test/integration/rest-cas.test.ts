@@ -1,7 +1,7 @@
 // Compare-and-set over REST: conditional PUT/DELETE /provider and PUT /consumer, 409 VERSION_CONFLICT, racing writers.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { callJson, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 
@@ -12,14 +12,7 @@ afterAll(async () => {
   await srv.dispose();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callJson(srv.url, method, path, body);
 
 describe("conditional writes", () => {
   it("ifVersion 0 creates only; a stale ifVersion answers 409 naming the current version and modRevision", async () => {

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../helpers/fake-clock.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { callJson, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 const clock = new FakeClock();
@@ -14,14 +14,7 @@ afterAll(async () => {
   await srv.dispose();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callJson(srv.url, method, path, body);
 
 /** Moves the injected clock in 100 ms steps until `done` holds (the sweep commits to disk between steps). */
 async function advanceUntil(done: () => Promise<boolean>, maxMs: number): Promise<void> {

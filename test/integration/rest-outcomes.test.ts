@@ -1,7 +1,7 @@
 // Request outcomes over REST: PUT /provider/acks, GET /consumer/requests/<id>?wait= long-polling, the ack event's outcomes.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { callJson, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 
@@ -12,14 +12,7 @@ afterAll(async () => {
   await srv.dispose();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callJson(srv.url, method, path, body);
 
 async function requestId(name: string, value: unknown): Promise<number> {
   return (await call("PUT", "/consumer", { name, value })).body.requests[0].id;

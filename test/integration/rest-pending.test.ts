@@ -1,7 +1,7 @@
 // GET /consumer?pending=true over real HTTP: the desired value next to the reported one, and long-polls woken by requests.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
+import { callJson, metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 
@@ -12,14 +12,7 @@ afterAll(async () => {
   await srv.dispose();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callJson(srv.url, method, path, body);
 
 /** Waits (bounded) until the server holds `n` consumer long-polls. */
 async function heldPolls(n: number): Promise<void> {

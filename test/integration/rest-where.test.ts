@@ -1,7 +1,7 @@
 // where= over real HTTP: GET /consumer and GET /events wake only for changes that match the filter; bad filters are 400.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
+import { callJson, metricValue, startTestServer, type TestServer } from "../helpers/server.js";
 
 let srv: TestServer;
 
@@ -12,14 +12,7 @@ afterAll(async () => {
   await srv.dispose();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown) => callJson(srv.url, method, path, body);
 
 const q = (filter: unknown) => encodeURIComponent(JSON.stringify(filter));
 
