@@ -36,15 +36,18 @@ export interface HttpMount {
   /** Every part described so far, in the order the modules were created. */
   described(): readonly OpenApiPart[];
   /**
-   * A node-level GET route served before hono (for the long-polls that hold thousands of requests):
-   * the host applies what its middleware applies (metrics, epoch header, Host check, auth) and hands
-   * over the raw request. Requests the fast path does not take (CORS, other methods) reach the hono
-   * app's route for the same path, which must exist and behave the same.
+   * A node-level route served before hono (the long-polls that hold thousands of requests, the
+   * provider's write): the host applies what its middleware applies (metrics, epoch header, Host
+   * check, auth, the body cap and timeout) and hands over the raw request. Requests the fast path
+   * does not take (CORS) reach the hono app's route for the same method and path, which must exist
+   * and behave the same.
    */
-  fastGet?(path: string, handler: FastHandler): void;
+  fastRoute?(method: FastMethod, path: string, handler: FastHandler): void;
 }
 
-/** A request taken by a fastGet route. */
+export type FastMethod = "GET" | "PUT" | "POST" | "DELETE";
+
+/** A request taken by a node-level route (`fastRoute`). */
 export interface FastRequest {
   readonly req: import("node:http").IncomingMessage;
   readonly res: import("node:http").ServerResponse;
@@ -58,6 +61,8 @@ export interface FastRequest {
   send(status: number, body: Buffer | string, headers?: Readonly<Record<string, string>>): void;
   /** Answers an error exactly as the hono app does. */
   fail(err: unknown): void;
+  /** The request body as text, under the route's body cap (BODY_TOO_LARGE beyond it); rejects if the client leaves. */
+  body(): Promise<string>;
   /** Starts a streamed 200 answer with the shared headers (the body is written to `res`); false when too late. */
   stream(headers: Readonly<Record<string, string>>): boolean;
   /** True once answered or once the client left. */

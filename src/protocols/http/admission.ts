@@ -66,7 +66,8 @@ export function createAdmission(http: HttpServer, o: AdmissionOptions, log: Logg
     refusals.count = 0;
     refusals.loggedAt = t;
   };
-  const server = createServer((socket) => {
+  // As node:http's own listener does: no Nagle delay on answers (a long-poll answer or a write ack is one small write).
+  const server = createServer({ noDelay: true }, (socket) => {
     // Counted before anything is read or allocated for it: a refused socket costs an accept and a close.
     const address = clientAddress(socket);
     const mine = (perAddress.get(address) ?? 0) + 1;

@@ -16,12 +16,13 @@ import type { Logger } from "pino";
 import { Counter, Gauge } from "prom-client";
 import { SwitchboardError } from "../../core/index.js";
 import type { Metrics } from "../../metrics.js";
-import { type Auth, NOBODY, type Principal } from "../../services/auth/index.js";
-import type { FastHandler, FastRequest, HttpMount, Listener, UpgradeHandler } from "../protocol.js";
+import { type Auth, NOBODY } from "../../services/auth/index.js";
+import type { FastHandler, FastMethod, HttpMount, Listener, UpgradeHandler } from "../protocol.js";
 import { type Admission, createAdmission } from "./admission.js";
 import { authenticateHeader, authMiddleware } from "./auth.js";
 import { clientErrorHandler } from "./client-error.js";
-import { CLIENT_CLOSED_REQUEST, errorParts, errorResponse } from "./errors.js";
+import { errorResponse } from "./errors.js";
+import { FastExchange, type FastRouteSettings } from "./fast-request.js";
 import {
   bodyCapMiddleware,
   corsMiddleware,
@@ -98,78 +99,39 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const checkHost = options.allowedHosts.length > 0 ? hostCheck(options.allowedHosts) : undefined;
   const shared: Record<string, string> = options.epoch === undefined ? {} : { [EPOCH_HEADER]: options.epoch };
   const cors = options.corsOrigins.length > 0;
-  /** Serves a request on a fastGet route; false when it is for hono. */
+  /** Serves a request on a fast route; false when it is for hono. */
+  const fastSettings: FastRouteSettings = { shared, sharedList: Object.entries(shared).flat(), log };
   const tryFast = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== "GET" || fastRoutes.size === 0) return false;
+    if (fastRoutes.size === 0) return false;
+    const method = req.method ?? "GET";
     const target = req.url ?? "/";
     const q = target.indexOf("?");
     const path = q === -1 ? target : target.slice(0, q);
-    const handler = fastRoutes.get(path);
+    const handler = fastRoutes.get(`${method} ${path}`);
     // CORS answers (and refusals) stay with the hono middleware.
     if (!handler || (cors && req.headers.origin !== undefined)) return false;
-    const end = meter("GET", path);
-    let finished = false;
-    const finish = (status: number) => {
-      if (finished) return;
-      finished = true;
-      end(status);
-    };
-    res.once("close", () => finish(CLIENT_CLOSED_REQUEST));
-    const send = (status: number, body: Buffer | string, headers?: Readonly<Record<string, string>>) => {
-      if (finished) return;
-      finish(status);
-      if (res.destroyed) return;
-      res.writeHead(status, {
-        ...shared,
-        "Content-Type": "application/json",
-        "Content-Length": typeof body === "string" ? Buffer.byteLength(body) : body.length,
-        ...headers,
-      });
-      res.end(body);
-    };
-    const fail = (err: unknown) => {
-      if (finished) return;
-      const e = errorParts(err, log, "GET", path);
-      send(e.status, JSON.stringify(e.body), e.headers);
-    };
     const address = req.socket.remoteAddress ?? "";
-    let principal: Principal;
-    try {
-      checkHost?.(req.headers.host);
-      const auth = options.auth;
-      const header = req.headers.authorization;
-      principal = !auth.enabled
-        ? auth.authenticate(undefined)
-        : header === undefined
-          ? NOBODY
-          : authenticateHeader(auth, log, header, address, path);
-    } catch (err) {
-      fail(err);
-      return true;
-    }
-    const request: FastRequest = {
+    const auth = options.auth;
+    const exchange = new FastExchange(
       req,
       res,
       target,
-      principal,
+      method,
+      path,
       address,
-      send,
-      fail,
-      stream(headers) {
-        if (finished) return false;
-        finish(200);
-        if (res.destroyed) return false;
-        res.writeHead(200, { ...shared, ...headers });
-        return true;
-      },
-      get finished() {
-        return finished;
-      },
-    };
+      bodyCaps.get(path) ?? options.maxBodyBytes,
+      fastSettings,
+      meter(method, path),
+      auth.authenticate(undefined),
+    );
     try {
-      handler(request);
+      checkHost?.(req.headers.host);
+      const header = req.headers.authorization;
+      if (auth.enabled)
+        exchange.principal = header === undefined ? NOBODY : authenticateHeader(auth, log, header, address, path);
+      handler(exchange);
     } catch (err) {
-      fail(err);
+      exchange.fail(err);
     }
     return true;
   };
@@ -194,9 +156,10 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
       described.push(part);
     },
     described: () => described,
-    fastGet(path, handler) {
-      if (fastRoutes.has(path)) throw new Error(`two node-level routes for ${path}`);
-      fastRoutes.set(path, handler);
+    fastRoute(method: FastMethod, path: string, handler: FastHandler) {
+      const key = `${method} ${path}`;
+      if (fastRoutes.has(key)) throw new Error(`two node-level routes for ${key}`);
+      fastRoutes.set(key, handler);
     },
     start() {
       if (options.port === null) return Promise.resolve(null);
@@ -336,6 +299,13 @@ function badTarget(req: IncomingMessage, res: ServerResponse): boolean {
 function bodyTimeout(req: IncomingMessage, res: ServerResponse, ms: number, metrics: Metrics): void {
   const length = req.headers["content-length"];
   if ((length === undefined || length === "0") && req.headers["transfer-encoding"] === undefined) return;
+  // Most bodies come in the same read as their headers: by the next tick the parser has taken the whole
+  // request, and no timer is needed (a timer per write request cost a few percent of a PUT).
+  process.nextTick(armBodyTimer, req, res, ms, metrics);
+}
+
+function armBodyTimer(req: IncomingMessage, res: ServerResponse, ms: number, metrics: Metrics): void {
+  if (req.complete || req.destroyed) return;
   const timer = setTimeout(() => {
     if (req.complete) return;
     metrics.errors.labels("http", "REQUEST_TIMEOUT").inc();

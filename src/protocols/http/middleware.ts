@@ -162,6 +162,7 @@ export function bodyCapMiddleware(
   };
 }
 
-function tooLarge(max: number): SwitchboardError {
+/** BODY_TOO_LARGE for a body over `max` bytes (the hono cap and the node-level routes alike). */
+export function tooLarge(max: number): SwitchboardError {
   return new SwitchboardError("BODY_TOO_LARGE", `the body is larger than ${max} bytes`);
 }

@@ -19,7 +19,11 @@ export function issuePath(path: readonly PropertyKey[]): string {
  * INVALID_DURATION, INVALID_NAME, else INVALID_BODY); `details` lists every problem with its path and code.
  */
 export async function readBody<T>(c: Context, schema: BodySchema<T> | z.ZodType<T>): Promise<T> {
-  const text = await c.req.text();
+  return parseBody(await c.req.text(), schema);
+}
+
+/** Validates a JSON body already read as text (the node-level routes read it themselves); errors as readBody. */
+export function parseBody<T>(text: string, schema: BodySchema<T> | z.ZodType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

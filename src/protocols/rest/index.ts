@@ -6,6 +6,7 @@ import { aclRoutes } from "./acl.js";
 import { consumerRoutes } from "./consumer.js";
 import type { RestContext } from "./context.js";
 import { fastPollRoutes } from "./fast-polls.js";
+import { fastProviderPut } from "./fast-writes.js";
 import { PollSlots } from "./limits.js";
 import { restOpenApi } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
@@ -54,9 +55,10 @@ export const restProtocol = defineProtocol({
       events: new PollSlots(limits.maxPollsPerClient),
     };
     const fast = fastPollRoutes(ctx, slots);
-    http.fastGet?.("/consumer", fast.consumer);
-    http.fastGet?.("/provider", fast.provider);
-    http.fastGet?.("/events", sseHub(ctx, slots.events));
+    http.fastRoute?.("GET", "/consumer", fast.consumer);
+    http.fastRoute?.("GET", "/provider", fast.provider);
+    http.fastRoute?.("GET", "/events", sseHub(ctx, slots.events));
+    http.fastRoute?.("PUT", "/provider", fastProviderPut(ctx));
     http.app.route("/provider", providerRoutes(ctx, slots.provider));
     http.app.route("/consumer", consumerRoutes(ctx, slots.consumer));
     http.app.route("/", registerRoutes(ctx, slots.events));

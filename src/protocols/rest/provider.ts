@@ -10,7 +10,7 @@ import { deleteConditions, intParam, type Query, queryOf, readBody, selectorFrom
 import { epochParam, holdOptions, indexed, now, observeWake } from "../http/respond.js";
 import { INDEX_HEADER, type RestContext } from "./context.js";
 import { cappedListBody, type PollSlots, pollSlots } from "./limits.js";
-import { acksBody, providerPutBody } from "./schemas.js";
+import { acksBody, type ProviderPutBody, providerPutBody } from "./schemas.js";
 
 /** A validated GET /provider. */
 export interface ProviderPollRequest {
@@ -40,6 +40,42 @@ export function providerAnswer(ctx: RestContext, result: ProviderPollResult): st
   return cappedListBody(result.index, extra, "requests", result.requests, formatRequest, ctx.limits.maxResponseBytes);
 }
 
+/** Runs a validated PUT /provider for its caller (the hono route and the node-level one alike): what each write did. */
+export async function providerWrite(
+  ctx: RestContext,
+  principal: Principal,
+  address: string,
+  body: ProviderPutBody,
+): Promise<WriteResult[]> {
+  const { core } = ctx;
+  const { auth } = ctx.services;
+  auth.authorize(
+    principal,
+    "write",
+    body.registers.map((r) => r.name),
+  );
+  auth.chargeWrites(principal, address, body.registers.length);
+  const results = await core.set(
+    body.registers.map((r) => ({
+      name: r.name,
+      value: r.value,
+      ...(r.metadata === undefined ? {} : { metadata: r.metadata }),
+      ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
+      ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
+      ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
+    })),
+  );
+  return results.map(
+    ({ register: r, changed }): WriteResult => ({
+      name: r.name,
+      version: r.version,
+      modRevision: r.modRevision,
+      changed,
+      expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
+    }),
+  );
+}
+
 export function providerRoutes(ctx: RestContext, slots: PollSlots): Hono {
   const { core, services } = ctx;
   const { auth } = services;
@@ -47,34 +83,8 @@ export function providerRoutes(ctx: RestContext, slots: PollSlots): Hono {
 
   app.put("/", async (c) => {
     const body = await readBody(c, providerPutBody);
-    const principal = principalOf(c, auth);
-    auth.authorize(
-      principal,
-      "write",
-      body.registers.map((r) => r.name),
-    );
-    auth.chargeWrites(principal, clientAddress(c), body.registers.length);
-    const results = await core.set(
-      body.registers.map((r) => ({
-        name: r.name,
-        value: r.value,
-        ...(r.metadata === undefined ? {} : { metadata: r.metadata }),
-        ...(r.ttl === undefined ? {} : { ttlMs: r.ttl }),
-        ...(r.ifVersion === undefined ? {} : { ifVersion: r.ifVersion }),
-        ...(r.ifModRevision === undefined ? {} : { ifModRevision: r.ifModRevision }),
-      })),
-    );
-    return indexed(c, now(core), {
-      registers: results.map(
-        ({ register: r, changed }): WriteResult => ({
-          name: r.name,
-          version: r.version,
-          modRevision: r.modRevision,
-          changed,
-          expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
-        }),
-      ),
-    });
+    const registers = await providerWrite(ctx, principalOf(c, auth), clientAddress(c), body);
+    return indexed(c, now(core), { registers });
   });
 
   // Outcomes: a provider must hold provide on the register of every id it reports (unknown ids are skipped).

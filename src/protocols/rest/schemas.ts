@@ -82,6 +82,8 @@ function batchOr<K extends string, E extends z.ZodType>(key: K, entry: E): BodyS
 }
 
 export const providerPutBody = batchOr("registers", registerInput);
+/** A validated PUT /provider body (one entry arrives as a batch of one). */
+export type ProviderPutBody = { readonly registers: z.output<typeof registerInput>[] };
 export const consumerPutBody = batchOr("requests", requestInput);
 
 /** PUT /provider/acks: a provider's outcomes for requests it handled. */
