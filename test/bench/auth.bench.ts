@@ -7,7 +7,7 @@
 import http from "node:http";
 import { join } from "node:path";
 import { makeTempDir } from "../helpers/temp-dir.js";
-import { nowMs, REPO_ROOT, type ServerChild, startNodeServer } from "./lib/children.js";
+import { nowMs, type ServerChild, startSwitchboardBinary } from "./lib/children.js";
 import { load } from "./lib/load.js";
 import type { Section } from "./lib/report.js";
 import { int, median, ms, ratio, table } from "./lib/stats.js";
@@ -36,12 +36,10 @@ interface Side {
 
 async function startSide(on: boolean, dir: string): Promise<Side> {
   const tokenFile = join(dir, `admin-${on ? "on" : "off"}.token`);
-  const server = await startNodeServer(
-    `switchboard :memory: auth ${on ? "on" : "off"}`,
-    join(REPO_ROOT, "test/helpers/child-server.ts"),
-    [":memory:"],
-    { SWITCHBOARD_AUTH: on ? "on" : "off", SWITCHBOARD_ADMIN_TOKEN_FILE: tokenFile },
-  );
+  const server = await startSwitchboardBinary(`switchboard :memory: auth ${on ? "on" : "off"}`, {
+    dataDir: ":memory:",
+    env: { SWITCHBOARD_AUTH: on ? "on" : "off", SWITCHBOARD_ADMIN_TOKEN_FILE: tokenFile },
+  });
   if (!on) return { label: "auth off", server, headers: {} };
   const { readFile } = await import("node:fs/promises");
   const admin = { Authorization: `Bearer ${(await readFile(tokenFile, "utf8")).trim()}` };

@@ -9,7 +9,7 @@
 // allocation over the round (test/bench/workers/heap-probe.mjs); and at the stall sizes, in extra rounds, the
 // longest answer of a cheap unrelated GET sent back to back while the long-polls are woken.
 
-import { nowMs, type ServerChild, sleep } from "./lib/children.js";
+import { nowMs, type ServerChild, SWITCHBOARD_NODE_FLAGS, sleep } from "./lib/children.js";
 import type { Section, TargetResult } from "./lib/report.js";
 import { int, kib, mib, ms, percentile, ratio, table } from "./lib/stats.js";
 import {
@@ -18,7 +18,6 @@ import {
   expect,
   longPollDriver,
   type ServerSample,
-  SWITCHBOARD_NODE_FLAGS,
   sseDriver,
   startWorkers,
   type WakeDriver,

@@ -6,18 +6,15 @@
 // machine allows. Where the limit stays below what the target needs, the run holds as many as the server
 // admits (its connection cap is derived from the limit) and says where it stopped.
 
-import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { defaultMaxConnections } from "../../src/protocols/http/fd-limit.js";
 import { metricValue } from "../helpers/server.js";
 import { makeTempDir } from "../helpers/temp-dir.js";
-import { attach, REPO_ROOT, type ServerChild, sleep, waitUntil } from "./lib/children.js";
+import { type ServerChild, SWITCHBOARD_NODE_FLAGS, sleep, startSwitchboardBinary, waitUntil } from "./lib/children.js";
 import { heldPolls, requestJson } from "./lib/http.js";
 import type { Section, TargetResult } from "./lib/report.js";
 import { int, kib, mib, ms, table } from "./lib/stats.js";
-import { cpuMsOf, expect, SWITCHBOARD_NODE_FLAGS, shares, startWorkers, WAKE_REGISTER } from "./lib/wake-drivers.js";
+import { cpuMsOf, expect, shares, startWorkers, WAKE_REGISTER } from "./lib/wake-drivers.js";
 
 export interface IdleSettings {
   /** idle long-polls to hold */
@@ -44,44 +41,19 @@ async function openFilesOf(pid: number): Promise<number> {
   return !m?.[1] || m[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(m[1]);
 }
 
-/** Switchboard under `sh -c 'ulimit -n …; exec node …'` (raised only, never lowered), with the per-client caps and the waiter cap raised. */
-async function startServer(dataDir: string, polls: number): Promise<ServerChild> {
+/** Switchboard under `sh -c 'ulimit -n …; exec node …'` (raised only, never lowered), with the waiter cap raised. */
+function startServer(dataDir: string, polls: number): Promise<ServerChild> {
   const wanted = fdLimitFor(polls);
-  const child = spawn(
-    "sh",
-    [
+  return startSwitchboardBinary("switchboard file strict", {
+    dataDir,
+    env: { SWITCHBOARD_MAX_WAITERS: String(polls + 1000) },
+    wrap: (argv) => [
+      "sh",
       "-c",
       '[ "$(ulimit -n)" -ge "$0" ] || ulimit -n "$0" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
       String(wanted),
-      process.execPath,
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "test/helpers/child-server.ts"),
-      dataDir,
-      "strict",
+      ...argv,
     ],
-    {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        NODE_OPTIONS: [process.env.NODE_OPTIONS ?? "", ...SWITCHBOARD_NODE_FLAGS].join(" ").trim(),
-        SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000",
-        SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "1000000",
-        SWITCHBOARD_MAX_WAITERS: String(polls + 1000),
-      },
-    },
-  );
-  return attach("switchboard file strict", child, async () => {
-    const lines = createInterface({ input: child.stdout! });
-    for await (const line of lines) {
-      const parsed = JSON.parse(line) as { url?: unknown };
-      if (typeof parsed.url === "string") {
-        lines.close();
-        return parsed.url;
-      }
-    }
-    throw new Error("the server exited before printing its url");
   });
 }
 

@@ -7,12 +7,10 @@
 //   scenario "100 B values":  1,000,000 registers of 100-byte values
 // --quick divides the counts by 20 (a smoke run of the script itself).
 
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { attach, BENCH_DIR, REPO_ROOT, type ServerChild } from "./lib/children.js";
+import { BENCH_DIR, type ServerChild, startSwitchboardBinary } from "./lib/children.js";
 import { table } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -35,24 +33,11 @@ const valueFor = (i: number, bytes: number) => `${i}:`.padEnd(bytes - 2, "v");
 const nameOf = (i: number) => `big/${String(i).padStart(7, "0")}`;
 
 function startServer(dataDir: string): Promise<ServerChild> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/helpers/child-server.ts", dataDir, "strict"], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, SWITCHBOARD_MAX_BODY_BYTES: String(2 * 1024 * 1024) },
+  return startSwitchboardBinary("switchboard", {
+    dataDir,
+    env: { SWITCHBOARD_MAX_BODY_BYTES: String(2 * 1024 * 1024) },
+    readyWithinMs: 300_000,
   });
-  return attach(
-    "switchboard",
-    child,
-    async () => {
-      const lines = createInterface({ input: child.stdout! });
-      for await (const line of lines) {
-        const parsed = JSON.parse(line) as { url?: unknown };
-        if (typeof parsed.url === "string") return parsed.url;
-      }
-      throw new Error("the server exited before printing its url");
-    },
-    300_000,
-  );
 }
 
 async function peakRss(pid: number): Promise<number> {

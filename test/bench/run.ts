@@ -7,7 +7,11 @@
 //        --only=cluster (only the cluster section: three nodes on the local JetStream; use with --out),
 //        --only=fanout (only the fan-out section: long-polls and SSE against their floors, with etcd unless
 //        --no-etcd; use with --out),
-//        --only=idle (only the idle long-polls section: 50,000 held, RSS and idle CPU; use with --out).
+//        --only=idle (only the idle long-polls section: 50,000 held, RSS and idle CPU; use with --out),
+//        --only=put (only the PUT throughput section, against bare hono and etcd; use with --out),
+//        --only=wake (only the wake latency and held-poll memory sections; use with --out).
+// Every Switchboard child is the built binary (dist/cli.js): the run builds it first, unless
+// SWITCHBOARD_TEST_BUILT=1 says it is built already.
 // Env:   BENCH_CPU_PROF=<dir> writes a .cpuprofile of every server child (see profile-summary.ts).
 
 import { spawnSync } from "node:child_process";
@@ -20,7 +24,7 @@ import { DEFAULT_CLUSTER_SETTINGS, runClusterBench } from "./cluster.bench.js";
 import { etcdSection } from "./etcd.bench.js";
 import { DEFAULT_FANOUT_SETTINGS, QUICK_FANOUT_SETTINGS, runFanoutBench } from "./fanout.bench.js";
 import { DEFAULT_IDLE_SETTINGS, QUICK_IDLE_SETTINGS, runIdleBench } from "./idle-polls.bench.js";
-import { BENCH_DIR, REPO_ROOT } from "./lib/children.js";
+import { BENCH_DIR, ensureBuilt, REPO_ROOT } from "./lib/children.js";
 import { type Etcd, startEtcd } from "./lib/etcd.js";
 import { closeAgent } from "./lib/http.js";
 import { fsyncLatency } from "./lib/machine.js";
@@ -38,6 +42,8 @@ const onlyAuth = args.includes("--only=auth");
 const onlyCluster = args.includes("--only=cluster");
 const onlyFanout = args.includes("--only=fanout");
 const onlyIdle = args.includes("--only=idle");
+const onlyPut = args.includes("--only=put");
+const onlyWake = args.includes("--only=wake");
 // The fan-out section sets Switchboard's SSE against etcd's watchers, so it starts etcd too.
 const withEtcd = !args.includes("--no-etcd") && !onlyProxy && !onlyAuth && !onlyCluster && !onlyIdle;
 const out = args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? join(REPO_ROOT, "docs/benchmarks.md");
@@ -63,6 +69,7 @@ const load = () =>
     .map((v) => v.toFixed(2))
     .join(" / ");
 
+ensureBuilt();
 const started = new Date();
 const loadBefore = load();
 const fsync = await fsyncLatency();
@@ -101,6 +108,12 @@ try {
   } else if (onlyFanout) {
     log("fan-out at the floor");
     sections = [await runFanoutBench(fanoutSettings, log, etcd, etcdFailure)];
+  } else if (onlyPut) {
+    log("3. provider PUT throughput");
+    sections = [(await runPutBench(putSettings, etcd, log)).section];
+  } else if (onlyWake) {
+    log("1-2. wake latency and held long-polls");
+    sections = (await runWakeBench(wakeSettings, etcd, log)).sections;
   } else if (onlyIdle) {
     log("idle long-polls");
     sections = [await runIdleBench(idleSettings, log)];

@@ -1,11 +1,14 @@
 // Child processes of the benchmarks: servers (Switchboard, the bare hono baseline) and load workers.
 
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { envName } from "../../../src/config.js";
+import { TEST_PROTOCOL_DEFAULTS } from "../../helpers/server.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BENCH_DIR = join(REPO_ROOT, "test/bench");
@@ -58,10 +61,92 @@ export async function startNodeServer(
   });
 }
 
-/** A Switchboard (test/helpers/child-server.ts) on 127.0.0.1 with the given data dir (or ":memory:") and durability. */
+/** A Switchboard (the built binary, see startSwitchboardBinary) with the given data dir (or ":memory:") and durability. */
 export function startSwitchboard(dataDir: string, durability: "strict" | "relaxed" = "strict"): Promise<ServerChild> {
   const label = dataDir === ":memory:" ? "switchboard :memory:" : `switchboard file ${durability}`;
-  return startNodeServer(label, join(REPO_ROOT, "test/helpers/child-server.ts"), [dataDir, durability]);
+  return startSwitchboardBinary(label, { dataDir, durability });
+}
+
+/** Node flags the `switchboard` binary's first line gives the server (src/cli.ts): the bench runs it the same way. */
+export const SWITCHBOARD_NODE_FLAGS = readFileSync(join(REPO_ROOT, "src/cli.ts"), "utf8")
+  .split("\n")[0]!
+  .split(" ")
+  .filter((a) => a.startsWith("--"));
+
+let built = process.env.SWITCHBOARD_TEST_BUILT === "1";
+
+/** Builds dist/ (`npm run build`) once per bench process, unless SWITCHBOARD_TEST_BUILT=1 says it is built. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  built = true;
+}
+
+export interface BinaryOptions {
+  readonly dataDir: string;
+  readonly durability?: "strict" | "relaxed";
+  /** SWITCHBOARD_* settings (and NODE_OPTIONS) on top of the bench defaults. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Turns the node command line into the one to spawn (e.g. a shell that raises `ulimit -n` first). */
+  readonly wrap?: (argv: readonly string[]) => readonly string[];
+  /** How long it may take to load its data and listen (default 30 s). */
+  readonly readyWithinMs?: number;
+}
+
+/**
+ * `switchboard serve` as an operator runs it: dist/cli.js (built by run.ts before any section) under the node
+ * flags of the binary's first line, on 127.0.0.1 with an ephemeral port, every other protocol's port
+ * ephemeral too, health probes off. Ready once the server logs "switchboard listening".
+ */
+export async function startSwitchboardBinary(label: string, o: BinaryOptions): Promise<ServerChild> {
+  ensureBuilt();
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SWITCHBOARD_")) env[k] = v;
+  for (const [key, value] of Object.entries(TEST_PROTOCOL_DEFAULTS)) env[envName(key)] = String(value);
+  const argv = [
+    process.execPath,
+    ...SWITCHBOARD_NODE_FLAGS,
+    ...profileArgs(),
+    join(REPO_ROOT, "dist/cli.js"),
+    "serve",
+    ...["--host", "127.0.0.1", "--port", "0", "--data-dir", o.dataDir, "--durability", o.durability ?? "strict"],
+    ...["--log-level", "info"],
+  ];
+  const [command, ...args] = o.wrap ? o.wrap(argv) : argv;
+  const child = spawn(command!, args, {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...env,
+      SWITCHBOARD_LOG_PRETTY: "false",
+      // Every load generator polls from 127.0.0.1: the per-client caps would otherwise stop at 1,000 polls
+      // and 2,000 connections.
+      SWITCHBOARD_MAX_POLLS_PER_CLIENT: "1000000",
+      SWITCHBOARD_MAX_CONNECTIONS_PER_IP: "1000000",
+      ...o.env,
+    },
+  });
+  return attach(
+    label,
+    child,
+    async () => {
+      const lines = createInterface({ input: child.stdout! });
+      const url = await new Promise<string>((resolve, reject) => {
+        // The log keeps being read (and dropped) after this line, so a chatty server never blocks on a full pipe.
+        lines.on("line", (line) => {
+          try {
+            const entry = JSON.parse(line) as { msg?: string; url?: string };
+            if (entry.msg === "switchboard listening" && typeof entry.url === "string") resolve(entry.url);
+          } catch {
+            // not a log line
+          }
+        });
+        lines.once("close", () => reject(new Error(`${label} exited before it was listening`)));
+      });
+      return url;
+    },
+    o.readyWithinMs,
+  );
 }
 
 /** The baseline: a bare hono app on @hono/node-server (test/bench/servers/bare-hono.ts). */

@@ -3,18 +3,17 @@
 // through its JSON gateway, opened once). Each one owns its load workers. Every driver can sample its server
 // child's CPU time (and, where the heap probe is loaded, its V8 heap allocation) around a round.
 
-import { readFileSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "../../helpers/temp-dir.js";
 import type { WorkerIn, WorkerOut } from "../workers/protocol.js";
 import {
   BENCH_DIR,
-  REPO_ROOT,
   type ServerChild,
   sleep,
   startBareHono,
   startNodeServer,
+  startSwitchboardBinary,
   Worker,
   waitUntil,
 } from "./children.js";
@@ -172,12 +171,6 @@ async function heapProbe(extraNodeOptions: string[] = []): Promise<HeapProbe> {
   };
 }
 
-/** Node flags the `switchboard` binary's first line gives the server (src/cli.ts): the bench runs it the same way. */
-export const SWITCHBOARD_NODE_FLAGS = readFileSync(join(REPO_ROOT, "src/cli.ts"), "utf8")
-  .split("\n")[0]!
-  .split(" ")
-  .filter((a) => a.startsWith("--"));
-
 interface Started {
   readonly server: ServerChild;
   sample(): Promise<ServerSample>;
@@ -189,17 +182,12 @@ interface Started {
  * the binary's node flags, in a temp data dir), or one of the bare servers of test/bench/servers/.
  */
 async function startProbed(kind: "switchboard" | "floor" | "bare" | "sse-floor"): Promise<Started> {
-  const probe = await heapProbe(kind === "switchboard" ? SWITCHBOARD_NODE_FLAGS : []);
+  const probe = await heapProbe();
   const dir = kind === "switchboard" ? await makeTempDir("switchboard-bench-") : undefined;
   let server: ServerChild;
   try {
     server = dir
-      ? await startNodeServer(
-          "switchboard file strict",
-          join(REPO_ROOT, "test/helpers/child-server.ts"),
-          [dir.path, "strict"],
-          probe.env,
-        )
+      ? await startSwitchboardBinary("switchboard file strict", { dataDir: dir.path, env: probe.env })
       : kind === "floor"
         ? await startNodeServer("bare node:http", join(BENCH_DIR, "servers/bare-node.ts"), [], probe.env)
         : kind === "sse-floor"
