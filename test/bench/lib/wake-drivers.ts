@@ -252,10 +252,15 @@ export async function longPollDriver(kind: "switchboard" | "bare" | "floor", con
         () => `${consumers} held polls on ${server.label} (round ${round}: ${held} held)`,
         async () => {
           held = await heldPolls(server.url, kind === "switchboard" ? kind : "bare");
-          return held === consumers;
+          return held >= consumers;
         },
         90_000,
       );
+      // A poll a worker sent again (its pooled socket failed under it) can leave the server one more request
+      // than the round counts until the server sees the old socket close. Each worker checks its own answers,
+      // so the round stays exact; the extra one only costs the server one more answer, and is said.
+      if (held > consumers)
+        console.log(`  (${server.label}, round ${round}: ${held - consumers} more held than armed)`);
     },
     async write(round) {
       index = await put(round);
