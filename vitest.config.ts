@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Timing-sensitive suites that start many processes of their own (three-node clusters on JetStream, the
@@ -10,6 +11,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // At least two test files at once: vitest's default (one fewer than the cores) runs them one by one on a
+    // 2-core machine, and the suite then spends most of its time waiting on servers that sleep or hold polls.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Child processes (CLI, crash tests) run dist/, built once here.
     globalSetup: ["test/global-build.ts"],
     // graphql-http and graphql-sse must load the same graphql build as src/ (one realm for instanceof).
