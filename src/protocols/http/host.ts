@@ -99,8 +99,8 @@ export function createHttpHost(options: HttpHostOptions, log: Logger, metrics: M
   const checkHost = options.allowedHosts.length > 0 ? hostCheck(options.allowedHosts) : undefined;
   const shared: Record<string, string> = options.epoch === undefined ? {} : { [EPOCH_HEADER]: options.epoch };
   const cors = options.corsOrigins.length > 0;
-  /** Serves a request on a fast route; false when it is for hono. */
   const fastSettings: FastRouteSettings = { shared, sharedList: Object.entries(shared).flat(), log };
+  /** Serves a request on a fast route; false when it is for hono. */
   const tryFast = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (fastRoutes.size === 0) return false;
     const method = req.method ?? "GET";
