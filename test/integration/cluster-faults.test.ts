@@ -18,6 +18,7 @@ import {
   startNode,
   uniqueStream,
 } from "../helpers/cluster-nodes.js";
+import { until } from "../helpers/until.js";
 
 /**
  * A TCP proxy to the local NATS. `cut()` closes every connection and refuses new ones until `restore()`;
@@ -89,14 +90,6 @@ class NatsProxy {
   async close(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-async function until(what: string, ok: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openSocket, readResponse } from "../helpers/raw-http.js";
 import { freePort, metricValue, startTestServer, type TestServer } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 let srv: TestServer | undefined;
 afterEach(async () => {
@@ -20,15 +21,6 @@ async function put(url: string, body: unknown, headers: Record<string, string> =
     body: JSON.stringify(body),
   });
   return { status: r.status, headers: r.headers, body: (await r.json()) as any };
-}
-
-/** Bounded wait for a condition only observable from outside (a metric). */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("PUT /provider at node level", () => {

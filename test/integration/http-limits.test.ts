@@ -5,6 +5,7 @@ import { connect as netConnect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSocket, parseResponse, rawRequest, readResponse } from "../helpers/raw-http.js";
 import { metricValue, startTestServer, type TestServer } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 let srv: TestServer | undefined;
 afterEach(async () => {
@@ -18,15 +19,6 @@ const poll = (name: string, index: number, wait = "20s") =>
 async function indexOf(url: string): Promise<number> {
   const r = await fetch(`${url}/provider`, { method: "PUT", body: JSON.stringify({ name: "held", value: 0 }) });
   return ((await r.json()) as { index: number }).index;
-}
-
-/** Bounded wait for a condition only observable from outside (a metric). */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A metric read over a new raw connection (which, past the cap, is one of the ops requests still answered). */
